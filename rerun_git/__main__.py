@@ -1,0 +1,6 @@
+"""``python -m rerun_git``."""
+from __future__ import annotations
+
+from rerun_git.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,18 @@
+"""``rerun-git create``: a working experiment project from a template."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rerun_git.commands._output import err
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.service.scaffold import create_project
+
+    created = create_project(Path(args.name), template=args.template)
+    if created.initialised_repo:
+        err(f"initialised an empty git repository in {created.root}")
+    print(f"created project {created.root} ({args.template} template, {len(created.files)} files)")
+    print(f"next: cd {args.name} && rerun-git run --name first")
+    return 0

@@ -1,0 +1,58 @@
+"""``rerun-git demo``: create, run, list, show and reproduce a project in a temporary repository."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from rerun_git.commands._output import err
+
+
+def _step(title: str) -> None:
+    print(f"\n$ {title}")
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.cli import main as cli
+
+    base = Path(tempfile.mkdtemp(prefix="rerun-git-demo-"))
+    previous = Path.cwd()
+    try:
+        project = base / "demo-project"
+        _step("rerun-git create demo-project")
+        os.chdir(base)
+        code = cli(["create", "demo-project"])
+        os.chdir(project)
+        _commit_project(project)
+        for title, argv in (
+            ("rerun-git run --name first", ["run", "--name", "first"]),
+            ("rerun-git list", ["list"]),
+            ("rerun-git show run/first", ["show", "run/first"]),
+            ("rerun-git reproduce run/first", ["reproduce", "run/first"]),
+        ):
+            if code:
+                break
+            _step(title)
+            code = cli(argv)
+        if code == 0:
+            print("\ndemo passed: the run was captured as run/first and reproduced with every metric identical")
+    finally:
+        os.chdir(previous)
+        if args.keep:
+            err(f"demo repository kept at {base / 'demo-project'}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    return code
+
+
+def _commit_project(project: Path) -> None:
+    """Commit the new project so the run has a source commit, as in a real repository."""
+    from rerun_git.store.repo import Repo
+
+    repo = Repo.open(project)
+    repo.git("add", "--", ".")
+    repo.git("-c", "user.name=rerun-git demo", "-c", "user.email=demo@rerun-git.invalid",
+             "commit", "--quiet", "--no-verify", "-m", "Start the demo project")
+    print("$ git add . && git commit -m 'Start the demo project'")

@@ -1,0 +1,43 @@
+"""``rerun-git reproduce``: re-run a run from its snapshot and verify every metric."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rerun_git.commands._output import err, print_json, print_table
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.service.pipeline import reproduce_run
+
+    result = reproduce_run(
+        args.run,
+        Path.cwd(),
+        rtol=args.rtol,
+        atol=args.atol,
+        strict=args.strict,
+        keep_worktree=args.keep_worktree,
+        progress=sys.stderr.isatty(),
+        report=err,
+    )
+    rows = [
+        (c.row, c.metric, c.recorded, c.reproduced, "ok" if c.matches else "MISMATCH") for c in result.comparisons
+    ]
+    if args.format == "json":
+        print_json({
+            "run": result.record.name,
+            "matches": result.matches,
+            "drift": result.drift,
+            "metrics": [dict(zip(("row", "metric", "recorded", "reproduced", "status"), row)) for row in rows],
+        })
+    else:
+        print_table(["result", "metric", "recorded", "reproduced", "status"], rows)
+    if result.worktree is not None:
+        err(f"worktree kept at {result.worktree}")
+    mismatches = sum(1 for c in result.comparisons if not c.matches)
+    if mismatches or not result.comparisons:
+        err(f"{mismatches} of {len(result.comparisons)} metrics differ from run {result.record.name}")
+        return 1
+    err(f"all {len(result.comparisons)} metrics match run {result.record.name}")
+    return 0

@@ -1,0 +1,28 @@
+"""``rerun-git run``: run the project and capture the run into git."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rerun_git.commands._output import print_table
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.service.pipeline import run_project
+    from rerun_git.service.record import headline
+
+    result = run_project(
+        Path.cwd(),
+        name=args.name,
+        message=args.message,
+        capture=not args.no_capture,
+        seed=args.seed,
+        progress=sys.stderr.isatty(),
+    )
+    print_table(["metric", "mean"], [(k, v) for k, v in result.summary.items()])
+    if result.tag:
+        print(f"captured {result.tag} ({result.commit[:12]}): {headline(result.summary)}")
+    else:
+        print(f"ran {result.name} without capture; results in {result.results_dir}")
+    return 0

@@ -1,0 +1,133 @@
+"""What goes into a snapshot: project files, datasets, kept results (no git in here)."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from rerun_git.service.datasets import sha256_file
+
+#: Never captured, whatever rerun.toml says (matched against each path component).
+NEVER_CAPTURED = (".env*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", ".netrc", ".git*")
+#: Folders whose content is handled on its own (datasets, results) or is noise.
+SKIPPED_DIRS = {"results", "datasets", ".rerun", "__pycache__", ".git", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache"}
+MAX_CODE_FILE_BYTES = 5 * 1024 * 1024
+
+
+def is_never_captured(relpath: str) -> bool:
+    """Secrets and git's own files are never captured."""
+    return any(fnmatch.fnmatchcase(part, pattern) for part in PurePosixPath(relpath).parts for pattern in NEVER_CAPTURED)
+
+
+def glob_matches(relpath: str, patterns: Iterable[str]) -> bool:
+    """``**``-aware glob match of a POSIX relative path (``**/*.py`` also matches top-level files)."""
+    path = PurePosixPath(relpath)
+    for pattern in patterns:
+        if path.match(pattern) or fnmatch.fnmatchcase(relpath, pattern):
+            return True
+        if pattern.startswith("**/") and fnmatch.fnmatchcase(relpath, pattern[3:]):
+            return True
+    return False
+
+
+def iter_project_files(root: Path) -> Iterable[str]:
+    """Regular files under ``root`` as POSIX relative paths, not following symlinks out of it."""
+    root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not (here / d).is_symlink())
+        for filename in sorted(filenames):
+            path = here / filename
+            if path.is_symlink() and not _inside(path.resolve(), root):
+                continue
+            if path.is_file():
+                yield path.relative_to(root).as_posix()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def select_project_files(
+    root: Path, include: list[str], exclude: list[str], executed: dict[str, bytes]
+) -> dict[str, bytes]:
+    """The project files of a snapshot: those that ran (their exact bytes) plus ``include`` globs read now."""
+    files: dict[str, bytes] = {}
+    for relpath in iter_project_files(root):
+        if not glob_matches(relpath, include) or glob_matches(relpath, exclude) or is_never_captured(relpath):
+            continue
+        path = root / relpath
+        if path.stat().st_size <= MAX_CODE_FILE_BYTES:
+            files[relpath] = path.read_bytes()
+    for relpath, data in executed.items():
+        if not is_never_captured(relpath) and not relpath.startswith(("results/", ".rerun/")):
+            files[relpath] = data
+    return dict(sorted(files.items()))
+
+
+def kept_results(results_dir: Path, patterns: list[str]) -> dict[str, Path]:
+    """Result files to copy into the snapshot: ``{path under results_dir: file}``."""
+    if not results_dir.is_dir():
+        return {}
+    kept = {}
+    for path in sorted(results_dir.rglob("*")):
+        rel = path.relative_to(results_dir).as_posix()
+        if path.is_file() and not path.is_symlink() and glob_matches(rel, patterns) and not is_never_captured(rel):
+            kept[rel] = path
+    return kept
+
+
+@dataclass
+class FileIdentity:
+    """A file's sha256 and git blob id, as cached by :class:`HashCache`."""
+
+    sha256: str
+    blob: str
+
+
+class HashCache:
+    """sha256 and blob id of large files, keyed by path, size, mtime_ns and inode.
+
+    An unchanged dataset is never read twice. Entries for files modified in
+    the last two seconds are not trusted (a write in the same timestamp tick
+    would go unnoticed), as git does for its index.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._entries: dict[str, list] = {}
+        self._dirty = False
+        try:
+            self._entries = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self._entries = {}
+
+    def identity(self, file: Path, blob_id: callable) -> FileIdentity:
+        stat = file.stat()
+        key = str(file.resolve())
+        stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        cached = self._entries.get(key)
+        if isinstance(cached, list) and len(cached) == 5 and cached[:3] == stamp:
+            return FileIdentity(cached[3], cached[4])
+        identity = FileIdentity(sha256_file(file), blob_id(file))
+        if time.time_ns() - stat.st_mtime_ns > 2_000_000_000:
+            self._entries[key] = [*stamp, identity.sha256, identity.blob]
+            self._dirty = True
+        return identity
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self._entries))
+        os.replace(tmp, self.path)
+        self._dirty = False

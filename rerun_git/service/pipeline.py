@@ -1,0 +1,167 @@
+"""Run a project with capture, and reproduce a captured run: the flows behind ``run`` and ``reproduce``."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rerun_git import __version__
+from rerun_git.compare import MetricComparison, compare_metrics
+from rerun_git.errors import RerunError
+from rerun_git.service.datasets import check_dataset
+from rerun_git.service.environment import capture_environment, compare_environment
+from rerun_git.service.record import RunRecord
+from rerun_git.service.service import RerunService, new_seed
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """A finished ``rerun-git run``."""
+
+    name: str
+    results_dir: Path
+    metrics: dict[str, dict[str, float]]
+    tag: str | None = None
+    commit: str | None = None
+    summary: dict[str, float] = field(default_factory=dict)
+
+
+def run_project(
+    start: Path,
+    name: str | None = None,
+    message: str = "",
+    capture: bool = True,
+    seed: int | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
+
+    Everything that can be checked (repository, run name, results folder) is
+    checked before training starts.
+    """
+    from rerun_git.experiment.project import ProjectLoader, find_project_root, load_project_settings
+    from rerun_git.experiment.runner import run_experiments
+    from rerun_git.service.record import summarize_metrics
+    from rerun_git.service.snapshotting import ref_settings
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import check_name_free, default_run_name, validate_run_name
+
+    root = find_project_root(start)
+    settings = load_project_settings(root)
+    name = validate_run_name(name) if name is not None else default_run_name()
+    if capture:
+        check_name_free(Repo.open(root), ref_settings(settings), name)
+    results_dir = root / "results" / name
+    if results_dir.exists() and any(results_dir.iterdir()):
+        raise RerunError(f"results/{name} already exists and is not empty", hint="choose another --name or remove that folder")
+    seed = new_seed() if seed is None else seed
+    service = RerunService(name, mode="capture")
+    service.bind_project(root, settings, seed, message)
+    loader = ProjectLoader(root, service)
+    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
+    result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, summary=summarize_metrics(outcome.metrics))
+    if capture:
+        service.record_outcome(outcome, loader.files)
+        result.tag = service.export_and_save(results_dir)
+        result.commit = service.commit
+    return result
+
+
+@dataclass
+class Reproduction:
+    """The outcome of ``rerun-git reproduce``."""
+
+    record: RunRecord
+    comparisons: list[MetricComparison]
+    drift: list[str]
+    worktree: Path | None
+
+    @property
+    def matches(self) -> bool:
+        return bool(self.comparisons) and all(c.matches for c in self.comparisons)
+
+
+def reproduce_run(
+    name: str,
+    start: Path,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    strict: bool = False,
+    keep_worktree: bool = False,
+    progress: bool = False,
+    report: Report = lambda line: None,
+) -> Reproduction:
+    """Check the run's snapshot out into a locked worktree, re-run it and compare every metric."""
+    from rerun_git.experiment.project import ProjectLoader
+    from rerun_git.experiment.runner import run_experiments
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
+
+    service = RerunService.from_tag(name, repo_path=start)
+    record = service.record
+    repo = Repo.open(start)
+    check_recorded_paths(record)
+    report(f"reproducing {service.run_info.tag} ({service.commit[:12]}), source {record.source_commit or 'none'}"
+           f"{' (dirty)' if record.dirty else ''}, captured {record.created}")
+    remove_stale_worktrees(repo)
+    worktree = add_worktree(repo, service.commit, label=record.name)
+    strategy = service.strategy
+    strategy.add_cleanup(lambda: None if keep_worktree else remove_worktree(repo, worktree))
+    try:
+        drift = _drift(record, worktree, repo.top / record.project_path)
+        for line in drift:
+            report(f"warning: {line}")
+        if drift and strict:
+            raise RerunError(f"{len(drift)} difference(s) from the recorded run (--strict)", hint="drop --strict to run anyway")
+        loader = ProjectLoader(worktree, service)
+        outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
+        comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
+    finally:
+        strategy.cleanup_temp_files()
+    return Reproduction(record, comparisons, drift, worktree if keep_worktree else None)
+
+
+def check_recorded_paths(record: RunRecord) -> None:
+    """Refuse a record naming a path that is absolute or escapes the project root."""
+    paths = list(record.files) + [w.get("file", "") for w in record.workflows.values()]
+    paths += [d.get("filename", "") for d in record.datasets.values()]
+    for path in paths:
+        pure = PurePosixPath(str(path))
+        if pure.is_absolute() or ".." in pure.parts or "\\" in str(path) or str(path).startswith("~"):
+            raise RerunError(f"run {record.name} records an unsafe path {path!r}", hint="the run's record was tampered with; refusing to reproduce it")
+
+
+def _drift(record: RunRecord, worktree: Path, project_dir: Path) -> list[str]:
+    """Datasets, environment and version differences, all at once; missing non-embedded data is fatal."""
+    problems: list[str] = []
+    for key, entry in record.datasets.items():
+        target = worktree / "datasets" / entry["filename"]
+        if not entry.get("embedded"):
+            _link_dataset(project_dir / "datasets" / entry["filename"], target)
+        drift = check_dataset(key, entry, target)
+        if drift is not None and not entry.get("embedded"):
+            raise RerunError(drift.describe(), hint="restore the original data file; it was too large to embed in the run")
+        if drift is not None:
+            problems.append(drift.describe())
+    for diff in compare_environment(record.env, capture_environment()):
+        if diff.critical:
+            problems.append(f"environment: {diff.describe()}")
+    if record.rerun_git_version != __version__:
+        problems.append(f"rerun-git version: {record.rerun_git_version} -> {__version__}")
+    return problems
+
+
+def _link_dataset(source: Path, target: Path) -> None:
+    if target.exists() or not source.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.symlink(source, target)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, target)

@@ -1,0 +1,129 @@
+"""Capture pipeline and run loading: the service's bridge to the git store."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rerun_git import __version__
+from rerun_git.errors import RerunError
+from rerun_git.service.capture import HashCache, kept_results, select_project_files
+from rerun_git.service.datasets import dataset_entry, sha256_bytes
+from rerun_git.service.record import RECORD_PATH, RunRecord, headline
+from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
+from rerun_git.store.repo import Repo
+from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run, tree_blob_ids
+from rerun_git.store.snapshot import Identity, PublishedRun, publish_run, write_snapshot_tree
+
+if TYPE_CHECKING:
+    from rerun_git.service.service import CaptureContext, RerunService
+
+RUN_CONFIG_JSON = "run_config.json"
+
+
+def ref_settings(settings: Any) -> RefSettings:
+    return RefSettings(tag_prefix=settings.tag_prefix, branch=settings.branch)
+
+
+def capture_snapshot(service: RerunService, context: CaptureContext, results_dir: Path) -> tuple[PublishedRun, RunRecord]:
+    """Snapshot what ran as one commit and one tag; write ``run_config.json``."""
+    from rerun_git.service.service import now_utc
+    from rerun_git.store.objects import ObjectWriter
+
+    repo = Repo.open(context.root)
+    refs = ref_settings(context.settings)
+    settings = context.settings
+    writer = ObjectWriter(repo)
+    head, = repo.resolve_revisions("HEAD^{commit}")
+    project_path = repo.relative_to_top(context.root)
+
+    files = select_project_files(context.root, settings.include, settings.exclude, context.executed_files)
+    blobs: dict[str, TreeEntry] = {}
+    datasets = _capture_datasets(repo, writer, context, blobs)
+    for rel, path in kept_results(results_dir, settings.keep_results).items():
+        blobs[f".rerun/results/{rel}"] = TreeEntry(file_mode(path), writer.write_blob_file(path))
+
+    dirty = _is_dirty(repo, head, project_path, files)
+    record = service.build_record(now_utc(), head, dirty)
+    record.project_path = project_path
+    record.datasets = datasets
+    record.files = {path: sha256_bytes(data) for path, data in files.items()}
+    record.files.update({f"datasets/{d['filename']}": d["sha256"] for d in datasets.values() if d["embedded"]})
+    files[RECORD_PATH] = record.to_toml().encode()
+
+    tree = write_snapshot_tree(writer, files, blobs)
+    summary = record.metric_summary()
+    published = publish_run(
+        repo, writer, refs,
+        name=service.name,
+        tree=tree,
+        head=head,
+        commit_message=_message(record, summary, with_metrics=False),
+        tag_message=_message(record, summary, with_metrics=True),
+        identity=Identity.of(repo),
+    )
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
+    return published, record
+
+
+def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: dict[str, TreeEntry]) -> dict[str, dict]:
+    limit = int(context.settings.embed_datasets_max_mb * 1024 * 1024)
+    cache = HashCache(repo.rerun_dir / "hash-cache.json")
+    entries: dict[str, dict] = {}
+    for filename, table in context.datasets:
+        key = filename if table is None else f"{filename}|{table}"
+        path = context.root / "datasets" / filename
+        identity = cache.identity(path, lambda p: blob_id_of_file(p, repo.object_format))
+        embedded = path.stat().st_size <= limit
+        if embedded:
+            blobs[f"datasets/{filename}"] = TreeEntry("100644", writer.write_blob_file(path, identity.blob))
+        entries[key] = dataset_entry(path, filename, table, identity.sha256, embedded, context.dataset_info.get(key))
+    cache.save()
+    return entries
+
+
+def _is_dirty(repo: Repo, head: str | None, project_path: str, files: dict[str, bytes]) -> bool:
+    """Whether the bytes that ran differ from what HEAD holds for the project."""
+    committed = tree_blob_ids(repo, head, project_path)
+    return any(committed.get(path) != object_id("blob", data, repo.object_format) for path, data in files.items())
+
+
+def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -> str:
+    lines = [f"run {record.name}: {headline(summary)}", ""]
+    if record.message:
+        lines += [record.message, ""]
+    lines += [
+        f"Rerun-Source: {record.source_commit or 'none'}",
+        f"Rerun-Dirty: {'yes' if record.dirty else 'no'}",
+        f"Rerun-Version: {__version__}",
+    ]
+    if with_metrics:
+        lines += [f"Rerun-Metric: {k}={v!r}" for k, v in summary.items()]
+    return "\n".join(lines) + "\n"
+
+
+def load_record(repo: Repo, run: RunInfo) -> RunRecord:
+    """The :class:`RunRecord` of ``run``; one clear error when it is absent or corrupt."""
+    data = read_blob(repo, run.commit, RECORD_PATH)
+    if data is None:
+        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
+
+
+def load_run(name: str, repo_path: Path) -> tuple[RunInfo, RunRecord, Path]:
+    """Resolve a run from any folder of its repository; settings come from the project when there is one."""
+    repo = Repo.open(repo_path)
+    refs = ref_settings(settings_near(repo_path))
+    run = resolve_run(repo, refs, name)
+    return run, load_record(repo, run), repo.top
+
+
+def settings_near(path: Path) -> Any:
+    """The settings of the project containing ``path``; the defaults outside any project."""
+    from rerun_git.experiment.project import ProjectSettings, find_project_root, load_project_settings
+
+    try:
+        root = find_project_root(path)
+    except RerunError:
+        return ProjectSettings()
+    return load_project_settings(root)

@@ -1,0 +1,1 @@
+"""Everything git: the only package that runs git or imports GitPython."""

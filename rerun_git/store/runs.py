@@ -1,0 +1,236 @@
+"""Runs as refs: name rules, listing, resolving and removing runs."""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from rerun_git.errors import RerunError
+from rerun_git.store.repo import Repo
+
+MAX_NAME_LENGTH = 200
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+_FIELD_SEP = "\x00"
+_RECORD_END = "\x00\x00\n"
+_FORMAT = "%(refname)%00%(objecttype)%00%(*objectname)%00%(taggerdate:unix)%00%(contents)%00%00"
+
+
+@dataclass(frozen=True)
+class RefSettings:
+    """Where runs live: the tag prefix and the runs branch."""
+
+    tag_prefix: str = "run/"
+    branch: str = "rerun/runs"
+
+    @property
+    def tag_namespace(self) -> str:
+        return "refs/tags/" + self.tag_prefix
+
+    @property
+    def branch_ref(self) -> str:
+        return "refs/heads/" + self.branch
+
+    def tag_ref(self, name: str) -> str:
+        return self.tag_namespace + name
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as ``list`` sees it, read from its annotated tag alone."""
+
+    name: str
+    tag: str
+    commit: str
+    timestamp: int
+    subject: str
+    trailers: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str | None:
+        value = self.trailer("Rerun-Source")
+        return None if value in (None, "none") else value
+
+    @property
+    def dirty(self) -> bool:
+        return self.trailer("Rerun-Dirty") == "yes"
+
+    @property
+    def date(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Headline metrics carried by the tag message."""
+        out: dict[str, float] = {}
+        for item in self.trailers.get("Rerun-Metric", []):
+            key, _, value = item.partition("=")
+            try:
+                out[key] = float(value)
+            except ValueError:
+                continue
+        return out
+
+    def trailer(self, key: str) -> str | None:
+        values = self.trailers.get(key)
+        return values[-1] if values else None
+
+
+def validate_run_name(name: str) -> str:
+    """Return ``name`` if it is a valid run name, else raise :class:`RerunError`.
+
+    Stricter than git's ref-name rules, so a valid name is always a valid ref
+    and can never be read by git as an option.
+    """
+    hint = "use letters, digits, '.', '_', '+' and '-', starting with a letter or digit"
+    if not name:
+        raise RerunError("run name is empty", hint=hint)
+    if len(name) > MAX_NAME_LENGTH:
+        raise RerunError(f"run name is longer than {MAX_NAME_LENGTH} characters", hint=hint)
+    if not _NAME_RE.fullmatch(name):
+        raise RerunError(f"invalid run name {name!r}", hint=hint)
+    if ".." in name or name.endswith((".", ".lock")):
+        raise RerunError(f"invalid run name {name!r}: git refuses '..', a trailing '.' or '.lock'", hint=hint)
+    return name
+
+
+def default_run_name(now: datetime | None = None) -> str:
+    """``YYYYMMDD-HHMMSS-<4 hex>`` in UTC."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def list_runs(repo: Repo, refs: RefSettings, pattern: str | None = None) -> tuple[list[RunInfo], list[str]]:
+    """All runs (one ``git for-each-ref`` call), oldest first, and warnings for skipped tags.
+
+    ``pattern`` is a glob matched against the run name or the short tag name.
+    """
+    out = repo.git("for-each-ref", f"--format={_FORMAT}", "--sort=taggerdate", "--", refs.tag_namespace.rstrip("/")).stdout
+    runs: list[RunInfo] = []
+    warnings: list[str] = []
+    for record in out.decode("utf-8", "replace").split(_RECORD_END):
+        if not record:
+            continue
+        run = _parse_ref_record(record, refs)
+        if isinstance(run, str):
+            warnings.append(run)
+        elif pattern is None or _matches(run, pattern, refs):
+            runs.append(run)
+    return runs, warnings
+
+
+def _matches(run: RunInfo, pattern: str, refs: RefSettings) -> bool:
+    return fnmatch.fnmatchcase(run.name, pattern) or fnmatch.fnmatchcase(refs.tag_prefix + run.name, pattern)
+
+
+def _parse_ref_record(record: str, refs: RefSettings) -> RunInfo | str:
+    refname, objecttype, commit, timestamp, contents = record.split(_FIELD_SEP, 4)
+    name = refname[len(refs.tag_namespace):]
+    tag = refs.tag_prefix + name
+    if objecttype != "tag":
+        return f"skipping {tag}: a lightweight tag, not a rerun-git run"
+    subject, trailers = parse_message(contents)
+    if "Rerun-Version" not in trailers:
+        return f"skipping {tag}: not created by rerun-git"
+    return RunInfo(name=name, tag=tag, commit=commit, timestamp=int(timestamp or 0), subject=subject, trailers=trailers)
+
+
+def parse_message(contents: str) -> tuple[str, dict[str, list[str]]]:
+    """Split a tag or commit message into its subject and ``Key: value`` trailers."""
+    lines = contents.strip("\n").splitlines()
+    subject = lines[0] if lines else ""
+    trailers: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        key, sep, value = line.partition(": ")
+        if sep and key.startswith("Rerun-") and " " not in key:
+            trailers.setdefault(key, []).append(value.strip())
+    return subject, trailers
+
+
+def resolve_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
+    """Find a run by name, ``<prefix><name>`` or ``refs/tags/<prefix><name>``."""
+    short = _strip_prefixes(name, refs)
+    runs, warnings = list_runs(repo, refs)
+    for run in runs:
+        if run.name == short:
+            return run
+    for warning in warnings:
+        if warning.startswith(f"skipping {refs.tag_prefix}{short}:"):
+            raise RerunError(f"{refs.tag_prefix}{short} is not a rerun-git run", hint=warning.partition(": ")[2])
+    raise unknown_run(short, [r.name for r in runs], refs)
+
+
+def unknown_run(name: str, known: list[str], refs: RefSettings) -> RerunError:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        hint = "did you mean " + ", ".join(refs.tag_prefix + c for c in close) + "?"
+    elif known:
+        hint = "`rerun-git list` shows the runs"
+    else:
+        hint = "this repository has no runs yet; `rerun-git run` creates one"
+    return RerunError(f"unknown run {refs.tag_prefix}{name}", hint=hint)
+
+
+def _strip_prefixes(name: str, refs: RefSettings) -> str:
+    for prefix in (refs.tag_namespace, refs.tag_prefix):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def check_name_free(repo: Repo, refs: RefSettings, name: str) -> None:
+    """Refuse a name that is taken, also one differing only in case (refs collide on such file systems)."""
+    out = repo.text("for-each-ref", "--format=%(refname)", "--", refs.tag_namespace.rstrip("/"))
+    lowered = name.lower()
+    for refname in out.splitlines():
+        existing = refname[len(refs.tag_namespace):]
+        if existing == name:
+            raise RerunError(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name, or remove it with `rerun-git rm`")
+        if existing.lower() == lowered:
+            raise RerunError(
+                f"run name {name!r} differs only in case from {refs.tag_prefix}{existing}",
+                hint="such refs collide on case-insensitive file systems; choose another --name",
+            )
+
+
+def read_blob(repo: Repo, commit: str, path: str) -> bytes | None:
+    """The bytes of ``path`` in ``commit``'s tree, or ``None`` when absent."""
+    proc = repo.git("cat-file", "blob", f"{commit}:{path}", check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def list_tree(repo: Repo, commit: str) -> list[tuple[str, str, str]]:
+    """``(mode, sha, path)`` of every file in ``commit``'s tree."""
+    out = repo.git("ls-tree", "-r", "-z", "--full-tree", commit).stdout.decode("utf-8", "surrogateescape")
+    entries = []
+    for item in out.split("\0"):
+        if item:
+            meta, _, path = item.partition("\t")
+            mode, _kind, sha = meta.split()
+            entries.append((mode, sha, path))
+    return entries
+
+
+def delete_tags(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> None:
+    """Remove the tags of ``runs`` in one ref transaction (the runs branch keeps the commits)."""
+    payload = "".join(f"delete {refs.tag_ref(r.name)}\n" for r in runs).encode()
+    repo.git("update-ref", "--stdin", input=payload)
+
+
+def tree_blob_ids(repo: Repo, commit: str | None, prefix: str) -> dict[str, str]:
+    """``{path relative to prefix: blob id}`` of the files under ``prefix`` in ``commit``."""
+    if commit is None:
+        return {}
+    args = ["ls-tree", "-r", "-z", commit]
+    if prefix:
+        args += ["--", prefix + "/"]
+    out = repo.git(*args).stdout.decode("utf-8", "surrogateescape")
+    cut = len(prefix) + 1 if prefix else 0
+    blobs: dict[str, str] = {}
+    for item in out.split("\0"):
+        if item:
+            meta, _, path = item.partition("\t")
+            blobs[path[cut:]] = meta.split()[2]
+    return blobs

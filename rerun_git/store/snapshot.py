@@ -1,0 +1,123 @@
+"""Blobs -> tree -> commit -> tag -> one ref transaction: the commit point of a run."""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from rerun_git.errors import RerunError
+from rerun_git.store.objects import ObjectWriter, TreeEntry
+from rerun_git.store.repo import ZERO_SHA, Repo
+from rerun_git.store.runs import RefSettings
+
+#: Test seam: called with the name of each capture stage. Only the test
+#: helper ``tests/crash_helper.py`` sets it; there is no public flag.
+STAGE_HOOK: Callable[[str], None] | None = None
+
+MAX_ATTEMPTS = 50
+#: What git says when another writer moved or is moving the runs branch.
+_LOST_RACE_SIGNS = ("but expected", "reference already exists", "File exists")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who made a run: git's author and committer ident lines (``Name <email> <time> <tz>``)."""
+
+    author: str
+    committer: str
+
+    @classmethod
+    def of(cls, repo: Repo) -> Identity:
+        """The identity git would use for a commit in ``repo``, falling back to rerun-git's own."""
+        idents = []
+        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            proc = repo.git("var", var, check=False)
+            idents.append(proc.stdout.decode().strip() if proc.returncode == 0 else _fallback_ident())
+        return cls(*idents)
+
+
+def _fallback_ident() -> str:
+    return f"rerun-git <rerun-git@localhost> {int(time.time())} +0000"
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """A run that passed its commit point."""
+
+    name: str
+    tag: str
+    commit: str
+    tag_object: str
+    tree: str
+
+
+def stage(name: str) -> None:
+    """Mark a capture stage (a no-op unless a test installed :data:`STAGE_HOOK`)."""
+    if STAGE_HOOK is not None:
+        STAGE_HOOK(name)
+
+
+def write_snapshot_tree(writer: ObjectWriter, files: Mapping[str, bytes], blobs: Mapping[str, TreeEntry]) -> str:
+    """Write the blobs of ``files`` and the tree holding them plus the pre-written ``blobs``."""
+    entries = {path: TreeEntry("100644", writer.write_blob(data)) for path, data in files.items()}
+    entries.update(blobs)
+    stage("after-blobs")
+    tree = writer.write_tree(entries)
+    stage("after-tree")
+    return tree
+
+
+def publish_run(
+    repo: Repo,
+    writer: ObjectWriter,
+    refs: RefSettings,
+    *,
+    name: str,
+    tree: str,
+    head: str | None,
+    commit_message: str,
+    tag_message: str,
+    identity: Identity,
+) -> PublishedRun:
+    """Commit ``tree`` on the runs branch and tag it, in one ``git update-ref --stdin`` transaction.
+
+    The transaction ``create``s the tag (a name is taken at most once) and
+    compare-and-swaps the branch. When another capture moved the branch
+    first, the commit is rebuilt on the new tip and the transaction retried.
+    """
+    tag_ref = refs.tag_ref(name)
+    for attempt in range(MAX_ATTEMPTS):
+        tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
+        if existing_tag:
+            raise name_taken(refs, name)
+        parents = [p for p in (tip, head) if p]
+        commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
+        tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
+        stage("after-commit")
+        payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or ZERO_SHA}\n"
+        stage("before-refs")
+        proc = repo.git("update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
+        if proc.returncode == 0:
+            stage("after-refs")
+            return PublishedRun(name, refs.tag_prefix + name, commit, tag_object, tree)
+        _raise_unless_lost_race(repo, refs, name, proc.stderr.decode("utf-8", "replace"))
+        time.sleep(random.uniform(0.005, 0.02) * (1 + attempt))
+    raise RerunError(
+        f"could not record run {name}: the runs branch kept moving ({MAX_ATTEMPTS} attempts)",
+        hint="retry; other captures are running in this repository right now",
+    )
+
+
+def name_taken(refs: RefSettings, name: str) -> RerunError:
+    return RerunError(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name")
+
+
+def _raise_unless_lost_race(repo: Repo, refs: RefSettings, name: str, stderr: str) -> None:
+    tag = repo.resolve_revisions(refs.tag_ref(name))[0]
+    if tag:
+        raise name_taken(refs, name)
+    if any(sign in stderr for sign in _LOST_RACE_SIGNS):
+        return
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else "unknown error"
+    raise RerunError(f"could not record run {name}: {last}", hint="check that .git is writable and the disk is not full")

@@ -1,0 +1,110 @@
+"""Snapshot worktrees that rerun-git owns: create, lock, remove, garbage-collect."""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rerun_git.store.repo import Repo
+
+LOCK_REASON_PREFIX = "rerun-git pid="
+
+
+@dataclass(frozen=True)
+class WorktreeEntry:
+    """One entry of ``git worktree list --porcelain``."""
+
+    path: Path
+    locked_reason: str | None
+
+    @property
+    def owner_pid(self) -> int | None:
+        """The pid of the rerun-git process that owns it, if rerun-git created it."""
+        reason = self.locked_reason or ""
+        if not reason.startswith(LOCK_REASON_PREFIX):
+            return None
+        try:
+            return int(reason[len(LOCK_REASON_PREFIX):])
+        except ValueError:
+            return None
+
+
+def worktrees_root(repo: Repo) -> Path:
+    return repo.rerun_dir / "worktrees"
+
+
+def add_worktree(repo: Repo, commit: str, label: str, parent: Path | None = None) -> Path:
+    """Check ``commit`` out, detached and locked with our pid, into a fresh directory."""
+    base = parent if parent is not None else worktrees_root(repo)
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"{label}-{secrets.token_hex(3)}"
+    repo.git(
+        "-c", "core.hooksPath=/dev/null",  # the user's post-checkout hook is not ours to run
+        "worktree", "add", "--detach", "--lock", "--reason", f"{LOCK_REASON_PREFIX}{os.getpid()}",
+        "--", str(path), commit,
+    )
+    return path
+
+
+def remove_worktree(repo: Repo, path: Path) -> None:
+    """Remove one worktree of ours (locked or not, present or already deleted)."""
+    repo.git("worktree", "remove", "--force", "--force", "--", str(path), check=False)
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def snapshot_worktree(repo: Repo, commit: str, label: str, keep: bool = False) -> Iterator[Path]:
+    """A worktree of ``commit`` for the duration of the block; removed afterwards unless ``keep``."""
+    path = add_worktree(repo, commit, label)
+    try:
+        yield path
+    finally:
+        if not keep:
+            remove_worktree(repo, path)
+
+
+def list_worktrees(repo: Repo) -> list[WorktreeEntry]:
+    out = repo.git("worktree", "list", "--porcelain", "-z").stdout.decode("utf-8", "surrogateescape")
+    entries: list[WorktreeEntry] = []
+    path: Path | None = None
+    reason: str | None = None
+    for line in out.split("\0"):
+        if line.startswith("worktree "):
+            path, reason = Path(line[len("worktree "):]), None
+        elif line == "locked" or line.startswith("locked "):
+            reason = line[len("locked "):] if line.startswith("locked ") else ""
+        elif line == "" and path is not None:
+            entries.append(WorktreeEntry(path, reason))
+            path = None
+    return entries
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_worktrees(repo: Repo) -> list[WorktreeEntry]:
+    """rerun-git's own worktrees whose owning process is gone; never anyone else's."""
+    return [
+        entry for entry in list_worktrees(repo)
+        if entry.owner_pid is not None and entry.owner_pid != os.getpid() and not _pid_alive(entry.owner_pid)
+    ]
+
+
+def remove_stale_worktrees(repo: Repo) -> list[Path]:
+    removed = []
+    for entry in stale_worktrees(repo):
+        remove_worktree(repo, entry.path)
+        removed.append(entry.path)
+    return removed
