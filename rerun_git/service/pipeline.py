@@ -159,8 +159,8 @@ def _link_dataset(source: Path, target: Path) -> None:
     if target.exists() or not source.is_file():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.symlink(source, target)
+    try:  # a hard link, not a symlink: the loader refuses links out of datasets/
+        os.link(source, target)
     except OSError:
         import shutil
 

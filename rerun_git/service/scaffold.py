@@ -29,13 +29,17 @@ def create_project(target: Path, template: str = "regression") -> CreatedProject
         raise RerunError(f"{target} already exists and is not empty", hint="choose a new folder name")
     initialise = not _inside_repo(target.parent if not target.exists() else target)
     target.mkdir(parents=True, exist_ok=True)
-    files = _copy_template(template, target)
-    files.append(_write_dataset(template, target))
+    files = write_template(target, template)
     if initialise:
         from rerun_git.store.repo import init_repo
 
         init_repo(target)
     return CreatedProject(target, sorted(files), initialise)
+
+
+def write_template(target: Path, template: str = "regression") -> list[str]:
+    """Write the template's files and its dataset into ``target``; return their paths."""
+    return [*_copy_template(template, target), _write_dataset(template, target)]
 
 
 def _inside_repo(folder: Path) -> bool:

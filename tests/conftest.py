@@ -1,0 +1,125 @@
+"""Shared fixtures: real git repositories in temporary folders, never a mocked git."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_git_config(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read the developer's git config: a fresh HOME with a known identity."""
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test User\n\temail = test@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n"
+        "[protocol \"file\"]\n\tallow = always\n"
+        "[advice]\n\tdetachedHead = false\n"
+    )
+    saved = {k: os.environ.get(k) for k in ("HOME", "GIT_CONFIG_NOSYSTEM", "XDG_CONFIG_HOME")}
+    os.environ.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", XDG_CONFIG_HOME=str(home / ".config"))
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    """Run git for a test's own setup and assertions."""
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An empty git repository with one commit."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q")
+    (path / "README.md").write_text("a user's repository\n")
+    git(path, "add", "README.md")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+@pytest.fixture
+def project(repo: Path) -> Path:
+    """The regression template, committed, at the top of ``repo``."""
+    from rerun_git.service.scaffold import write_template
+
+    write_template(repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "add project")
+    return repo
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run ``rerun-git ARGS`` in-process in ``cwd``; returns code, stdout and stderr."""
+    from rerun_git.cli import main
+
+    def run(*args: str, cwd: Path) -> CliResult:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def run_cli_subprocess(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m rerun_git ARGS`` as a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "rerun_git", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=timeout,
+    )
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """Everything of the user's that rerun-git must leave alone."""
+
+    status: str
+    index: bytes
+    head: str
+    refs: str
+    stash: str
+    untracked: str
+
+
+def repo_state(path: Path, own_refs: tuple[str, ...] = ("refs/tags/run/", "refs/heads/rerun/")) -> RepoState:
+    git_dir = Path(git(path, "rev-parse", "--absolute-git-dir").strip())
+    index = git_dir / "index"
+    refs = "\n".join(
+        line for line in git(path, "for-each-ref", "--format=%(refname) %(objectname)").splitlines()
+        if not line.startswith(own_refs)
+    )
+    return RepoState(
+        status=git(path, "status", "--porcelain=v2", "--branch", "--untracked-files=all"),
+        index=index.read_bytes() if index.exists() else b"",
+        head=git(path, "rev-parse", "HEAD", check=False) + git(path, "symbolic-ref", "-q", "HEAD", check=False),
+        refs=refs,
+        stash=git(path, "stash", "list"),
+        untracked=git(path, "ls-files", "--others", "--exclude-standard"),
+    )
