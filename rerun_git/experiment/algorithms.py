@@ -1,0 +1,196 @@
+"""Algorithms: ``AlgorithmWrapper``, ``AlgorithmCollection`` and Brisk's default lists."""
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+from sklearn import ensemble, linear_model, naive_bayes, neighbors, neural_network, svm, tree
+
+from rerun_git.errors import RerunError
+from rerun_git.experiment._params import check_safe_name, dotted_name, resolve_dotted, to_plain
+
+WRAPPER_PARAMS = ("name", "display_name", "algorithm_class", "default_params", "hyperparam_grid")
+
+
+class AlgorithmWrapper:
+    """An estimator class with its default params and a hyperparameter grid.
+
+    Parameters
+    ----------
+    name : str
+        Short unique name (also the results folder name).
+    display_name : str
+        Human-readable name.
+    algorithm_class : type
+        The scikit-learn compatible estimator class.
+    default_params : dict, optional
+        Keyword arguments for the estimator.
+    hyperparam_grid : dict, optional
+        Parameter grid for tuning.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        display_name: str,
+        algorithm_class: type,
+        default_params: dict[str, Any] | None = None,
+        hyperparam_grid: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self.display_name = display_name
+        self.algorithm_class = algorithm_class
+        self.default_params = default_params
+        self.hyperparam_grid = hyperparam_grid
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor arguments as stored."""
+        return {k: getattr(self, k) for k in WRAPPER_PARAMS}
+
+    def export_params(self) -> dict[str, Any]:
+        """Return TOML-safe params; ``algorithm_class`` as ``"module.QualName"``."""
+        params = to_plain({**self.get_params(), "algorithm_class": None}, f"algorithm {self.name}")
+        params["algorithm_class"] = dotted_name(self.algorithm_class)
+        return params
+
+    @classmethod
+    def from_params(cls, d: dict[str, Any]) -> AlgorithmWrapper:
+        """Rebuild from :meth:`export_params` output."""
+        params = dict(d)
+        if isinstance(params.get("algorithm_class"), str):
+            params["algorithm_class"] = resolve_dotted(params["algorithm_class"], "algorithm class")
+        return cls(**params)
+
+    def _accepted(self) -> set[str]:
+        return set(inspect.signature(self.algorithm_class).parameters)
+
+    def validate(self) -> None:
+        """Raise RerunError when the name, class or default params are invalid."""
+        check_safe_name(self.name, "algorithm name")
+        if not inspect.isclass(self.algorithm_class):
+            raise RerunError(f"algorithm {self.name!r}: algorithm_class must be a class",
+                             hint="pass the class itself, e.g. algorithm_class=Ridge (not Ridge())")
+        for attr in ("default_params", "hyperparam_grid"):
+            value = getattr(self, attr)
+            if value is not None and not isinstance(value, dict):
+                raise RerunError(f"algorithm {self.name!r}: {attr} must be a dict", hint="or None")
+        unknown = sorted(set(self.default_params or {}) - self._accepted())
+        if unknown:
+            raise RerunError(
+                f"algorithm {self.name!r}: {self.algorithm_class.__name__} has no parameter(s) "
+                f"{', '.join(unknown)}",
+                hint="check default_params against the estimator's signature",
+            )
+
+    def instantiate(self, seed: int | None = None) -> Any:
+        """Return a fresh estimator ``algorithm_class(**default_params)``.
+
+        Parameters
+        ----------
+        seed : int, optional
+            Used as ``random_state`` when the estimator accepts one and
+            ``default_params`` does not set it.
+        """
+        self.validate()
+        params = copy.deepcopy(self.default_params or {})
+        if "random_state" in self._accepted() and "random_state" not in params:
+            params["random_state"] = seed
+        return self.algorithm_class(**params)
+
+    def __repr__(self) -> str:
+        return f"AlgorithmWrapper(name={self.name!r}, algorithm_class={self.algorithm_class.__name__})"
+
+
+class AlgorithmCollection:
+    """A named collection of :class:`AlgorithmWrapper` objects.
+
+    Parameters
+    ----------
+    *wrappers : AlgorithmWrapper
+        The algorithms; names must be unique.
+    """
+
+    def __init__(self, *wrappers: AlgorithmWrapper) -> None:
+        self.wrappers = list(wrappers)
+        seen: set[str] = set()
+        for w in self.wrappers:
+            if not isinstance(w, AlgorithmWrapper):
+                raise RerunError(f"AlgorithmCollection got {type(w).__name__}, not an AlgorithmWrapper",
+                                 hint="wrap each estimator in AlgorithmWrapper(...)")
+            if w.name in seen:
+                raise RerunError(f"duplicate algorithm name {w.name!r}", hint="give every algorithm a unique name")
+            seen.add(w.name)
+
+    def names(self) -> list[str]:
+        """Return the algorithm names in order."""
+        return [w.name for w in self.wrappers]
+
+    def __getitem__(self, key: str | int) -> AlgorithmWrapper:
+        if isinstance(key, int):
+            return self.wrappers[key]
+        for w in self.wrappers:
+            if w.name == key:
+                return w
+        raise RerunError(f"unknown algorithm {key!r}", hint=f"known algorithms: {', '.join(self.names())}")
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.names()
+
+    def __iter__(self) -> Iterator[AlgorithmWrapper]:
+        return iter(self.wrappers)
+
+    def __len__(self) -> int:
+        return len(self.wrappers)
+
+    def export_params(self) -> list[dict[str, Any]]:
+        """Return the wrappers' :meth:`AlgorithmWrapper.export_params` in order."""
+        return [w.export_params() for w in self.wrappers]
+
+    @classmethod
+    def from_params(cls, items: list[dict[str, Any]]) -> AlgorithmCollection:
+        """Rebuild from :meth:`export_params` output."""
+        return cls(*(AlgorithmWrapper.from_params(d) for d in items))
+
+
+def _w(name: str, display: str, klass: type, params: dict[str, Any] | None,
+       grid: dict[str, list[Any]]) -> AlgorithmWrapper:
+    return AlgorithmWrapper(name, display, klass, params, grid)
+
+
+REGRESSION_ALGORITHMS: list[AlgorithmWrapper] = [
+    _w("linear", "Linear Regression", linear_model.LinearRegression, None, {}),
+    _w("ridge", "Ridge Regression", linear_model.Ridge, None, {"alpha": [0.1, 1.0, 10.0]}),
+    _w("lasso", "LASSO Regression", linear_model.Lasso, None, {"alpha": [0.01, 0.1, 1.0]}),
+    _w("elasticnet", "Elastic Net Regression", linear_model.ElasticNet, None,
+       {"alpha": [0.01, 0.1, 1.0], "l1_ratio": [0.2, 0.5, 0.8]}),
+    _w("dtr", "Decision Tree Regression", tree.DecisionTreeRegressor, None,
+       {"max_depth": [3, 5, 10], "min_samples_leaf": [1, 5]}),
+    _w("rf", "Random Forest Regression", ensemble.RandomForestRegressor, {"n_estimators": 100},
+       {"n_estimators": [50, 100, 200], "max_depth": [5, 10]}),
+    _w("gbr", "Gradient Boosting Regression", ensemble.GradientBoostingRegressor, None,
+       {"n_estimators": [50, 100], "learning_rate": [0.05, 0.1]}),
+    _w("knn", "k-Nearest Neighbours Regression", neighbors.KNeighborsRegressor, None,
+       {"n_neighbors": [3, 5, 10], "weights": ["uniform", "distance"]}),
+    _w("svr", "Support Vector Regression", svm.SVR, None, {"C": [0.1, 1.0, 10.0], "kernel": ["rbf", "linear"]}),
+    _w("mlp", "Multi-Layer Perceptron Regression", neural_network.MLPRegressor, {"max_iter": 500},
+       {"alpha": [0.0001, 0.001], "learning_rate_init": [0.001, 0.01]}),
+]
+
+CLASSIFICATION_ALGORITHMS: list[AlgorithmWrapper] = [
+    _w("logistic", "Logistic Regression", linear_model.LogisticRegression, {"max_iter": 1000},
+       {"C": [0.1, 1.0, 10.0]}),
+    _w("svc", "Support Vector Classification", svm.SVC, None, {"C": [0.1, 1.0, 10.0], "kernel": ["rbf", "linear"]}),
+    _w("linear_svc", "Linear Support Vector Classification", svm.LinearSVC, None, {"C": [0.1, 1.0, 10.0]}),
+    _w("knn_classifier", "k-Nearest Neighbours Classification", neighbors.KNeighborsClassifier, None,
+       {"n_neighbors": [3, 5, 10], "weights": ["uniform", "distance"]}),
+    _w("dtc", "Decision Tree Classification", tree.DecisionTreeClassifier, None,
+       {"max_depth": [3, 5, 10], "criterion": ["gini", "entropy"]}),
+    _w("rf_classifier", "Random Forest Classification", ensemble.RandomForestClassifier, {"n_estimators": 100},
+       {"n_estimators": [50, 100, 200], "max_depth": [5, 10]}),
+    _w("gaussian_nb", "Gaussian Naive Bayes", naive_bayes.GaussianNB, None, {"var_smoothing": [1e-9, 1e-8]}),
+    _w("ridge_classifier", "Ridge Classification", linear_model.RidgeClassifier, None, {"alpha": [0.1, 1.0, 10.0]}),
+    _w("mlp_classifier", "Multi-Layer Perceptron Classification", neural_network.MLPClassifier, {"max_iter": 500},
+       {"alpha": [0.0001, 0.001], "learning_rate_init": [0.001, 0.01]}),
+]

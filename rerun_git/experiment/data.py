@@ -1,0 +1,339 @@
+"""Loading datasets and splitting them: ``DataManager`` and ``DataSplit``."""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn import model_selection as ms
+from sklearn.utils.multiclass import type_of_target
+
+from rerun_git.errors import RerunError
+from rerun_git.experiment._params import check_choice
+from rerun_git.experiment.preprocessing import BasePreprocessor, preprocessor_from_params
+
+DATA_MANAGER_PARAMS = (
+    "test_size", "n_splits", "split_method", "group_column",
+    "stratified", "random_state", "problem_type", "preprocessors",
+)
+SPLIT_METHODS = ("shuffle", "kfold")
+PROBLEM_TYPES = ("classification", "regression")
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+SUFFIXES = (".csv.gz", ".csv", ".tsv", ".json", ".xlsx") + SQLITE_SUFFIXES
+
+
+# ---------------------------------------------------------------- datasets
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return path.suffix.lower()
+
+
+def dataset_key(file: str, table: str | None = None) -> str:
+    """Return the record key of a dataset: ``"file"`` or ``"file|table"``."""
+    return file if table is None else f"{file}|{table}"
+
+
+def dataset_label(file: str, table: str | None = None) -> str:
+    """Return a path-safe label: the file stem, or ``<stem>_<table>``."""
+    name = Path(file).name
+    suffix = _suffix(Path(name))
+    stem = name[: -len(suffix)] if suffix and name.lower().endswith(suffix) else Path(name).stem
+    label = stem if table is None else f"{stem}_{table}"
+    label = re.sub(r"[^A-Za-z0-9_.\-]", "_", label).lstrip(".")
+    return label or "dataset"
+
+
+def load_dataset(path: Path, table_name: str | None = None) -> pd.DataFrame:
+    """Read a dataset file into a DataFrame.
+
+    Parameters
+    ----------
+    path : Path
+        A .csv, .csv.gz, .tsv, .json, .xlsx or SQLite (.db/.sqlite/.sqlite3) file.
+    table_name : str, optional
+        The SQLite table (required for SQLite) or Excel sheet.
+
+    Returns
+    -------
+    DataFrame
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RerunError(f"dataset not found: {path}", hint="put datasets under the project's datasets/ folder")
+    suffix = _suffix(path)
+    if suffix not in SUFFIXES:
+        raise RerunError(
+            f"unsupported dataset type {suffix or path.name!r}: {path.name}",
+            hint=f"use one of {', '.join(SUFFIXES)}",
+        )
+    if table_name is not None and suffix not in SQLITE_SUFFIXES + (".xlsx",):
+        raise RerunError(f"{path.name}: a table name only applies to SQLite or Excel files",
+                         hint="give the dataset as a plain file name")
+    try:
+        return _read(path, suffix, table_name)
+    except RerunError:
+        raise
+    except (ValueError, OSError, sqlite3.Error, UnicodeDecodeError) as exc:
+        raise RerunError(f"cannot read dataset {path.name}: {exc}", hint="check the file's format") from exc
+
+
+def _read(path: Path, suffix: str, table_name: str | None) -> pd.DataFrame:
+    if suffix in (".csv", ".csv.gz"):
+        return pd.read_csv(path)
+    if suffix == ".tsv":
+        return pd.read_csv(path, sep="\t")
+    if suffix == ".json":
+        return pd.read_json(path)
+    if suffix == ".xlsx":
+        return _read_excel(path, table_name)
+    return _read_sqlite(path, table_name)
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    if importlib.util.find_spec("openpyxl") is None:
+        raise RerunError(f"{path.name}: reading .xlsx needs openpyxl", hint="pip install openpyxl")
+    return pd.read_excel(path, sheet_name=0 if sheet is None else sheet)
+
+
+def _read_sqlite(path: Path, table: str | None) -> pd.DataFrame:
+    if not table:
+        raise RerunError(f"{path.name}: a SQLite dataset needs a table name",
+                         hint=f'give the dataset as ("{path.name}", "<table>")')
+    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
+        if table not in tables:
+            raise RerunError(f"{path.name}: no table {table!r}",
+                             hint=f"tables: {', '.join(sorted(tables)) or '(none)'}")
+        quoted = '"' + table.replace('"', '""') + '"'
+        return pd.read_sql_query(f"SELECT * FROM {quoted}", conn)
+
+
+# ---------------------------------------------------------------- splits
+@dataclass
+class DataSplit:
+    """One train/test split after preprocessing (fitted on the training part only)."""
+
+    index: int
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: pd.Series
+    y_test: pd.Series
+    feature_names: list[str]
+    train_index: list[int]
+    test_index: list[int]
+
+
+class DataManager:
+    """Split a dataset into train/test sets and preprocess them.
+
+    Parameters
+    ----------
+    test_size : float
+        Test fraction for ``split_method="shuffle"`` (ignored by kfold).
+    n_splits : int
+        Number of splits (all of them are run).
+    split_method : {"shuffle", "kfold"}
+        Repeated shuffle splits or k-fold cross-validation.
+    group_column : str, optional
+        Column holding groups; removed from the features.
+    stratified : bool
+        Keep class proportions (classification only).
+    random_state : int, optional
+        Splitter seed; when None the run's seed is used.
+    problem_type : {"classification", "regression"}
+        The kind of target.
+    preprocessors : list of BasePreprocessor, optional
+        Applied in order, fitted on each training split.
+    """
+
+    def __init__(
+        self,
+        test_size: float = 0.2,
+        n_splits: int = 5,
+        split_method: str = "shuffle",
+        group_column: str | None = None,
+        stratified: bool = False,
+        random_state: int | None = None,
+        problem_type: str = "classification",
+        preprocessors: list[BasePreprocessor] | None = None,
+    ) -> None:
+        self.test_size = test_size
+        self.n_splits = n_splits
+        self.split_method = split_method
+        self.group_column = group_column
+        self.stratified = stratified
+        self.random_state = random_state
+        self.problem_type = problem_type
+        self.preprocessors = preprocessors
+
+    # -- params
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor arguments as stored."""
+        return {name: getattr(self, name) for name in DATA_MANAGER_PARAMS}
+
+    def export_params(self) -> dict[str, Any]:
+        """Return TOML-safe params; preprocessors as ``export_params()`` dicts."""
+        params = self.get_params()
+        if self.preprocessors is not None:
+            params["preprocessors"] = [p.export_params() for p in self._preprocessor_list()]
+        return params
+
+    @classmethod
+    def from_params(cls, d: dict[str, Any]) -> DataManager:
+        """Rebuild from :meth:`export_params` output (preprocessors may be dicts or objects)."""
+        unknown = sorted(set(d) - set(DATA_MANAGER_PARAMS))
+        if unknown:
+            raise RerunError(f"unknown DataManager parameter(s) {', '.join(unknown)}",
+                             hint=f"allowed: {', '.join(DATA_MANAGER_PARAMS)}")
+        params = dict(d)
+        if params.get("preprocessors") is not None:
+            params["preprocessors"] = [
+                p if isinstance(p, BasePreprocessor) else preprocessor_from_params(p)
+                for p in params["preprocessors"]
+            ]
+        return cls(**params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"DataManager({args})"
+
+    # -- validation
+    def validate(self) -> None:
+        """Raise RerunError when a parameter or preprocessor is invalid."""
+        check_choice(self.split_method, SPLIT_METHODS, "DataManager split_method")
+        check_choice(self.problem_type, PROBLEM_TYPES, "DataManager problem_type")
+        self._validate_numbers()
+        if not isinstance(self.stratified, bool):
+            raise RerunError(f"invalid DataManager stratified {self.stratified!r}", hint="use True or False")
+        if self.group_column is not None and not isinstance(self.group_column, str):
+            raise RerunError(f"invalid DataManager group_column {self.group_column!r}",
+                             hint="give a column name or None")
+        if self.stratified and self.problem_type == "regression":
+            raise RerunError("stratified splitting needs a classification problem",
+                             hint='set stratified=False or problem_type="classification"')
+        if self.stratified and self.group_column and self.split_method == "shuffle":
+            raise RerunError("stratified group splitting is not available with split_method='shuffle'",
+                             hint='use split_method="kfold" (StratifiedGroupKFold)')
+        for p in self._preprocessor_list():
+            p.validate()
+
+    def _validate_numbers(self) -> None:
+        n = self.n_splits
+        min_splits = 2 if self.split_method == "kfold" else 1
+        if isinstance(n, bool) or not isinstance(n, int) or n < min_splits:
+            raise RerunError(f"invalid DataManager n_splits {n!r}",
+                             hint=f"use an integer >= {min_splits} for split_method={self.split_method!r}")
+        t = self.test_size
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or (
+            isinstance(t, float) and not 0 < t < 1) or (isinstance(t, int) and t < 1):
+            raise RerunError(f"invalid DataManager test_size {t!r}",
+                             hint="use a fraction between 0 and 1 (or a row count >= 1)")
+        rs = self.random_state
+        if rs is not None and (isinstance(rs, bool) or not isinstance(rs, int) or rs < 0):
+            raise RerunError(f"invalid DataManager random_state {rs!r}", hint="use a non-negative int or None")
+
+    def _preprocessor_list(self) -> list[BasePreprocessor]:
+        pre = self.preprocessors
+        if pre is None:
+            return []
+        if not isinstance(pre, (list, tuple)) or not all(isinstance(p, BasePreprocessor) for p in pre):
+            raise RerunError("DataManager preprocessors must be a list of preprocessors",
+                             hint="e.g. preprocessors=[ScalingPreprocessor(method='standard')]")
+        return list(pre)
+
+    # -- splitting
+    def check_dataset(self, df: pd.DataFrame, categorical_features: list[str] | None = None) -> None:
+        """Raise RerunError when ``df`` cannot be split with these params."""
+        if df.shape[1] < 2 or df.shape[0] < 2:
+            raise RerunError(f"dataset too small ({df.shape[0]} rows, {df.shape[1]} columns)",
+                             hint="need at least one feature column and the target as the last column")
+        target = df.columns[-1]
+        if self.group_column is not None:
+            if self.group_column not in df.columns:
+                raise RerunError(f"group column {self.group_column!r} not in dataset",
+                                 hint=f"columns: {', '.join(map(str, df.columns))}")
+            if self.group_column == target:
+                raise RerunError(f"group column {self.group_column!r} is the target (last column)",
+                                 hint="the last column is the target; choose another group column")
+        features = [c for c in df.columns[:-1] if c != self.group_column]
+        missing = [c for c in categorical_features or [] if c not in features]
+        if missing:
+            raise RerunError(f"categorical feature(s) not in dataset: {', '.join(map(str, missing))}",
+                             hint=f"feature columns: {', '.join(map(str, features))}")
+        if self.stratified and type_of_target(df[target].dropna()) in ("continuous", "continuous-multioutput"):
+            raise RerunError(f"cannot stratify on continuous target {target!r}",
+                             hint="set stratified=False for regression targets")
+
+    def _splitter(self, random_state: int | None) -> Any:
+        grouped, strat = self.group_column is not None, self.stratified
+        if self.split_method == "shuffle":
+            cls = ms.GroupShuffleSplit if grouped else ms.StratifiedShuffleSplit if strat else ms.ShuffleSplit
+            return cls(n_splits=self.n_splits, test_size=self.test_size, random_state=random_state)
+        if grouped:
+            cls = ms.StratifiedGroupKFold if strat else ms.GroupKFold
+        else:
+            cls = ms.StratifiedKFold if strat else ms.KFold
+        kwargs: dict[str, Any] = {"n_splits": self.n_splits}
+        accepted = inspect.signature(cls).parameters
+        if "shuffle" in accepted and "random_state" in accepted:
+            kwargs.update(shuffle=True, random_state=random_state)
+        return cls(**kwargs)
+
+    def split(
+        self,
+        df: pd.DataFrame,
+        categorical_features: list[str] | None = None,
+        seed: int | None = None,
+    ) -> list[DataSplit]:
+        """Run all ``n_splits`` splits; the last column is the target.
+
+        Parameters
+        ----------
+        df : DataFrame
+            The dataset.
+        categorical_features : list of str, optional
+            Categorical feature columns (left alone by scaling and imputing).
+        seed : int, optional
+            Used as the splitter's random_state when ``self.random_state`` is None.
+
+        Returns
+        -------
+        list of DataSplit
+        """
+        self.validate()
+        self.check_dataset(df, categorical_features)
+        df = df.reset_index(drop=True)
+        target = df.columns[-1]
+        drop = [target] + ([self.group_column] if self.group_column is not None else [])
+        X, y = df.drop(columns=drop), df[target]
+        groups = df[self.group_column] if self.group_column is not None else None
+        rs = self.random_state if self.random_state is not None else seed
+        try:
+            indices = list(self._splitter(rs).split(X, y, groups))
+        except ValueError as exc:
+            raise RerunError(f"cannot split dataset: {exc}", hint="check n_splits, test_size and the target") from exc
+        cats = list(categorical_features or [])
+        return [self._make_split(i, X, y, tr, te, cats) for i, (tr, te) in enumerate(indices)]
+
+    def _make_split(self, i: int, X: pd.DataFrame, y: pd.Series, train: Any, test: Any,
+                    cats: list[str]) -> DataSplit:
+        X_train, X_test = X.iloc[train], X.iloc[test]
+        y_train, y_test = y.iloc[train], y.iloc[test]
+        for proto in self._preprocessor_list():
+            step = proto.clone()
+            X_train, y_train = step.fit_transform_xy(X_train, y_train, cats)
+            X_test, y_test = step.transform_xy(X_test, y_test)
+            cats = [c for c in cats if c in X_train.columns]
+        return DataSplit(
+            index=i, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
+            feature_names=[str(c) for c in X_train.columns],
+            train_index=[int(k) for k in X_train.index], test_index=[int(k) for k in X_test.index],
+        )

@@ -1,0 +1,80 @@
+"""Plot settings shared by evaluators and workflows."""
+from __future__ import annotations
+
+from typing import Any
+
+from rerun_git.errors import RerunError
+
+PLOT_PARAMS = ("file_format", "width", "height", "dpi", "transparent",
+               "primary_color", "secondary_color", "accent_color")
+
+
+class PlotSettings:
+    """Figure format, size and colours.
+
+    Parameters
+    ----------
+    file_format : str
+        Image format, e.g. ``"png"``, ``"svg"``, ``"pdf"``.
+    width, height : float
+        Figure size in inches.
+    dpi : int
+        Resolution.
+    transparent : bool
+        Transparent background.
+    primary_color, secondary_color, accent_color : str
+        Colours as hex strings.
+    """
+
+    def __init__(
+        self,
+        file_format: str = "png",
+        width: float = 10,
+        height: float = 8,
+        dpi: int = 300,
+        transparent: bool = False,
+        primary_color: str = "#1175D5",
+        secondary_color: str = "#00A878",
+        accent_color: str = "#DE6B48",
+    ) -> None:
+        self.file_format = file_format
+        self.width = width
+        self.height = height
+        self.dpi = dpi
+        self.transparent = transparent
+        self.primary_color = primary_color
+        self.secondary_color = secondary_color
+        self.accent_color = accent_color
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor arguments as stored."""
+        return {k: getattr(self, k) for k in PLOT_PARAMS}
+
+    def export_params(self) -> dict[str, Any]:
+        """Return the (already TOML-safe) params."""
+        return self.get_params()
+
+    @classmethod
+    def from_params(cls, d: dict[str, Any]) -> PlotSettings:
+        """Rebuild from :meth:`export_params` output."""
+        unknown = sorted(set(d) - set(PLOT_PARAMS))
+        if unknown:
+            raise RerunError(f"unknown PlotSettings parameter(s) {', '.join(unknown)}",
+                             hint=f"allowed: {', '.join(PLOT_PARAMS)}")
+        return cls(**d)
+
+    def validate(self) -> None:
+        """Raise RerunError when a setting has the wrong type."""
+        for key in ("file_format", "primary_color", "secondary_color", "accent_color"):
+            if not isinstance(getattr(self, key), str):
+                raise RerunError(f"PlotSettings {key} must be a string", hint=f"got {getattr(self, key)!r}")
+        for key in ("width", "height", "dpi"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise RerunError(f"PlotSettings {key} must be a positive number", hint=f"got {value!r}")
+        if not isinstance(self.transparent, bool):
+            raise RerunError("PlotSettings transparent must be True or False", hint=f"got {self.transparent!r}")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"PlotSettings({args})"
