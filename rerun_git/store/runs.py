@@ -13,6 +13,8 @@ from rerun_git.store.repo import Repo
 
 MAX_NAME_LENGTH = 200
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]*/)+")
+_BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 _FIELD_SEP = "\x00"
 _RECORD_END = "\x00\x00\n"
 _FORMAT = "%(refname)%00%(objecttype)%00%(*objectname)%00%(taggerdate:unix)%00%(contents)%00%00"
@@ -24,6 +26,14 @@ class RefSettings:
 
     tag_prefix: str = "run/"
     branch: str = "rerun/runs"
+
+    def __post_init__(self) -> None:
+        if not _PREFIX_RE.fullmatch(self.tag_prefix) or ".." in self.tag_prefix or ".lock/" in self.tag_prefix:
+            raise RerunError(f"rerun.toml: invalid refs.tag_prefix {self.tag_prefix!r}",
+                             hint="use folder-like names ending in '/', e.g. \"run/\" or \"exp/runs/\"")
+        if not _BRANCH_RE.fullmatch(self.branch) or ".." in self.branch or self.branch.endswith((".lock", "/", ".")):
+            raise RerunError(f"rerun.toml: invalid refs.branch {self.branch!r}",
+                             hint="use a plain branch name such as \"rerun/runs\"")
 
     @property
     def tag_namespace(self) -> str:

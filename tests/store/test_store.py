@@ -117,3 +117,20 @@ def test_gc_removes_only_dead_rerun_worktrees(repo: Path, tmp_path: Path) -> Non
     assert removed == [tmp_path / "dead"]
     remaining = {w.path for w in list_worktrees(r)}
     assert {tmp_path / "theirs", tmp_path / "plain", mine} <= remaining
+
+
+@pytest.mark.parametrize("prefix,branch", [("run", "rerun/runs"), ("-x/", "b"), ("run/", "-b"), ("run/", "a..b"), ("a/", "x.lock"), ("../", "b")])
+def test_ref_settings_are_validated(prefix: str, branch: str) -> None:
+    with pytest.raises(RerunError, match="rerun.toml: invalid refs"):
+        RefSettings(prefix, branch)
+
+
+def test_custom_prefix_and_branch(repo: Path) -> None:
+    r = Repo.open(repo)
+    refs = RefSettings("exp/runs/", "experiments")
+    writer = ObjectWriter(r)
+    tree = writer.write_tree({"a.py": TreeEntry("100644", writer.write_blob(b"1"))})
+    msg = MESSAGE.format(name="one")
+    publish_run(r, writer, refs, name="one", tree=tree, head=None, commit_message=msg, tag_message=msg, identity=Identity.of(r))
+    assert [run.tag for run in list_runs(r, refs)[0]] == ["exp/runs/one"]
+    assert git(repo, "rev-parse", "--verify", "-q", "refs/heads/experiments").strip()
