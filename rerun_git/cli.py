@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the project's experiments and capture the run into git")
     p.add_argument("--name", help="run name (default: YYYYMMDD-HHMMSS-xxxx, UTC)")
+    p.add_argument("--name-suffix", choices=("never", "auto"), default="never",
+                   help="when the name is taken: fail (never, the default) or use NAME-2, NAME-3, ... (auto)")
     p.add_argument("-m", "--message", default="", help="a note stored with the run")
     p.add_argument("--no-capture", action="store_true", help="run without capturing (nothing is written to git)")
     p.add_argument("--seed", type=int, help="seed for runs whose DataManager leaves random_state unset")

@@ -1,6 +1,7 @@
 """Reproduce: a run is rebuilt from its snapshot in a worktree and every metric verified."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -106,6 +107,11 @@ def test_workflow_class_absent_from_snapshot(project: Path, cli) -> None:
     entries = {path: TreeEntry(mode, sha) for mode, sha, path in list_tree(repo, "run/orig^{commit}")}
     renamed = git(project, "show", "run/orig:workflows/regression.py").replace("class Regression", "class Renamed")
     entries["workflows/regression.py"] = TreeEntry("100644", writer.write_blob(renamed.encode()))
+    # keep the record consistent with the tampered bytes, so the strategy's own check is what fires
+    record = git(project, "show", "run/orig:.rerun/run.toml")
+    old_sha = hashlib.sha256(git(project, "show", "run/orig:workflows/regression.py").encode()).hexdigest()
+    record = record.replace(old_sha, hashlib.sha256(renamed.encode()).hexdigest())
+    entries[".rerun/run.toml"] = TreeEntry("100644", writer.write_blob(record.encode()))
     message = git(project, "cat-file", "tag", "run/orig").split("\n\n", 1)[1]
     publish_run(repo, writer, RefSettings(), name="tampered", tree=writer.write_tree(entries), head=None,
                 commit_message=message, tag_message=message, identity=Identity.of(repo))

@@ -19,6 +19,7 @@ def main(args: argparse.Namespace) -> int:
         capture=not args.no_capture,
         seed=args.seed,
         progress=sys.stderr.isatty(),
+        name_suffix=args.name_suffix,
     )
     print_table(["metric", "mean"], [(k, v) for k, v in result.summary.items()])
     if result.tag:

@@ -37,27 +37,41 @@ def run_project(
     capture: bool = True,
     seed: int | None = None,
     progress: bool = False,
+    name_suffix: str = "never",
 ) -> RunResult:
     """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
 
     Everything that can be checked (repository, run name, results folder) is
-    checked before training starts.
+    checked before training starts. The name and its ``results/<name>`` are
+    claimed for this process (see :mod:`rerun_git.service.safety`); with
+    ``name_suffix="auto"`` a taken name becomes ``<name>-2``, ``<name>-3``, ...
     """
-    from rerun_git.experiment.project import ProjectLoader, find_project_root, load_project_settings
-    from rerun_git.experiment.runner import run_experiments
-    from rerun_git.service.record import summarize_metrics
+    from rerun_git.experiment.project import find_project_root, load_project_settings
+    from rerun_git.service.safety import claim_run_name
     from rerun_git.service.snapshotting import ref_settings
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import check_name_free, default_run_name, validate_run_name
+    from rerun_git.store.runs import check_name_free
 
     root = find_project_root(start)
     settings = load_project_settings(root)
-    name = validate_run_name(name) if name is not None else default_run_name()
+    is_free = None
     if capture:
-        check_name_free(Repo.open(root), ref_settings(settings), name)
-    results_dir = root / "results" / name
-    if results_dir.exists() and any(results_dir.iterdir()):
-        raise RerunError(f"results/{name} already exists and is not empty", hint="choose another --name or remove that folder")
+        repo, refs = Repo.open(root), ref_settings(settings)
+        is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
+    claimed = claim_run_name(root, name, name_suffix, is_free)
+    try:
+        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
+    finally:
+        claimed.release()
+
+
+def _run_claimed(
+    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool
+) -> RunResult:
+    from rerun_git.experiment.project import ProjectLoader
+    from rerun_git.experiment.runner import run_experiments
+    from rerun_git.service.record import summarize_metrics
+
     seed = new_seed() if seed is None else seed
     service = RerunService(name, mode="capture")
     service.bind_project(root, settings, seed, message)
@@ -95,23 +109,37 @@ def reproduce_run(
     progress: bool = False,
     report: Report = lambda line: None,
 ) -> Reproduction:
-    """Check the run's snapshot out into a locked worktree, re-run it and compare every metric."""
+    """Check the run's snapshot out into a locked worktree, re-run it and compare every metric.
+
+    Before anything runs, ``report`` is told the run's author, committer,
+    tagger and source (a run is code: the user decides whether to trust it),
+    and the snapshot is refused when its record or tree holds anything
+    outside the project layout; the checked-out bytes are verified against
+    the record.
+    """
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
+    from rerun_git.service.safety import check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout
+    from rerun_git.service.snapshotting import ref_settings, settings_near
     from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import list_tree, run_provenance
     from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
 
+    check_tolerances(rtol, atol)
     service = RerunService.from_tag(name, repo_path=start)
     record = service.record
     repo = Repo.open(start)
+    run = service.run_info
+    for line in describe_provenance(run.tag, service.commit, record, run_provenance(repo, ref_settings(settings_near(start)), run)):
+        report(line)
     check_recorded_paths(record)
-    report(f"reproducing {service.run_info.tag} ({service.commit[:12]}), source {record.source_commit or 'none'}"
-           f"{' (dirty)' if record.dirty else ''}, captured {record.created}")
+    check_snapshot_layout(record, list_tree(repo, service.commit), run.tag)
     remove_stale_worktrees(repo)
     worktree = add_worktree(repo, service.commit, label=record.name)
     strategy = service.strategy
     strategy.add_cleanup(lambda: None if keep_worktree else remove_worktree(repo, worktree))
     try:
+        verify_checkout(record, worktree, run.tag)
         drift = _drift(record, worktree, repo.top / record.project_path)
         for line in drift:
             report(f"warning: {line}")
@@ -129,6 +157,7 @@ def check_recorded_paths(record: RunRecord) -> None:
     """Refuse a record naming a path that is absolute or escapes the project root."""
     paths = list(record.files) + [w.get("file", "") for w in record.workflows.values()]
     paths += [d.get("filename", "") for d in record.datasets.values()]
+    paths += [record.project_path] if record.project_path else []
     for path in paths:
         pure = PurePosixPath(str(path))
         if pure.is_absolute() or ".." in pure.parts or "\\" in str(path) or str(path).startswith("~"):

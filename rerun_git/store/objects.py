@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rerun_git.errors import RerunError
 from rerun_git.store.repo import Repo
 
 FILE_MODE = "100644"
@@ -50,7 +52,8 @@ class ObjectWriter:
         if self._db is not None:
             from gitdb.base import IStream
 
-            self._db.store(IStream(kind.encode(), len(data), io.BytesIO(data)))
+            with self._writing():
+                self._db.store(IStream(kind.encode(), len(data), io.BytesIO(data)))
         else:
             self.repo.git("hash-object", "-w", "--stdin", "-t", kind, "--literally", input=data)
         self.written += 1
@@ -67,12 +70,28 @@ class ObjectWriter:
         if self._db is not None:
             from gitdb.base import IStream
 
-            with path.open("rb") as handle:
+            with path.open("rb") as handle, self._writing():
                 self._db.store(IStream(b"blob", path.stat().st_size, handle))
         else:
             self.repo.git("hash-object", "-w", "--", str(path))
         self.written += 1
         return sha
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a failed object write (read-only ``.git``, full disk) into one clear error.
+
+        gitdb writes each object to a temporary file and renames it into place,
+        removing the temporary file when the write fails: nothing half-written stays.
+        """
+        try:
+            yield
+        except OSError as exc:
+            objects = self.repo.common_dir / "objects"
+            raise RerunError(
+                f"cannot write git objects into {objects}: {exc.strerror or exc}",
+                hint="check that .git is writable and the disk is not full; no run was recorded",
+            ) from exc
 
     def write_tree(self, files: Mapping[str, TreeEntry]) -> str:
         """Write the nested trees holding ``files`` (POSIX path -> entry); return the root tree id."""

@@ -12,6 +12,10 @@ from rerun_git.errors import RerunError
 from rerun_git.store.repo import Repo
 
 MAX_NAME_LENGTH = 200
+#: Prefix for git calls that write rerun-git's own refs or worktrees: the
+#: user's hooks (reference-transaction, post-checkout, ...) are not ours to run.
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+_HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _PREFIX_RE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]*/)+")
 _BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
@@ -86,6 +90,10 @@ class RunInfo:
     def trailer(self, key: str) -> str | None:
         values = self.trailers.get(key)
         return values[-1] if values else None
+
+
+class NameTaken(RerunError):
+    """A run name that is already taken (also in another case, or by a capture running now)."""
 
 
 def validate_run_name(name: str) -> str:
@@ -197,9 +205,9 @@ def check_name_free(repo: Repo, refs: RefSettings, name: str) -> None:
     for refname in out.splitlines():
         existing = refname[len(refs.tag_namespace):]
         if existing == name:
-            raise RerunError(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name, or remove it with `rerun-git rm`")
+            raise NameTaken(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name, or remove it with `rerun-git rm`")
         if existing.lower() == lowered:
-            raise RerunError(
+            raise NameTaken(
                 f"run name {name!r} differs only in case from {refs.tag_prefix}{existing}",
                 hint="such refs collide on case-insensitive file systems; choose another --name",
             )
@@ -226,7 +234,7 @@ def list_tree(repo: Repo, commit: str) -> list[tuple[str, str, str]]:
 def delete_tags(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> None:
     """Remove the tags of ``runs`` in one ref transaction (the runs branch keeps the commits)."""
     payload = "".join(f"delete {refs.tag_ref(r.name)}\n" for r in runs).encode()
-    repo.git("update-ref", "--stdin", input=payload)
+    repo.git(*NO_HOOKS, "update-ref", "--stdin", input=payload)
 
 
 def tree_blob_ids(repo: Repo, commit: str | None, prefix: str) -> dict[str, str]:
@@ -244,3 +252,48 @@ def tree_blob_ids(repo: Repo, commit: str | None, prefix: str) -> dict[str, str]
             meta, _, path = item.partition("\t")
             blobs[path[cut:]] = meta.split()[2]
     return blobs
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who made a run and where it came from, as git recorded it (shown before reproducing it)."""
+
+    author: str
+    committer: str
+    tagger: str | None
+    source: str | None
+    source_known: bool
+
+
+def run_provenance(repo: Repo, refs: RefSettings, run: RunInfo) -> Provenance:
+    """The author and committer of ``run``'s commit, its tagger, and whether its source commit is here."""
+    commit = repo.git("cat-file", "commit", run.commit).stdout.decode("utf-8", "replace")
+    tag = repo.git("cat-file", "-p", refs.tag_ref(run.name), check=False).stdout.decode("utf-8", "replace")
+    headers, tag_headers = _headers(commit), _headers(tag)
+    source = run.source
+    known = bool(source and _HEX_ID.fullmatch(source)) and repo.resolve_revisions(f"{source}^{{commit}}")[0] is not None
+    return Provenance(
+        author=_ident(headers.get("author", "unknown")),
+        committer=_ident(headers.get("committer", "unknown")),
+        tagger=_ident(tag_headers["tagger"]) if "tagger" in tag_headers else None,
+        source=source,
+        source_known=known,
+    )
+
+
+def _headers(obj: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in obj.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(" ")
+        headers.setdefault(key, value)
+    return headers
+
+
+def _ident(raw: str) -> str:
+    """``Name <email> 1700000000 +0100`` -> ``Name <email> 2023-11-14 22:13 UTC (+0100)``."""
+    parts = raw.rsplit(" ", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return raw
+    who, stamp, tz = parts
+    when = datetime.fromtimestamp(int(stamp), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{who} {when} ({tz})"

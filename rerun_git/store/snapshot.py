@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.repo import ZERO_SHA, Repo
-from rerun_git.store.runs import RefSettings
+from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings
 
 #: Test seam: called with the name of each capture stage. Only the test
 #: helper ``tests/crash_helper.py`` sets it; there is no public flag.
@@ -97,7 +97,7 @@ def publish_run(
         stage("after-commit")
         payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or ZERO_SHA}\n"
         stage("before-refs")
-        proc = repo.git("update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
+        proc = repo.git(*NO_HOOKS, "update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
         if proc.returncode == 0:
             stage("after-refs")
             return PublishedRun(name, refs.tag_prefix + name, commit, tag_object, tree)
@@ -109,8 +109,8 @@ def publish_run(
     )
 
 
-def name_taken(refs: RefSettings, name: str) -> RerunError:
-    return RerunError(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name")
+def name_taken(refs: RefSettings, name: str) -> NameTaken:
+    return NameTaken(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name")
 
 
 def _raise_unless_lost_race(repo: Repo, refs: RefSettings, name: str, stderr: str) -> None:

@@ -1,0 +1,222 @@
+"""Guards of ``run`` and ``reproduce``: claiming a run name, and checking a snapshot before running it.
+
+A run name is claimed twice: locally, by an exclusive lock file beside its
+results folder (two captures in the same project cannot write into the same
+``results/<name>``), and finally by the ref transaction's ``create`` of the
+tag (the one arbiter across worktrees and clones).
+
+A snapshot is code. Before ``reproduce`` runs it, its tree must hold exactly
+the layout its record describes (the recorded files, ``.rerun/``), as
+regular files only, and the bytes checked out must be the recorded ones.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rerun_git.errors import RerunError
+from rerun_git.service.datasets import sha256_file
+from rerun_git.service.record import RECORD_PATH, RunRecord
+
+#: ``--name-suffix`` choices: ``never`` fails on a taken name, ``auto`` tries ``<name>-2``, ``<name>-3``, ...
+NAME_SUFFIX_CHOICES = ("never", "auto")
+MAX_SUFFIX = 99
+#: Fresh default names tried when a generated name happens to be taken.
+DEFAULT_NAME_ATTEMPTS = 8
+REGULAR_MODES = ("100644", "100755")
+
+
+# ---------------------------------------------------------------- run names
+@dataclass
+class ClaimedName:
+    """A run name reserved for this process, with its results folder."""
+
+    name: str
+    results_dir: Path
+    lock: Path
+
+    def release(self) -> None:
+        """Drop the lock (the results folder stays)."""
+        try:
+            self.lock.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def claim_run_name(
+    root: Path,
+    name: str | None,
+    name_suffix: str = "never",
+    is_free: Callable[[str], None] | None = None,
+    default_name: Callable[[], str] | None = None,
+) -> ClaimedName:
+    """Reserve a run name and its ``results/<name>`` folder for this process.
+
+    Parameters
+    ----------
+    root : Path
+        The project root.
+    name : str or None
+        The requested name; ``None`` generates one with ``default_name``
+        (another is tried when it happens to be taken).
+    name_suffix : {"never", "auto"}
+        With ``auto``, a taken name becomes ``<name>-2``, ``<name>-3``, ...
+    is_free : callable, optional
+        Raises :class:`~rerun_git.store.runs.NameTaken` when the name's tag is
+        taken (``None`` when nothing is captured).
+    default_name : callable, optional
+        Makes a fresh default name.
+    """
+    from rerun_git.store.runs import NameTaken, default_run_name, validate_run_name
+
+    if name_suffix not in NAME_SUFFIX_CHOICES:
+        raise RerunError(f"unknown --name-suffix {name_suffix!r}", hint="use 'never' or 'auto'")
+    if name is None:
+        make = default_name or default_run_name
+        candidates: Iterator[str] = (make() for _ in range(DEFAULT_NAME_ATTEMPTS))
+    else:
+        validate_run_name(name)
+        candidates = _suffixed(name) if name_suffix == "auto" else iter([name])
+    taken: NameTaken | None = None
+    for candidate in candidates:
+        try:
+            validate_run_name(candidate)
+            if is_free is not None:
+                is_free(candidate)
+            return _lock_results_dir(root, candidate)
+        except NameTaken as exc:
+            if name is not None and name_suffix == "never":
+                raise
+            taken = exc
+    assert taken is not None
+    raise RerunError(f"no free run name: {taken.message}", hint="choose another --name")
+
+
+def _suffixed(name: str) -> Iterator[str]:
+    yield name
+    for i in range(2, MAX_SUFFIX + 1):
+        yield f"{name}-{i}"
+
+
+def _lock_results_dir(root: Path, name: str) -> ClaimedName:
+    """Take ``results/<name>`` with an exclusive ``results/.<name>.lock``; it must be absent or empty."""
+    from rerun_git.store.runs import NameTaken
+
+    results = root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    lock = results / f".{name}.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise _busy(lock, name) from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{os.getpid()}\n")
+    claimed = ClaimedName(name, results / name, lock)
+    if claimed.results_dir.exists() and any(claimed.results_dir.iterdir()):
+        claimed.release()
+        raise NameTaken(f"results/{name} already exists and is not empty",
+                        hint="choose another --name (or --name-suffix auto), or remove that folder")
+    return claimed
+
+
+def _busy(lock: Path, name: str) -> RerunError:
+    from rerun_git.store.runs import NameTaken
+
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        pid = 0
+    if pid and not _alive(pid):
+        return NameTaken(f"results/{name} was left locked by an interrupted run (pid {pid})",
+                         hint=f"remove results/.{name}.lock and results/{name}, or choose another --name")
+    return NameTaken(f"run name {name!r} is taken by another capture running in this project now",
+                     hint="choose another --name, or pass --name-suffix auto")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---------------------------------------------------------------- reproduce
+def check_tolerances(rtol: float, atol: float) -> None:
+    """Tolerances must be finite and non-negative."""
+    for flag, value in (("--rtol", rtol), ("--atol", atol)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise RerunError(f"{flag} must be a non-negative number, not {value!r}", hint="e.g. --rtol 1e-9")
+
+
+def check_snapshot_layout(record: RunRecord, tree: list[tuple[str, str, str]], tag: str) -> None:
+    """Refuse a snapshot tree holding anything but the recorded files and ``.rerun/``, as regular files.
+
+    ``tree`` is ``(mode, sha, path)`` of every entry (``git ls-tree -r``).
+    Symbolic links, submodules, paths outside the project and files the
+    record does not list are refused before anything is checked out.
+    """
+    hint = (f"a run is code: refusing to run it. Inspect it with `git show --stat {tag}`; "
+            "reproduce only runs from sources you trust")
+    paths = {path for _, _, path in tree}
+    for mode, _sha, path in tree:
+        if not _safe_relative(path):
+            raise RerunError(f"{tag}: snapshot path {path!r} is outside the project", hint=hint)
+        if mode not in REGULAR_MODES:
+            kind = {"120000": "a symbolic link", "160000": "a submodule"}.get(mode, f"mode {mode}")
+            raise RerunError(f"{tag}: snapshot path {path!r} is {kind}, not a regular file", hint=hint)
+        if path != RECORD_PATH and not path.startswith(".rerun/results/") and path not in record.files:
+            raise RerunError(f"{tag}: snapshot holds {path!r}, which its record does not list", hint=hint)
+    missing = sorted(set(record.files) - paths)
+    if missing:
+        raise RerunError(f"{tag}: the record lists {missing[0]!r}, which the snapshot lacks",
+                         hint="the run is incomplete or was rewritten; it cannot be reproduced")
+
+
+def _safe_relative(path: str) -> bool:
+    pure = PurePosixPath(path)
+    return (
+        bool(path) and not pure.is_absolute() and "\\" not in path and not path.startswith("~")
+        and all(part not in ("", ".", "..") and not part.lower().startswith(".git") for part in path.split("/"))
+    )
+
+
+def verify_checkout(record: RunRecord, worktree: Path, tag: str) -> None:
+    """The checked-out code must be byte-for-byte what was recorded (no eol conversion, no filter).
+
+    Datasets are checked separately (with their drift report).
+    """
+    for path, sha256 in record.files.items():
+        if path.startswith("datasets/"):
+            continue
+        file = worktree / path
+        if file.is_symlink() or not file.is_file() or sha256_file(file) != sha256:
+            raise RerunError(
+                f"{tag}: {path} as checked out differs from the bytes the run recorded",
+                hint="a git setting (core.autocrlf, a filter in .git/info/attributes) changed it, or the run was rewritten",
+            )
+
+
+def describe_provenance(tag: str, commit: str, record: RunRecord, provenance: Any) -> list[str]:
+    """The lines ``reproduce`` prints before running anything: whose code this is and where it came from."""
+    source = provenance.source or "none"
+    if provenance.source and not provenance.source_known:
+        source += " (not in this repository)"
+    if record.dirty:
+        source += " (dirty: the run's files differ from it)"
+    lines = [
+        f"reproducing {tag} ({commit[:12]}), captured {record.created}",
+        f"  author     {provenance.author}",
+        f"  committer  {provenance.committer}",
+    ]
+    if provenance.tagger is not None:
+        lines.append(f"  tagger     {provenance.tagger}")
+    lines.append(f"  source     {source}")
+    return lines
