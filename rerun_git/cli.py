@@ -67,6 +67,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-worktree", action="store_true", help="keep the snapshot worktree and print its path")
     _add_format(p)
 
+    p = sub.add_parser("check", help="validate projects without running them (what the pre-commit hook runs)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; their projects are checked (default: the current project)")
+    p.add_argument("--staged", action="store_true", help="check the projects touched by the commit being made (git hooks)")
+    _add_format(p)
+
+    p = sub.add_parser("capture", help="capture the project as it is now, with an existing results folder and metrics")
+    p.add_argument("--results", metavar="DIR", help="results folder to keep files from (default: results/NAME)")
+    p.add_argument("--name", help="run name (default: YYYYMMDD-HHMMSS-xxxx, UTC)")
+    p.add_argument("--metrics", metavar="FILE", help="metrics as JSON or TOML: flat name = value, or a run metric table")
+    p.add_argument("-m", "--message", default="", help="a note stored with the run")
+
+    p = sub.add_parser("install-hooks", help="install the pre-commit and post-run hooks into the repository's hooks folder")
+    p.add_argument("--uninstall", action="store_true", help="remove rerun-git's hooks and restore the ones they replaced")
+    p.add_argument("--hook", action="append", choices=("pre-commit", "post-run"), help="only this hook (repeatable; default: both)")
+
+    p = sub.add_parser("push", help="push the runs branch and run tags to a remote (never forced)")
+    p.add_argument("remote", nargs="?", help="a configured remote (default: origin)")
+    p.add_argument("runs", nargs="*", metavar="RUN", help="push only these runs' tags (default: all)")
+    _add_format(p)
+
+    p = sub.add_parser("fetch", help="fetch a remote's runs: its run tags and its runs branch")
+    p.add_argument("remote", nargs="?", help="a configured remote (default: origin)")
+    _add_format(p)
+
     return parser
 
 
