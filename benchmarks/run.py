@@ -1,0 +1,395 @@
+#!/usr/bin/env python
+"""rerun-git benchmark harness: every figure of issue 7, side by side with its baseline, in one run.
+
+Usage::
+
+    python benchmarks/run.py [--quick] [--json OUT] [--keep]
+
+Builds the demo project and a scaled variant (50 project files, a 20 MB
+dataset) in temporary repositories and prints one table. Every time is the
+median of repeated measurements; baselines and peers are measured in the
+same run. ``--quick`` uses fewer repeats and skips the peers (CI smoke test).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_projects import (  # noqa: E402
+    Trained, add_synthetic_runs, last_record, make_demo, make_scaled, time_baseline, time_capture, train,
+)
+from bench_util import (  # noqa: E402
+    copy_repo, count_objects, git, median, object_store_bytes, rerun_git_command, time_process, unreachable_objects,
+)
+
+FULL_BUDGET_S = 300
+
+
+@dataclass
+class Row:
+    """One line of the table: rerun-git's figure, its baseline or peer, and the goal."""
+
+    figure: str
+    value: float | None
+    unit: str  # "s" (shown in ms), "B", "n", "yes/no"
+    baseline: float | None = None
+    baseline_label: str = ""
+    goal: str = ""
+    met: bool | None = None
+    note: str = ""
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+@dataclass
+class Config:
+    quick: bool
+    repeats: int
+    process_repeats: int
+    run_counts: tuple[int, ...]
+    keep: bool
+
+
+class Harness:
+    def __init__(self, config: Config, base: Path) -> None:
+        self.config = config
+        self.base = base
+        self.rows: list[Row] = []
+        self.started = time.perf_counter()
+        self.cli = rerun_git_command()
+        self._copies = 0
+        self.rerun_bytes: dict[str, float] = {}
+
+    # -- helpers ---------------------------------------------------------------------
+    def add(self, row: Row) -> Row:
+        self.rows.append(row)
+        shown = _format_value(row.value, row.unit)
+        extra = f"  (baseline {_format_value(row.baseline, row.unit)})" if row.baseline is not None else ""
+        print(f"  {row.figure}: {shown}{extra}", file=sys.stderr, flush=True)
+        return row
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def fresh_copy(self, source: Path, label: str) -> Path:
+        self._copies += 1
+        return copy_repo(source, self.base / f"{label}-{self._copies}")
+
+    def drop(self, path: Path) -> None:
+        if not self.config.keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+    # -- capture ----------------------------------------------------------------------
+    def capture_first(self, label: str, project: Path, trained: Trained, goal: bool) -> None:
+        """First capture of a committed project (everything new to git) vs the bash plumbing baseline."""
+        ours, theirs = [], []
+        for i in range(self.config.repeats + 1):  # the first pair warms caches and is dropped
+            copy = self.fresh_copy(project, f"{label}-capture")
+            seconds = time_capture(trained, copy, "first")
+            record = last_record(copy)
+            self.drop(copy)
+            copy = self.fresh_copy(project, f"{label}-baseline")
+            base_seconds = time_baseline(trained, copy, "first", record)
+            self.drop(copy)
+            if i:
+                ours.append(seconds)
+                theirs.append(base_seconds)
+        row = Row(f"capture, first run ({label})", median(ours), "s", median(theirs), "bash git plumbing",
+                  samples=ours)
+        if goal:
+            row.goal, row.met = "ratio <= 0.5", row.ratio is not None and row.ratio <= 0.5
+        self.add(row)
+
+    def capture_unchanged(self, label: str, project: Path, trained: Trained, time_goal: float | None) -> None:
+        """Unchanged re-runs: time, bytes added to .git and unreferenced objects per re-run."""
+        copy = self.fresh_copy(project, f"{label}-rerun")
+        time_capture(trained, copy, "r000")
+        time_capture(trained, copy, "r001")  # warm: the hash cache trusts files older than 2 s only
+        before_gc = self.fresh_copy(copy, f"{label}-gc")
+        before_bytes, before_count = object_store_bytes(copy)
+        before_kib = count_objects(copy)["size"]
+        before_unreachable = unreachable_objects(copy)
+        n = self.config.repeats
+        samples = [time_capture(trained, copy, f"r{i:03d}") for i in range(2, n + 2)]
+        after_bytes, after_count = object_store_bytes(copy)
+        after_kib = count_objects(copy)["size"]
+        added_unreachable = unreachable_objects(copy) - before_unreachable
+        baseline_copy = self.fresh_copy(project, f"{label}-rerun-baseline")
+        record = last_record(copy)
+        base = [time_baseline(trained, baseline_copy, f"b{i:03d}", record) for i in range(n + 1)][1:]
+        row = Row(f"capture, unchanged re-run ({label})", median(samples), "s", median(base), "bash git plumbing",
+                  samples=samples)
+        if time_goal is not None:
+            row.goal, row.met = f"< {time_goal * 1000:.0f} ms", row.value < time_goal
+        self.add(row)
+        per_run = self.rerun_bytes[label] = (after_bytes - before_bytes) / n
+        packed = packed_bytes_per_run(copy, before_gc, n)
+        self.add(Row(f"bytes added per unchanged re-run ({label})", per_run, "B", goal="<= 3 KiB",
+                     met=per_run <= 3 * 1024,
+                     note=f"{(after_count - before_count) / n:.1f} loose objects; "
+                          f"{(after_kib - before_kib) / n:.1f} KiB on disk (count-objects); "
+                          f"{packed:.0f} B after git gc"))
+        self.add(Row(f"unreferenced objects per unchanged re-run ({label})", added_unreachable / n, "n", goal="0",
+                     met=added_unreachable == 0, note="git fsck --unreachable --no-reflogs"))
+        self.drop(copy)
+        self.drop(baseline_copy)
+        self.drop(before_gc)
+
+    # -- browse ------------------------------------------------------------------------
+    def browse(self, project: Path, trained: Trained) -> Path:
+        """``list`` at each run count vs ``git for-each-ref``; ``show`` at the largest; returns the repo."""
+        repo = self.fresh_copy(project, "runs")
+        time_capture(trained, repo, "first")
+        have = 1
+        fmt = "%(refname) %(taggerdate:unix) %(subject) %(*objectname)"
+        for count in self.config.run_counts:
+            build = time.perf_counter()
+            add_synthetic_runs(repo, "run/first", have, count - have)
+            have = count
+            git(repo, "gc", "--quiet")
+            print(f"  ({count} runs built and gc'd in {time.perf_counter() - build:.1f} s)", file=sys.stderr)
+            reps = self.config.process_repeats
+            ours = time_process([*self.cli, "list"], repo, reps)
+            theirs = time_process(["git", "for-each-ref", f"--format={fmt}", "refs/tags/run/"], repo, reps)
+            row = Row(f"list, {count} runs", median(ours), "s", median(theirs), "git for-each-ref", samples=ours)
+            if count >= 10_000:
+                row.goal = "< 0.5 s, ratio <= 3"
+                row.met = row.value < 0.5 and row.ratio <= 3
+            self.add(row)
+        largest = self.config.run_counts[-1]
+        show = time_process([*self.cli, "show", "run/first"], repo, self.config.process_repeats)
+        row = Row(f"show, {largest} runs", median(show), "s", samples=show)
+        if largest >= 10_000:
+            row.goal, row.met = "< 0.3 s", row.value < 0.3
+        self.add(row)
+        return repo
+
+    # -- reproduce ----------------------------------------------------------------------
+    def reproduce(self, project: Path, trained: Trained) -> None:
+        """In-process ``reproduce_run`` minus the time of its own training (``run_experiments``)."""
+        import rerun_git.experiment.runner as runner
+        from rerun_git.service.pipeline import reproduce_run
+
+        repo = self.fresh_copy(project, "reproduce")
+        time_capture(trained, repo, "first")
+        original = runner.run_experiments
+        training: list[float] = []
+
+        def timed_training(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                training.append(time.perf_counter() - start)
+
+        runner.run_experiments = timed_training
+        totals = []
+        try:
+            for _ in range(self.config.repeats + 1):
+                start = time.perf_counter()
+                result = reproduce_run("first", repo)
+                totals.append(time.perf_counter() - start)
+                if not result.matches:
+                    raise RuntimeError("the benchmark's reproduction did not match its run")
+        finally:
+            runner.run_experiments = original
+        overheads = [total - train for total, train in zip(totals[1:], training[1:])]
+        self.add(Row("reproduce overhead (demo)", median(overheads), "s", median(training[1:]),
+                     "the run's own training", goal="< 250 ms", met=median(overheads) < 0.25, samples=overheads,
+                     note=f"whole reproduce_run {median(totals[1:]) * 1000:.0f} ms"))
+        self.drop(repo)
+
+    # -- start-up, imports, environment -------------------------------------------------------
+    def startup(self, runs_repo: Path) -> None:
+        reps = self.config.process_repeats * 2
+        ours = time_process([*self.cli, "--help"], self.base, reps)
+        python = time_process([sys.executable, "-c", "pass"], self.base, reps)
+        self.add(Row("CLI start-up (rerun-git --help)", median(ours), "s", median(python), "python -c pass",
+                     goal="< 150 ms", met=median(ours) < 0.15, samples=ours, note=f"script {self.cli[0]}"))
+        heavy = {}
+        for argv, cwd in ((["--help"], self.base), (["list"], runs_repo), (["show", "run/first"], runs_repo)):
+            heavy[" ".join(argv[:1])] = heavy_imports(argv, cwd)
+        found = sorted({m for mods in heavy.values() for m in mods})
+        self.add(Row("no scikit-learn/pandas import (--help, list, show)", 0.0 if not found else 1.0, "yes/no",
+                     goal="none imported", met=not found,
+                     note="python -X importtime" + (f"; imported: {', '.join(found[:5])}" if found else "")))
+
+    def environment(self) -> None:
+        from rerun_git.service.environment import capture_environment
+
+        capture_environment()
+        ours = []
+        for _ in range(self.config.repeats * 4):
+            start = time.perf_counter()
+            packages = len(capture_environment()["packages"])
+            ours.append(time.perf_counter() - start)
+        pip = time_process([sys.executable, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+                           self.base, max(2, self.config.process_repeats // 2))
+        self.add(Row("environment capture (in-process)", median(ours), "s", median(pip), "pip list --format=json",
+                     goal="< 20 ms", met=median(ours) < 0.02, samples=ours, note=f"{packages} packages"))
+
+    # -- peers ------------------------------------------------------------------------------
+    def peers(self, project: Path, trained: Trained, demo_capture: float) -> None:
+        from bench_peers import install_dvc, measure_dvc
+
+        if self.config.quick:
+            self.add(Row("dvc (peer)", None, "s", note="skipped with --quick"))
+            return
+        budget = FULL_BUDGET_S - 45 - self.elapsed()
+        if budget < 60:
+            self.add(Row("dvc (peer)", None, "s", note=f"skipped: {self.elapsed():.0f} s already used of {FULL_BUDGET_S} s"))
+            return
+        start = time.perf_counter()
+        dvc, why = install_dvc(self.base / "dvc-venv", timeout=budget - 40)
+        if dvc is None:
+            self.add(Row("dvc (peer)", None, "s", note=f"skipped: {why}"))
+            return
+        version = subprocess.run([str(dvc), "--version"], capture_output=True, text=True).stdout.strip()
+        print(f"  (dvc {version} installed in {time.perf_counter() - start:.0f} s)", file=sys.stderr)
+        experiments = 100
+        figures = measure_dvc(dvc, self.fresh_copy(project, "dvc"), saves=3, experiments=experiments)
+        runs = self.fresh_copy(project, "runs-100")
+        time_capture(trained, runs, "first")
+        add_synthetic_runs(runs, "run/first", 1, experiments - 1)
+        ours_list = median(time_process([*self.cli, "list"], runs, 3))
+        ours_show = median(time_process([*self.cli, "show", "run/first"], runs, 3))
+        label = f"dvc {version}"
+        self.add(Row("capture (demo) vs dvc exp save", demo_capture, "s", figures["save"], label,
+                     note="in-process capture vs whole dvc process"))
+        self.add(Row("bytes per unchanged re-run: rerun-git vs dvc exp save", self.rerun_bytes.get("demo"), "B",
+                     figures["save_bytes"], label,
+                     note=f"dvc: {figures['save_objects']:.1f} objects, {figures['save_unreachable']:.1f} unreferenced per save"))
+        self.add(Row(f"list at {experiments}: rerun-git list vs dvc exp list", ours_list, "s", figures["list"], label,
+                     note=f"{figures['experiments']:.0f} dvc experiments"))
+        self.add(Row(f"list at {experiments}: rerun-git list vs dvc exp show", ours_list, "s", figures["show"], label))
+        self.add(Row(f"show at {experiments}: rerun-git show vs dvc exp show", ours_show, "s", figures["show"], label))
+
+
+def packed_bytes_per_run(after: Path, before: Path, n: int) -> float:
+    """Growth per run of the object store once both copies are packed by ``git gc`` (records delta-compress)."""
+    sizes = []
+    for repo in (before, after):
+        git(repo, "gc", "--quiet", "--prune=now")
+        sizes.append(object_store_bytes(repo)[0])
+    return (sizes[1] - sizes[0]) / n
+
+
+def heavy_imports(argv: list[str], cwd: Path) -> list[str]:
+    """Top-level scikit-learn/pandas modules imported by ``python -X importtime -m rerun_git <argv>``."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "rerun_git", *argv], cwd=cwd,
+                          capture_output=True, text=True)
+    found = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            module = line.rsplit("|", 1)[1].strip()
+            if module.split(".")[0] in ("sklearn", "pandas"):
+                found.add(module.split(".")[0])
+    return sorted(found)
+
+
+def _format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return f"{value * 1000:.1f} ms"
+    if unit == "B":
+        return f"{value / 1024:.2f} KiB" if value >= 1024 else f"{value:.0f} B"
+    if unit == "yes/no":
+        return "no" if value == 0 else "yes"
+    return f"{value:g}"
+
+
+def render(rows: list[Row]) -> str:
+    headers = ["figure", "rerun-git", "baseline / peer", "ratio", "goal", "met", "note"]
+    cells = []
+    for r in rows:
+        base = f"{_format_value(r.baseline, r.unit)} ({r.baseline_label})" if r.baseline is not None else "-"
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        met = {True: "yes", False: "NO", None: "-"}[r.met]
+        cells.append([r.figure, _format_value(r.value, r.unit), base, ratio, r.goal or "-", met, r.note])
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "uname": " ".join(platform.uname()),
+        "python": sys.version.split()[0],
+        "git": subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip(),
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, 1k runs only, no peers (under a minute)")
+    parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary repositories and print where")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = Config(
+        quick=args.quick,
+        repeats=3 if args.quick else 7,
+        process_repeats=3 if args.quick else 7,
+        run_counts=(1_000,) if args.quick else (1_000, 10_000),
+        keep=args.keep,
+    )
+    base = Path(tempfile.mkdtemp(prefix="rerun-git-bench-"))
+    harness = Harness(config, base)
+    try:
+        print(f"building projects in {base}", file=sys.stderr)
+        demo = make_demo(base / "demo")
+        scaled = make_scaled(base / "scaled")
+        demo_trained, scaled_trained = train(demo), train(scaled)
+        print(f"  (training: demo {demo_trained.seconds * 1000:.0f} ms, scaled {scaled_trained.seconds * 1000:.0f} ms)",
+              file=sys.stderr)
+        harness.capture_first("demo", demo, demo_trained, goal=True)
+        harness.capture_first("scaled", scaled, scaled_trained, goal=True)
+        harness.capture_unchanged("demo", demo, demo_trained, time_goal=None)
+        harness.capture_unchanged("scaled, 20 MB dataset", scaled, scaled_trained, time_goal=0.030)
+        runs_repo = harness.browse(demo, demo_trained)
+        harness.reproduce(demo, demo_trained)
+        harness.startup(runs_repo)
+        harness.environment()
+        harness.peers(demo, demo_trained, harness.rows[0].value)
+    finally:
+        if args.keep:
+            print(f"kept {base}", file=sys.stderr)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    info = machine()
+    mode = "--quick" if args.quick else "full"
+    print(f"\nrerun-git benchmarks ({mode}), {info['date']}, {info['nproc']} CPUs, Python {info['python']}, "
+          f"{info['git']}, {harness.elapsed():.0f} s\n")
+    print(render(harness.rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": info, "mode": mode, "seconds": harness.elapsed(),
+                                               "rows": [{**asdict(r), "ratio": r.ratio} for r in harness.rows]},
+                                              indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
