@@ -14,8 +14,10 @@ _EXPERIMENT = (
     "CLASSIFICATION_METRICS", "Workflow", "EvaluatorRegistry", "Configuration", "PlotSettings",
 )
 _SERVICE = ("RerunService", "RerunStrategy", "CaptureStrategy", "CoordinatingStrategy")
+#: Capture for external scripts (``rerun_git.capture(...)``, ``with rerun_git.recording(...) as run``).
+_RECORDING = ("capture", "recording")
 
-__all__ = ["RerunError", "__version__", *_EXPERIMENT, *_SERVICE]
+__all__ = ["RerunError", "__version__", *_EXPERIMENT, *_SERVICE, *_RECORDING]
 
 
 def __getattr__(name: str):
@@ -27,6 +29,10 @@ def __getattr__(name: str):
         from rerun_git import service
 
         return getattr(service, name)
+    if name in _RECORDING:
+        from rerun_git.service import recording
+
+        return getattr(recording, name)
     if name == "RerunError":
         from rerun_git.errors import RerunError
 

@@ -63,6 +63,9 @@ def capture_snapshot(service: RerunService, context: CaptureContext, results_dir
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
+    from rerun_git.service.hooks import after_capture
+
+    after_capture(repo, context.root, settings, published, results_dir, headline(summary))
     return published, record
 
 

@@ -1,0 +1,53 @@
+"""``rerun-git push [REMOTE] [RUN...]``: push the runs branch and run tags (never forced)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rerun_git.commands._output import err, print_json
+from rerun_git.errors import RerunError
+
+
+def short_ref(ref: str) -> str:
+    for prefix in ("refs/tags/", "refs/heads/", "refs/remotes/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix):]
+    return ref
+
+
+def print_updates(updates, verb: str, remote: str) -> None:
+    """Moved and rejected refs, one per line, then a count (up-to-date refs are only counted)."""
+    for update in updates:
+        if update.status != "up-to-date":
+            reason = f" ({update.reason})" if update.reason else ""
+            print(f"  {update.status:<9} {short_ref(update.ref)}{reason}")
+    moved = sum(1 for u in updates if u.moved)
+    same = sum(1 for u in updates if u.status == "up-to-date")
+    print(f"{verb} {moved} ref{'s' if moved != 1 else ''} {'to' if verb == 'pushed' else 'from'} {remote}"
+          f"{f' ({same} up to date)' if same else ''}")
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.service.snapshotting import ref_settings, settings_near
+    from rerun_git.store.remote import push_runs, resolve_remote
+    from rerun_git.store.repo import Repo
+
+    cwd = Path.cwd()
+    repo = Repo.open(cwd)
+    refs = ref_settings(settings_near(cwd))
+    remote = resolve_remote(repo, args.remote)
+    updates = push_runs(repo, refs, remote, args.runs)
+    if args.format == "json":
+        print_json({"remote": remote, "refs": [u.as_dict() for u in updates]})
+    else:
+        print_updates(updates, "pushed", remote)
+    rejected = [u for u in updates if u.status == "rejected"]
+    branch_only = [u for u in rejected if u.ref == refs.branch_ref]
+    if branch_only and len(rejected) == 1:
+        err(f"note: {remote}'s {refs.branch} has runs captured elsewhere, so it was not moved (push never forces);"
+            f" your runs are on {remote} through their tags. `rerun-git fetch {remote}` brings the others here.")
+    elif rejected:
+        names = ", ".join(short_ref(u.ref) for u in rejected if u not in branch_only)
+        raise RerunError(f"{remote} refused {names}",
+                         hint="a run with that name already exists there with other content; capture it again under another --name")
+    return 0

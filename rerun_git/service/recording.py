@@ -1,0 +1,345 @@
+"""Capture for external scripts: ``rerun-git capture``, ``rerun_git.capture()`` and
+``rerun_git.recording()``.
+
+A training script that does not follow the project layout can still be
+captured: the project files (``[capture] include`` globs plus the bytes of the
+project modules the script imported), an existing results folder (its
+``keep_results`` files) and a metric table become one run, through the same
+:func:`~rerun_git.service.snapshotting.capture_snapshot` as ``rerun-git run``.
+
+>>> import rerun_git                                                    # doctest: +SKIP
+>>> with rerun_git.recording(name="baseline") as run:                   # doctest: +SKIP
+...     model = train()
+...     run.log_metric("MAE", mae(model))
+>>> run.tag                                                             # doctest: +SKIP
+'run/baseline'
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.machinery
+import json
+import numbers
+import sys
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rerun_git.errors import RerunError
+
+#: The row of the metric table that flat metrics (``{"MAE": 1.2}``) go to.
+DEFAULT_ROW = "metrics"
+_VENDORED = {"site-packages", "dist-packages"}
+
+
+@dataclass
+class CapturedRun:
+    """A run captured from outside ``rerun-git run``."""
+
+    name: str
+    tag: str
+    commit: str
+    results_dir: Path
+    metrics: dict[str, dict[str, float]]
+
+
+# -- metric tables ----------------------------------------------------------------------------
+
+
+def metric_table(data: Any, origin: str = "metrics", row: str = DEFAULT_ROW) -> dict[str, dict[str, float]]:
+    """Normalise metrics into the run's metric table ``{row: {metric: value}}``.
+
+    Accepts a flat mapping (``{"MAE": 1.2}``, put in row ``row``), a table
+    (``{"test": {"MAE": 1.2}}``) or a document whose ``results`` key holds a
+    table (as in ``.rerun/run.toml``).
+    """
+    if isinstance(data, Mapping) and isinstance(data.get("results"), Mapping) and _is_table(data["results"]):
+        data = data["results"]
+    if not isinstance(data, Mapping) or not data:
+        raise RerunError(f"{origin}: no metrics", hint='give name = value pairs, e.g. {"MAE": 42.1}')
+    if all(_is_number(v) for v in data.values()):
+        return {row: {_key(k, origin): float(v) for k, v in data.items()}}
+    if _is_table(data):
+        table: dict[str, dict[str, float]] = {}
+        for name, metrics in data.items():
+            bad = [k for k, v in metrics.items() if not _is_number(v)]
+            if bad or not metrics:
+                raise RerunError(f"{origin}: [{name}] {bad[0] + ' ' if bad else ''}is not a number",
+                                 hint="every metric value must be a number")
+            table[_key(name, origin)] = {_key(k, origin): float(v) for k, v in metrics.items()}
+        return table
+    bad = next(k for k, v in data.items() if not _is_number(v))
+    raise RerunError(f"{origin}: metric {bad!r} is not a number", hint="give name = value pairs, or a table of them")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_table(data: Mapping) -> bool:
+    return bool(data) and all(isinstance(v, Mapping) for v in data.values())
+
+
+def _key(key: Any, origin: str) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise RerunError(f"{origin}: invalid metric or row name {key!r}", hint="use non-empty names")
+    return key
+
+
+def load_metrics_file(path: Path | str) -> dict[str, dict[str, float]]:
+    """Read a JSON or TOML metrics file into a metric table (see :func:`metric_table`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RerunError(f"cannot read metrics file {path}: {exc.strerror}", hint="check the path") from None
+    except UnicodeDecodeError:
+        raise RerunError(f"metrics file {path} is not UTF-8 text", hint="write it as JSON or TOML") from None
+    parsers = [_parse_toml] if path.suffix.lower() == ".toml" else [_parse_json]
+    if path.suffix.lower() not in (".toml", ".json"):
+        parsers = [_parse_json, _parse_toml]
+    errors = []
+    for parse in parsers:
+        try:
+            return metric_table(parse(text), origin=str(path))
+        except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError
+            errors.append(str(exc))
+    raise RerunError(f"cannot parse metrics file {path}: {errors[-1]}", hint="write it as JSON or TOML")
+
+
+def _parse_json(text: str) -> Any:
+    return json.loads(text)
+
+
+def _parse_toml(text: str) -> Any:
+    return tomllib.loads(text)
+
+
+# -- which project files ran ---------------------------------------------------------------------
+
+
+def _project_relpath(root: Path, filename: Any) -> str | None:
+    """``filename`` relative to ``root`` when it is a project ``.py`` file (not a vendored one)."""
+    from rerun_git.service.capture import SKIPPED_DIRS
+
+    if not isinstance(filename, str) or not filename.endswith(".py"):
+        return None
+    try:
+        rel = Path(filename).resolve().relative_to(root)
+    except (ValueError, OSError):
+        return None
+    if any(part in SKIPPED_DIRS or part in _VENDORED for part in rel.parts[:-1]):
+        return None
+    return rel.as_posix()
+
+
+def imported_project_files(root: Path) -> dict[str, bytes]:
+    """The bytes of every module in ``sys.modules`` (``__main__`` included) whose file is in ``root``."""
+    files: dict[str, bytes] = {}
+    for module in list(sys.modules.values()):
+        rel = _project_relpath(root, getattr(module, "__file__", None))
+        if rel is not None and rel not in files:
+            with contextlib.suppress(OSError):
+                files[rel] = (root / rel).read_bytes()
+    return files
+
+
+class _ImportRecorder(importlib.abc.MetaPathFinder):
+    """Watches imports (it never loads anything): notes the bytes of project modules as they are found."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seen: dict[str, bytes] = {}
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        origin = getattr(spec, "origin", None)
+        rel = _project_relpath(self.root, origin)
+        if rel is not None and rel not in self.seen:
+            with contextlib.suppress(OSError):
+                self.seen[rel] = (self.root / rel).read_bytes()
+        return None
+
+
+# -- capture ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Target:
+    root: Path
+    settings: Any
+    name: str
+    results_dir: Path
+
+
+def _find_root(project: Path | str | None) -> Path:
+    from rerun_git.experiment.project import find_project_root
+
+    if project is not None:
+        return find_project_root(Path(project))
+    try:
+        return find_project_root(Path.cwd())
+    except RerunError:
+        main = getattr(sys.modules.get("__main__"), "__file__", None)
+        if main:
+            with contextlib.suppress(RerunError):
+                return find_project_root(Path(main).resolve().parent)
+        raise
+
+
+def _prepare(project: Path | str | None, name: str | None, results: Path | str | None, must_exist: bool) -> _Target:
+    """Everything checkable before the script's work: project, repository, run name, results folder."""
+    from rerun_git.experiment.project import load_project_settings
+    from rerun_git.service.snapshotting import ref_settings
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import check_name_free, default_run_name, validate_run_name
+
+    root = _find_root(project)
+    settings = load_project_settings(root)
+    name = validate_run_name(name) if name is not None else default_run_name()
+    check_name_free(Repo.open(root), ref_settings(settings), name)
+    if results is None:
+        results_dir = root / "results" / name
+    else:
+        results_dir = Path(results).resolve()
+        if must_exist and not results_dir.is_dir():
+            raise RerunError(f"results folder {results} does not exist", hint="give the folder your script wrote its results to")
+    return _Target(root, settings, name, results_dir)
+
+
+def _capture(target: _Target, table: dict[str, dict[str, float]], files: dict[str, bytes],
+             message: str, seed: int) -> CapturedRun:
+    from rerun_git.service.service import RerunService
+
+    service = RerunService(target.name, mode="capture")
+    context = service.bind_project(target.root, target.settings, seed, message)
+    context.executed_files = dict(files)
+    service.configs["results"] = {row: dict(metrics) for row, metrics in table.items()}
+    tag = service.export_and_save(target.results_dir)
+    return CapturedRun(target.name, tag, service.commit, target.results_dir, table)
+
+
+def _metrics_argument(metrics: Mapping[str, Any] | str | Path | None) -> dict[str, dict[str, float]]:
+    if metrics is None:
+        return {}
+    if isinstance(metrics, (str, Path)):
+        return load_metrics_file(metrics)
+    return metric_table(metrics)
+
+
+def capture(
+    results: Path | str | None = None,
+    *,
+    name: str | None = None,
+    metrics: Mapping[str, Any] | str | Path | None = None,
+    message: str = "",
+    project: Path | str | None = None,
+    seed: int = 0,
+    imported_modules: bool = True,
+) -> CapturedRun:
+    """Capture the project as it is now as a run, with an existing results folder and metrics.
+
+    Parameters
+    ----------
+    results : path, optional
+        A folder the script wrote its results to; its ``keep_results`` files go
+        into the run. Default: ``results/<name>`` of the project.
+    name : str, optional
+        The run name (default ``YYYYMMDD-HHMMSS-xxxx``).
+    metrics : mapping or path, optional
+        ``{"MAE": 1.2}``, ``{"row": {"MAE": 1.2}}`` or a JSON / TOML file of either.
+    message : str
+        A note stored with the run.
+    project : path, optional
+        A folder of the project (default: the current folder, else the main script's).
+    seed : int
+        Recorded as the run's seed (rerun-git does not seed external scripts).
+    imported_modules : bool
+        Also capture the exact bytes of the project modules imported by this process.
+
+    Returns
+    -------
+    CapturedRun
+    """
+    target = _prepare(project, name, results, must_exist=results is not None)
+    files = imported_project_files(target.root) if imported_modules else {}
+    return _capture(target, _metrics_argument(metrics), files, message, seed)
+
+
+@dataclass
+class Recording:
+    """The run being recorded by :func:`recording`; ``tag`` and ``commit`` are set once it is captured."""
+
+    name: str
+    root: Path
+    results_dir: Path
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    tag: str | None = None
+    commit: str | None = None
+
+    def log_metric(self, name: str, value: float, row: str = DEFAULT_ROW) -> None:
+        """Record ``name = value`` in row ``row`` of the run's metric table (a later value replaces it)."""
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise RerunError(f"metric {name!r}: {value!r} is not a number", hint="log int or float values")
+        self.metrics.setdefault(_key(row, "log_metric"), {})[_key(name, "log_metric")] = float(value)
+
+    def log_metrics(self, values: Mapping[str, float], row: str = DEFAULT_ROW) -> None:
+        """Record several metrics at once."""
+        for key, value in values.items():
+            self.log_metric(key, value, row)
+
+
+@contextlib.contextmanager
+def recording(
+    name: str | None = None,
+    *,
+    results: Path | str | None = None,
+    message: str = "",
+    project: Path | str | None = None,
+    seed: int = 0,
+) -> Iterator[Recording]:
+    """Record a script's run: on a clean exit of the block the run is captured.
+
+    The project, the repository and the run name are checked on entry, before
+    any work. The exact bytes of the project modules imported before and
+    during the block are captured. When the block raises, nothing is captured.
+
+    Parameters
+    ----------
+    name : str, optional
+        The run name (default ``YYYYMMDD-HHMMSS-xxxx``).
+    results : path, optional
+        The results folder (default ``results/<name>``, created on entry).
+    message, project, seed
+        As for :func:`capture`.
+
+    Yields
+    ------
+    Recording
+        ``run.log_metric("MAE", value)``; after the block, ``run.tag`` and ``run.commit``.
+    """
+    from rerun_git.service.safety import claim_run_name
+
+    target = _prepare(project, name, results, must_exist=False)
+    claim = claim_run_name(target.root, target.name) if results is None else None
+    try:
+        target.results_dir.mkdir(parents=True, exist_ok=True)
+        files = imported_project_files(target.root)
+        recorder = _ImportRecorder(target.root)
+        run = Recording(target.name, target.root, target.results_dir)
+        sys.meta_path.insert(0, recorder)
+        try:
+            yield run
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(recorder)
+        for rel, data in imported_project_files(target.root).items():
+            files.setdefault(rel, recorder.seen.get(rel, data))  # bytes read when the import happened
+        captured = _capture(target, run.metrics, files, message, seed)
+        run.tag, run.commit = captured.tag, captured.commit
+    finally:
+        if claim is not None:
+            claim.release()

@@ -1,0 +1,203 @@
+"""Runs across machines: ``git push`` / ``git fetch`` of the runs branch and run tags.
+
+Both use explicit refspecs and never force a ref of the user:
+
+- push: ``<branch>:<branch>`` and ``refs/tags/<prefix>*`` (or the named runs'
+  tags). A runs branch that diverged on the remote (runs captured elsewhere)
+  is rejected, not overwritten; the tags still carry every run.
+- fetch: ``+<branch>:refs/remotes/<remote>/<branch>`` (rerun-git's mirror of
+  the remote's runs branch) and ``refs/tags/<prefix>*:refs/tags/<prefix>*``
+  (never clobbering a local tag), with ``--no-tags --refmap=`` so nothing else
+  moves. Fetched runs are plain run tags, so ``list``/``show``/``reproduce``
+  see them.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+
+from rerun_git.errors import RerunError
+from rerun_git.store.repo import Repo, clean_environment
+from rerun_git.store.runs import RefSettings, validate_run_name
+
+_PUSH_FLAGS = {" ": "updated", "+": "forced", "-": "deleted", "*": "new", "!": "rejected", "=": "up-to-date"}
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref a push or fetch considered, named as on the receiving side.
+
+    ``status``: ``new``, ``updated``, ``up-to-date`` or ``rejected`` (``reason`` says why).
+    """
+
+    ref: str
+    status: str
+    old: str | None = None
+    new: str | None = None
+    reason: str = ""
+
+    @property
+    def moved(self) -> bool:
+        return self.status in ("new", "updated", "forced")
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"ref": self.ref, "status": self.status, "old": self.old, "new": self.new, "reason": self.reason}
+
+
+def remote_names(repo: Repo) -> list[str]:
+    """The configured remotes (``git remote``)."""
+    return repo.text("remote").splitlines()
+
+
+def resolve_remote(repo: Repo, remote: str | None) -> str:
+    """``remote`` when it is a configured remote; by default ``origin`` (or the only remote)."""
+    names = remote_names(repo)
+    hint = "`git remote -v` lists the remotes; `git remote add NAME URL` adds one"
+    if remote is None:
+        if "origin" in names:
+            return "origin"
+        if len(names) == 1:
+            return names[0]
+        raise RerunError("no remote given and none named origin" if names else "this repository has no remote", hint=hint)
+    if remote not in names:
+        raise RerunError(f"no remote named {remote!r}", hint=hint)
+    return remote
+
+
+def tracking_ref(refs: RefSettings, remote: str) -> str:
+    """Where ``fetch`` keeps the remote's runs branch: ``refs/remotes/<remote>/<branch>``."""
+    return f"refs/remotes/{remote}/{refs.branch}"
+
+
+def _network_git(repo: Repo, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """git for push / fetch / ls-remote: the clean environment, but prompts for credentials allowed."""
+    env = clean_environment()
+    if "GIT_TERMINAL_PROMPT" in os.environ:
+        env["GIT_TERMINAL_PROMPT"] = os.environ["GIT_TERMINAL_PROMPT"]
+    else:
+        env.pop("GIT_TERMINAL_PROMPT", None)
+    try:
+        return subprocess.run(["git", *args], cwd=repo.top, env=env, capture_output=True)
+    except FileNotFoundError as exc:
+        raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
+
+
+def _failure(what: str, proc: subprocess.CompletedProcess[bytes]) -> RerunError:
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    last = (fatal or lines or [f"exit code {proc.returncode}"])[-1]
+    return RerunError(f"git {what} failed: {last}", hint="check the remote's URL and your access (`git remote -v`)")
+
+
+def local_refs(repo: Repo, *patterns: str) -> dict[str, str]:
+    """``{refname: object id}`` of the refs under ``patterns`` (one ``for-each-ref``)."""
+    out = repo.text("for-each-ref", "--format=%(refname) %(objectname)", "--", *patterns)
+    return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+# -- push -------------------------------------------------------------------------------------------
+
+
+def push_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str] | None = None) -> list[RefUpdate]:
+    """Push the runs branch and the run tags (all, or those of ``names``) to ``remote``; never forced."""
+    namespace = refs.tag_namespace
+    local = local_refs(repo, refs.branch_ref, namespace.rstrip("/"))
+    if refs.branch_ref not in local:
+        raise RerunError("there are no runs to push", hint="`rerun-git run` captures one")
+    refspecs = [f"{refs.branch_ref}:{refs.branch_ref}"]
+    if names:
+        for name in names:
+            ref = refs.tag_ref(_short_name(name, refs))
+            if ref not in local:
+                raise RerunError(f"unknown run {ref[len('refs/tags/'):]}", hint="`rerun-git list` shows the runs")
+            refspecs.append(f"{ref}:{ref}")
+    elif any(ref.startswith(namespace) for ref in local):
+        refspecs.append(f"{namespace}*:{namespace}*")
+    proc = _network_git(repo, "push", "--porcelain", "--", remote, *refspecs)
+    updates = parse_push_porcelain(proc.stdout.decode("utf-8", "replace"))
+    if not updates:
+        raise _failure("push", proc)
+    return updates
+
+
+def _short_name(name: str, refs: RefSettings) -> str:
+    for prefix in (refs.tag_namespace, refs.tag_prefix):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            break
+    return validate_run_name(name)
+
+
+def parse_push_porcelain(out: str) -> list[RefUpdate]:
+    """The ref lines of ``git push --porcelain``: ``<flag>\\t<from>:<to>\\t<summary>``."""
+    updates = []
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[0] not in _PUSH_FLAGS:
+            continue
+        flag, spec, summary = parts
+        status = _PUSH_FLAGS[flag]
+        reason = summary[summary.rfind("(") + 1: -1] if status == "rejected" and summary.endswith(")") else ""
+        old, _, new = summary.partition("..")
+        moved = status in ("updated", "forced") and new
+        updates.append(RefUpdate(spec.rpartition(":")[2], status, old if moved else None,
+                                 new.lstrip(".") if moved else None, reason))
+    return updates
+
+
+# -- fetch ------------------------------------------------------------------------------------------
+
+
+def remote_runs(repo: Repo, refs: RefSettings, remote: str) -> dict[str, str]:
+    """``{refname: object id}`` of the runs branch and run tags ``remote`` advertises."""
+    proc = _network_git(repo, "ls-remote", "--refs", "--", remote, refs.branch_ref, refs.tag_namespace + "*")
+    if proc.returncode != 0:
+        raise _failure("ls-remote", proc)
+    advertised = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref == refs.branch_ref or ref.startswith(refs.tag_namespace):
+            advertised[ref] = sha
+    return advertised
+
+
+def fetch_runs(repo: Repo, refs: RefSettings, remote: str) -> list[RefUpdate]:
+    """Fetch ``remote``'s runs: its runs branch to ``refs/remotes/<remote>/<branch>``, its run tags as ours.
+
+    A remote tag whose name is taken here by a different run is reported
+    ``rejected``; the local tag is kept.
+    """
+    advertised = remote_runs(repo, refs, remote)
+    tracking = tracking_ref(refs, remote)
+    namespace = refs.tag_namespace
+    refspecs = [f"+{refs.branch_ref}:{tracking}"] if refs.branch_ref in advertised else []
+    if any(ref.startswith(namespace) for ref in advertised):
+        refspecs.append(f"{namespace}*:{namespace}*")
+    if not refspecs:
+        return []
+    before = local_refs(repo, tracking, namespace.rstrip("/"))
+    proc = _network_git(repo, "fetch", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", remote, *refspecs)
+    after = local_refs(repo, tracking, namespace.rstrip("/"))
+    updates = []
+    for ref, sha in sorted(advertised.items()):
+        local_ref = tracking if ref == refs.branch_ref else ref
+        updates.append(_fetched(local_ref, before.get(local_ref), after.get(local_ref), sha))
+    if proc.returncode != 0 and all(u.status != "rejected" for u in updates):
+        raise _failure("fetch", proc)
+    return updates
+
+
+def _fetched(ref: str, old: str | None, now: str | None, remote: str) -> RefUpdate:
+    if now != remote:
+        reason = "a different run has this name here" if now else "not fetched"
+        return RefUpdate(ref, "rejected", old, remote, reason)
+    if old == now:
+        return RefUpdate(ref, "up-to-date", old, now)
+    return RefUpdate(ref, "updated" if old else "new", old, now)
+
+
+__all__ = [
+    "RefUpdate", "remote_names", "resolve_remote", "tracking_ref", "push_runs", "parse_push_porcelain",
+    "remote_runs", "fetch_runs", "local_refs",
+]
