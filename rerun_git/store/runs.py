@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 
 from rerun_git.errors import RerunError
 from rerun_git.store.repo import Repo
@@ -75,9 +76,9 @@ class RunInfo:
     def date(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
 
-    @property
+    @cached_property
     def metrics(self) -> dict[str, float]:
-        """Headline metrics carried by the tag message."""
+        """Headline metrics carried by the tag message (parsed once)."""
         out: dict[str, float] = {}
         for item in self.trailers.get("Rerun-Metric", []):
             key, _, value = item.partition("=")
@@ -160,16 +161,33 @@ def parse_message(contents: str) -> tuple[str, dict[str, list[str]]]:
     lines = contents.strip("\n").splitlines()
     subject = lines[0] if lines else ""
     trailers: dict[str, list[str]] = {}
-    for line in lines[1:]:
+    for line in lines[1:]:  # hot: 10,000 tags in `rerun-git list`
+        if line[:6] != "Rerun-":
+            continue
         key, sep, value = line.partition(": ")
-        if sep and key.startswith("Rerun-") and " " not in key:
-            trailers.setdefault(key, []).append(value.strip())
+        if sep and " " not in key:
+            values = trailers.get(key)
+            if values is None:
+                trailers[key] = [value.strip()]
+            else:
+                values.append(value.strip())
     return subject, trailers
 
 
 def resolve_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
-    """Find a run by name, ``<prefix><name>`` or ``refs/tags/<prefix><name>``."""
+    """Find a run by name, ``<prefix><name>`` or ``refs/tags/<prefix><name>``.
+
+    Reads only that tag (fast at any number of runs); only an unknown or
+    foreign name lists every run, for the nearest names in its error.
+    """
     short = _strip_prefixes(name, refs)
+    ref = refs.tag_ref(short)
+    out = repo.git("for-each-ref", f"--format={_FORMAT}", "--", ref).stdout.decode("utf-8", "replace")
+    for record in out.split(_RECORD_END):
+        if record.startswith(ref + _FIELD_SEP):
+            run = _parse_ref_record(record, refs)
+            if isinstance(run, RunInfo):
+                return run
     runs, warnings = list_runs(repo, refs)
     for run in runs:
         if run.name == short:
