@@ -1,0 +1,160 @@
+"""``rerun-git check``: every problem a later run would hit, reported at once, without training."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+
+BROKEN_SETTINGS = '''from rerun_git import Configuration
+
+
+def create_configuration():
+    config = Configuration(default_workflow="regression", default_algorithms=["linear", "lasso"],
+                           categorical_features={"diabetes.csv": ["colour"]})
+    config.add_experiment_group(name="baseline", datasets=["diabetes.csv", "missing.csv"])
+    config.add_experiment_group(name="db", datasets=[("data.db", "nope")], workflow="absent",
+                                algorithms=["ridge"], data_config={"test_size": 2.5})
+    return config
+'''
+
+WORKFLOW = '''from pathlib import Path
+
+from rerun_git import Workflow
+
+
+class Regression(Workflow):
+    def workflow(self, X_train, X_test, y_train, y_test, output_dir, feature_names):
+        Path(__file__).with_name("TRAINED").touch()
+        model = self.model.fit(X_train, y_train)
+        self.evaluate_model(model, X_test, y_test, ["MAE", "R2X"], "test_metrics")
+        self.evaluate_model(model, X_test, y_test, metrics=("nope",), filename="more")
+        self.evaluate_model(model, X_test, y_test, self.chosen, "dynamic")  # not a literal: skipped
+        self.run_evaluator("sprea", model, X_test, y_test, "spread")
+'''
+
+EVALUATORS = '''def register_custom_evaluators(registry, plot_settings):
+    registry.register("spread", lambda model, X, y: 1.0)
+'''
+
+
+def problems(out: str) -> list[str]:
+    return [line.strip() for line in out.splitlines() if line.startswith("  ") and not line.strip().startswith("hint:")]
+
+
+def test_template_project_passes_quickly(project: Path, cli) -> None:
+    from rerun_git.service.checks import check_project
+
+    result = cli("check", cwd=project / "workflows")
+    assert result.code == 0, result.out + result.err
+    assert result.out == f"ok    {project}: 5 files, 1 group, 1 dataset, 1 workflow, 2 metric names\n"
+    report = check_project(project)
+    assert report.ok and report.import_seconds > 0
+    assert report.own_seconds < 0.5, report.own_seconds  # the budget beyond importing the project
+    assert "settings" not in sys.modules and "workflows.regression" not in sys.modules
+
+
+def test_every_configuration_problem_is_reported_and_nothing_runs(project: Path, cli) -> None:
+    (project / "settings.py").write_text(BROKEN_SETTINGS)
+    (project / "workflows" / "regression.py").write_text(WORKFLOW)
+    (project / "evaluators.py").write_text(EVALUATORS)
+    with sqlite3.connect(project / "datasets" / "data.db") as conn:
+        conn.execute("CREATE TABLE other (a INTEGER, b INTEGER)")
+    result = cli("check", cwd=project)
+    assert result.code == 1
+    found = problems(result.out)
+    assert found == [
+        "group 'baseline': unknown algorithm 'lasso'",
+        "datasets/diabetes.csv (group 'baseline'): categorical feature(s) not in the dataset: colour",
+        "datasets/missing.csv (group 'baseline'): not found",
+        "group 'db': workflows/absent.py not found in " + str(project),
+        "group 'db': invalid DataManager test_size 2.5",
+        "datasets/data.db|nope (group 'db'): no table 'nope'",
+        "workflows/regression.py:10: unknown metric 'R2X'",
+        "workflows/regression.py:11: unknown metric 'nope'",
+        "workflows/regression.py:13: unknown evaluator 'sprea'",
+    ], result.out
+    assert result.out.startswith("FAIL  .: 9 problems\n")
+    assert "hint: known evaluators: spread" in result.out
+    assert result.err.startswith("rerun-git: error: check found 9 problems in 1 project\nhint: ")
+    assert not (project / "workflows" / "TRAINED").exists()
+    assert not (project / "results").exists()
+
+
+def test_import_errors_are_reported_with_file_and_line(project: Path, cli) -> None:
+    (project / "helpers.py").write_text("SCALE = 1.0\n\nraise ValueError('boom')\n")
+    data = project / "data.py"
+    data.write_text("import helpers\n" + data.read_text())
+    (project / "notes.py").write_text("def broken(:\n    pass\n")
+    (project / "metrics.py").write_text("from rerun_git import MetricManager\n\nMETRICS = MetricManager()\n")
+    result = cli("check", "--format", "json", cwd=project)
+    assert result.code == 1
+    report, = json.loads(result.out)
+    texts = [p["problem"] for p in report["problems"]]
+    assert texts == [
+        "notes.py:1: SyntaxError: invalid syntax",
+        "helpers.py:3: ValueError: boom",
+        "metrics.py does not define METRIC_CONFIG",
+    ]
+    assert report["ok"] is False and report["project"] == str(project)
+
+
+def test_check_selects_the_projects_of_the_given_paths(repo: Path, cli) -> None:
+    from rerun_git.service.scaffold import write_template
+
+    for name in ("a", "b"):
+        write_template(repo / name)
+    (repo / "b" / "settings.py").write_text("oops(\n")
+    result = cli("check", "a/settings.py", "a/datasets/diabetes.csv", "README.md", cwd=repo)
+    assert result.code == 0, result.out
+    assert result.out.splitlines() == ["ok    a: 5 files, 1 group, 1 dataset, 1 workflow, 2 metric names"]
+    assert cli("check", "README.md", cwd=repo).out == ""
+    assert cli("check", "b", "a/workflows/regression.py", cwd=repo).out.startswith("FAIL  b:")
+    outside = cli("check", cwd=repo)
+    assert outside.code == 1 and "no rerun.toml found" in outside.err
+
+
+def test_check_staged_reads_the_index_git_hands_to_the_hook(repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rerun_git.service.scaffold import write_template
+
+    for name in ("a", "b"):
+        write_template(repo / name)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "two projects")
+    (repo / "b" / "settings.py").write_text((repo / "b" / "settings.py").read_text() + "# b\n")
+    git(repo, "add", "b/settings.py")
+    assert cli("check", "--staged", cwd=repo).out.startswith("ok    b:")
+
+    temporary = repo / ".git" / "next-index"  # like `git commit a/...`: the hook sees another index
+    shutil.copyfile(repo / ".git" / "index", temporary)
+    git(repo, "reset", "-q")
+    (repo / "a" / "data.py").write_text((repo / "a" / "data.py").read_text() + "# a\n")
+    real_index = (repo / ".git" / "index").read_bytes()
+    monkeypatch.setenv("GIT_INDEX_FILE", str(temporary))
+    assert cli("check", "--staged", cwd=repo).out.startswith("ok    b:")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert cli("check", "--staged", cwd=repo).out == ""  # nothing staged in the real index
+    assert (repo / ".git" / "index").read_bytes() == real_index
+
+
+def test_a_project_of_plain_scripts_gets_a_syntax_check(repo: Path, cli) -> None:
+    project = repo / "scripts"
+    project.mkdir()
+    (project / "rerun.toml").write_text("")
+    (project / "train.py").write_text("print('training would start here')\n")
+    result = cli("check", cwd=project)
+    assert result.code == 0 and result.out == "ok    .: 1 file (scripts: syntax only)\n"
+    (project / "train.py").write_text("print('x'\n")
+    result = cli("check", cwd=project)
+    assert result.code == 1 and "train.py:1: SyntaxError" in result.out
+
+
+def test_bad_rerun_toml_is_a_problem(project: Path, cli) -> None:
+    (project / "rerun.toml").write_text("[capture]\nincludes = []\n")
+    result = cli("check", cwd=project)
+    assert result.code == 1 and "rerun.toml: unknown key capture.includes" in result.out
