@@ -53,10 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")
+    p.add_argument("--sort", default="date", metavar="KEY",
+                   help="date (default), name or a metric such as MAE; a leading '-' sorts descending (--sort=-R2)")
+    p.add_argument("--limit", type=int, metavar="N", help="show the first N runs after sorting")
+    p.add_argument("--metric", action="append", metavar="NAME", help="metric column(s) to show (repeatable or comma-separated)")
+    p.add_argument("--all", action="store_true",
+                   help="add a FROM column: 'local' for runs on the local runs branch, 'fetched' for runs from a remote")
     _add_format(p)
 
     p = sub.add_parser("show", help="show one run: record summary, files and metrics")
     _add_run_ref(p)
+    for section, text in (("files", "the captured files and their sha256"), ("env", "the recorded environment"),
+                          ("datasets", "the datasets' identity and shape"), ("metrics", "the full metric table"),
+                          ("config", "the configuration, one dotted key per line")):
+        p.add_argument(f"--{section}", action="store_true", help=f"only {text}")
     _add_format(p)
 
     p = sub.add_parser("reproduce", help="re-run a captured run from its snapshot and verify every metric")
@@ -90,6 +100,46 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="fetch a remote's runs: its run tags and its runs branch")
     p.add_argument("remote", nargs="?", help="a configured remote (default: origin)")
     _add_format(p)
+
+    p = sub.add_parser("log", help="the runs branch, one line per run (first parents only, newest first)")
+    p.add_argument("-p", "--patch", action="store_true", help="show what changed in config and code since the previous run")
+    p.add_argument("-n", "--max-count", type=int, metavar="N", help="show only the newest N runs")
+    _add_format(p)
+
+    p = sub.add_parser("diff", help="compare two runs, or a run and the working tree (exit 1 when they differ)",
+                       description="Sections: code, config, datasets, environment (critical marked), metrics. "
+                                   "Exit 0 when identical, 1 when different (like `git diff --exit-code`).")
+    p.add_argument("run_a", metavar="RUN_A", help="a run: NAME, run/NAME or refs/tags/run/NAME")
+    p.add_argument("run_b", metavar="RUN_B", nargs="?", help="another run (default: the project's working tree)")
+    p.add_argument("--stat", action="store_true", help="only a summary of each section")
+    _add_format(p)
+
+    p = sub.add_parser("checkout", help="materialise a run as a new git worktree for inspection")
+    _add_run_ref(p)
+    p.add_argument("directory", metavar="DIR", help="a new (or empty) directory")
+
+    p = sub.add_parser("rm", help="remove runs (their tags)",
+                       description="Remove the runs' tags in one transaction. Their snapshot commits stay on the runs "
+                                   "branch (shown untagged by `rerun-git log`) unless --prune-history is given.")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="runs to remove")
+    p.add_argument("--prune-history", action="store_true",
+                   help="also drop their commits from the runs branch: later runs are re-committed on top with NEW "
+                        "commit ids (same content) and their tags moved; a runs branch already pushed will then be "
+                        "refused by `rerun-git push` (not a fast-forward); the objects stay in .git until git gc "
+                        "prunes them after the reflog expires")
+
+    p = sub.add_parser("gc", help="remove rerun-git's stale worktrees (their process is gone), then git gc --auto")
+
+    p = sub.add_parser("check-env", help="compare this environment with a run's (exit 1 on a critical difference)")
+    _add_run_ref(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="also list the non-critical package differences")
+    _add_format(p)
+
+    p = sub.add_parser("export-env", help="write a pinned requirements file for a run's environment")
+    _add_run_ref(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    p.add_argument("--include-all", action="store_true", help="pin every recorded package, not only the critical ones")
+    p.add_argument("--yes", action="store_true", help="overwrite FILE if it exists")
 
     return parser
 

@@ -1,25 +1,90 @@
-"""``rerun-git list``: the runs, from one ``git for-each-ref`` call."""
+"""``rerun-git list``: the runs, from one ``git for-each-ref`` call (like ``git tag -l``)."""
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_json, print_table
+from rerun_git.commands._output import err, print_json
 
 
 def main(args: argparse.Namespace) -> int:
     from rerun_git.runs import list_runs, run_as_dict
 
-    runs, warnings = list_runs(Path.cwd(), pattern=args.pattern, with_warnings=True)
+    runs, warnings = list_runs(Path.cwd(), pattern=args.pattern, with_warnings=True, sort=args.sort, limit=args.limit)
     for warning in warnings:
         err(f"warning: {warning}")
+    metrics = [m for item in args.metric or [] for m in item.split(",") if m]
+    _check_metrics(runs, metrics)
+    fetched = _fetched(runs) if args.all else None
     if args.format == "json":
-        print_json([run_as_dict(run) for run in runs])
+        data = [run_as_dict(run) for run in runs]
+        if fetched is not None:
+            for item in data:
+                item["fetched"] = item["commit"] in fetched
+        print_json(data)
         return 0
     if runs:
-        print_table(
-            ["run", "date", "source", "dirty", "metrics"],
-            [(r.tag, r.date.strftime("%Y-%m-%d %H:%M"), (r.source or "none")[:12], "yes" if r.dirty else "no",
-              " ".join(f"{k}={v:.6g}" for k, v in list(r.metrics.items())[:3])) for r in runs],
-        )
+        _print_table(runs, metrics, fetched)
     return 0
+
+
+def _check_metrics(runs: list, metrics: list[str]) -> None:
+    from rerun_git.errors import RerunError
+
+    if not metrics or not runs:
+        return
+    known = {m for run in runs for m in run.metrics}
+    for metric in metrics:
+        if metric not in known:
+            raise RerunError(f"no run has a metric named {metric!r}",
+                             hint="metrics: " + (", ".join(sorted(known)) or "none recorded"))
+
+
+def _fetched(runs: list) -> set[str]:
+    """Commits of the listed runs that are not on the local runs branch (fetched from elsewhere)."""
+    from rerun_git.runs import local_run_commits
+
+    local = local_run_commits(Path.cwd())
+    return {run.commit for run in runs if run.commit not in local}
+
+
+def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> None:
+    """Aligned columns, written in one go (hot: 10,000 runs)."""
+    rows = []
+    dates = _Dates()
+    for run in runs:
+        values = run.metrics
+        if metrics:
+            shown = [_number(values.get(m)) for m in metrics]
+        else:
+            shown = [" ".join([f"{k}={v:.6g}" for k, v in list(values.items())[:3]])]
+        row = [run.tag, dates(run.timestamp), (run.source or "none")[:12], "yes" if run.dirty else "no"]
+        if fetched is not None:
+            row.append("fetched" if run.commit in fetched else "local")
+        rows.append(row + shown)
+    headers = ["RUN", "DATE", "SOURCE", "DIRTY"] + (["FROM"] if fetched is not None else [])
+    headers += [m.upper() for m in metrics] if metrics else ["METRICS"]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    out = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in rows]
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+class _Dates:
+    """``YYYY-MM-DD HH:MM`` (UTC) of a unix time, formatting each day once."""
+
+    def __init__(self) -> None:
+        self.days: dict[int, str] = {}
+
+    def __call__(self, stamp: int) -> str:
+        day = self.days.get(stamp // 86400)
+        if day is None:
+            day = self.days[stamp // 86400] = time.strftime("%Y-%m-%d", time.gmtime(stamp))
+        rest = stamp % 86400
+        return f"{day} {rest // 3600:02d}:{rest % 3600 // 60:02d}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"

@@ -1,40 +1,102 @@
-"""``rerun-git show``: one run's record summary, files, datasets and metrics."""
+"""``rerun-git show``: one run's summary, or one section (files, env, datasets, metrics, config)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from rerun_git.commands._output import print_json, print_table
+
+SECTIONS = ("files", "env", "datasets", "metrics", "config")
 
 
 def main(args: argparse.Namespace) -> int:
     from rerun_git.runs import show_run
 
     data = show_run(args.run, Path.cwd())
+    chosen = [s for s in SECTIONS if getattr(args, s, False)]
     if args.format == "json":
-        print_json(data)
+        if chosen:
+            print_json({"name": data["name"], "tag": data["tag"], **{s: _section_data(data, s) for s in chosen}})
+        else:
+            print_json(data)
         return 0
+    if not chosen:
+        _summary(data)
+        chosen = ["files", "datasets", "metrics"] if data["record"]["datasets"] else ["files", "metrics"]
+        print()
+    for index, section in enumerate(chosen):
+        if len(chosen) > 1:
+            print(("\n" if index else "") + f"{section}")
+        PRINTERS[section](data["record"])
+    return 0
+
+
+def _section_data(data: dict[str, Any], section: str) -> Any:
+    record = data["record"]
+    if section == "env":
+        return record["env"]
+    if section == "config":
+        from rerun_git.service.browse import flatten_config
+
+        return flatten_config(record)
+    if section == "metrics":
+        return record["results"]
+    return record[section]
+
+
+def _summary(data: dict[str, Any]) -> None:
     record = data["record"]
     source = (data["source"] or "none") + (" (dirty)" if data["dirty"] else "")
-    print(f"run     {data['tag']}")
-    print(f"commit  {data['commit']}")
-    print(f"date    {record['created']}")
-    print(f"source  {source}")
-    print(f"seed    {record['seed']}")
+    env = record.get("env", {})
+    packages = env.get("packages", {})
+    from rerun_git.service.environment import CRITICAL_PACKAGES
+
+    critical = " ".join(f"{p}={packages[p]}" for p in CRITICAL_PACKAGES if p in packages)
+    print(f"run      {data['tag']}")
+    print(f"commit   {data['commit']}")
+    print(f"date     {record['created']}")
+    print(f"source   {source}")
+    print(f"seed     {record['seed']}")
+    print(f"python   {env.get('python', '?')}" + (f"  {critical}" if critical else ""))
     if record.get("message"):
-        print(f"message {record['message']}")
+        print(f"message  {record['message']}")
     if record.get("reproduces"):
         print(f"reproduces {record['reproduces']}")
-    print(f"\nfiles ({len(record['files'])})")
-    for path in record["files"]:
-        print(f"  {path}")
-    if record["datasets"]:
-        print("\ndatasets")
-        print_table(["dataset", "sha256", "size", "samples", "embedded"], [
-            (key, d["sha256"][:12], d["size"], d.get("num_samples"), "yes" if d["embedded"] else "no")
-            for key, d in record["datasets"].items()
-        ])
-    print("\nmetrics")
+
+
+def _files(record: dict[str, Any]) -> None:
+    print_table(["file", "sha256"], [(path, sha[:12]) for path, sha in record["files"].items()])
+
+
+def _env(record: dict[str, Any]) -> None:
+    from rerun_git.service.environment import CRITICAL_PACKAGES
+
+    env = record["env"]
+    print(f"python    {env.get('python', '?')} ({env.get('implementation', '?')})")
+    print(f"platform  {env.get('platform', '?')}")
+    packages = env.get("packages", {})
+    print_table(["package", "version", "critical"],
+                [(name, version, "yes" if name in CRITICAL_PACKAGES else "") for name, version in packages.items()])
+
+
+def _datasets(record: dict[str, Any]) -> None:
+    print_table(["dataset", "sha256", "size", "samples", "features", "embedded"], [
+        (key, d["sha256"][:12], d["size"], d.get("num_samples"), d.get("num_features"), "yes" if d["embedded"] else "no")
+        for key, d in record["datasets"].items()
+    ])
+
+
+def _metrics(record: dict[str, Any]) -> None:
     rows = [(row, metric, value) for row, metrics in record["results"].items() for metric, value in metrics.items()]
     print_table(["result", "metric", "value"], rows)
-    return 0
+
+
+def _config(record: dict[str, Any]) -> None:
+    from rerun_git.service.browse import flatten_config
+
+    for key, value in flatten_config(record).items():
+        print(f"{key} = {value!r}")
+
+
+PRINTERS = {"files": _files, "env": _env, "datasets": _datasets, "metrics": _metrics, "config": _config}

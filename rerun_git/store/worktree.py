@@ -108,3 +108,13 @@ def remove_stale_worktrees(repo: Repo) -> list[Path]:
         remove_worktree(repo, entry.path)
         removed.append(entry.path)
     return removed
+
+
+def add_inspection_worktree(repo: Repo, commit: str, path: Path) -> Path:
+    """Check ``commit`` out, detached and unlocked, at ``path`` for the user to inspect (``rerun-git checkout``).
+
+    Not locked with rerun-git's reason, so ``rerun-git gc`` never removes it;
+    the user removes it with ``git worktree remove``.
+    """
+    repo.git("-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--", str(path), commit)
+    return path

@@ -1,0 +1,206 @@
+"""``rerun-git list`` / ``show`` at scale, next to the bare git cost of the same data.
+
+Usage::
+
+    python benchmarks/list_scale.py [--runs 10000] [--repeat 7] [--keep] [--json]
+
+Builds a repository holding N runs straight through the store API (object
+writer + one ref transaction; no experiment is trained), packs it with
+``git gc``, then times, whole-process, in the same benchmark run:
+
+- ``git for-each-ref --format='%(refname) %(taggerdate:unix) %(subject) %(*objectname)' refs/tags/run/``
+- ``rerun-git list``
+- ``rerun-git show <run>``
+
+``build_runs(repo_path, n)`` is importable (``benchmarks/run.py`` uses it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: 2026-11-01T00:00:00Z: the first run's date; each next run is one minute later.
+START = 1_793_491_200
+BARE_FORMAT = "--format=%(refname) %(taggerdate:unix) %(subject) %(*objectname)"
+
+_PROJECT_FILES = {
+    "rerun.toml": b"[capture]\ninclude = [\"**/*.py\", \"rerun.toml\"]\n",
+    "settings.py": b"from rerun_git import Configuration\n\n\ndef create_configuration():\n"
+                   b"    config = Configuration(default_workflow='regression', default_algorithms=['linear', 'ridge'])\n"
+                   b"    config.add_experiment_group('baseline', datasets=['diabetes.csv'])\n    return config\n",
+    "data.py": b"from rerun_git import DataManager\n\nBASE_DATA_MANAGER = DataManager(test_size=0.2, n_splits=3)\n",
+    "algorithms.py": b"from rerun_git import REGRESSION_ALGORITHMS as ALGORITHM_CONFIG\n",
+    "metrics.py": b"from rerun_git import REGRESSION_METRICS as METRIC_CONFIG\n",
+    "workflows/regression.py": b"from rerun_git import Workflow\n\n\nclass Regression(Workflow):\n"
+                               b"    def workflow(self, X_train, X_test, y_train, y_test, output_dir, feature_names):\n"
+                               b"        pass\n",
+}
+
+
+def _record(name: str, index: int, timestamp: int, env: dict, source: str | None):
+    """A realistic run record: config, env, one dataset, a 12-row metric table."""
+    from datetime import datetime, timezone
+
+    from rerun_git import __version__
+    from rerun_git.service.record import RunRecord
+
+    rows = {}
+    for split in range(3):
+        for algo_index, algo in enumerate(("linear", "ridge")):
+            row = f"baseline/diabetes/split_{split}/{algo}/test_metrics"
+            rows[row] = {"MAE": 40.0 + ((index * 7919 + split * 13 + algo_index) % 1000) / 100.0,
+                         "R2": 0.40 + ((index * 104729 + split) % 300) / 1000.0}
+    return RunRecord(
+        name=name,
+        created=datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        seed=index,
+        rerun_git_version=__version__,
+        source_commit=source,
+        dirty=index % 5 == 0,
+        env=env,
+        base_data_manager={"params": {"test_size": 0.2, "n_splits": 3, "split_method": "shuffle", "random_state": None},
+                           "preprocessors": []},
+        configuration={"default_workflow": "regression", "default_algorithms": ["linear", "ridge"]},
+        experiment_groups=[{"name": "baseline", "datasets": ["diabetes.csv"], "workflow": "regression"}],
+        algorithms=[{"name": "linear", "class": "sklearn.linear_model.LinearRegression", "params": {}},
+                    {"name": "ridge", "class": "sklearn.linear_model.Ridge", "params": {"alpha": 1.0}}],
+        workflows={"regression": {"file": "workflows/regression.py", "class": "Regression"}},
+        datasets={"diabetes.csv": {"filename": "diabetes.csv", "table_name": None, "size": 95137,
+                                   "sha256": "f16718c1e660" + "0" * 52, "embedded": False, "feature_names": [],
+                                   "num_features": 10, "num_samples": 442}},
+        files={path: "0" * 64 for path in _PROJECT_FILES},
+        results=rows,
+    )
+
+
+def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_publish: bool = False) -> list[str]:
+    """Add ``n`` runs named ``<prefix>00000``... to the repository at ``repo_path``; return their names.
+
+    Each run is a real snapshot (project files, its own ``.rerun/run.toml``,
+    commit on the runs branch, annotated tag with the usual trailers), dated
+    one minute apart from 2026-11-01. By default all refs are written in one
+    ``git update-ref --stdin`` transaction (seconds for 10,000 runs);
+    ``via_publish=True`` goes through :func:`publish_run` once per run instead
+    (the capture code path, about 10 ms per run).
+    """
+    from rerun_git.service.environment import capture_environment
+    from rerun_git.service.snapshotting import _message
+    from rerun_git.store.objects import ObjectWriter, TreeEntry
+    from rerun_git.store.repo import ZERO_SHA, Repo
+    from rerun_git.store.runs import RefSettings
+    from rerun_git.store.snapshot import Identity, publish_run
+
+    repo = Repo.open(repo_path)
+    refs = RefSettings()
+    writer = ObjectWriter(repo)
+    env = capture_environment()
+    head, tip = repo.resolve_revisions("HEAD^{commit}", refs.branch_ref)
+    blobs = {path: TreeEntry("100644", writer.write_blob(data)) for path, data in _PROJECT_FILES.items()}
+    names, payload = [], []
+    for index in range(n):
+        name = f"{prefix}{index:05d}"
+        stamp = START + 60 * index
+        record = _record(name, index, stamp, env, head)
+        entries = dict(blobs)
+        entries[".rerun/run.toml"] = TreeEntry("100644", writer.write_blob(record.to_toml().encode()))
+        tree = writer.write_tree(entries)
+        summary = record.metric_summary()
+        ident = f"Bench <bench@example.invalid> {stamp} +0000"
+        commit_message = _message(record, summary, with_metrics=False)
+        tag_message = _message(record, summary, with_metrics=True)
+        if via_publish:
+            publish_run(repo, writer, refs, name=name, tree=tree, head=head, commit_message=commit_message,
+                        tag_message=tag_message, identity=Identity(ident, ident))
+        else:
+            parents = [p for p in (tip, head) if p]
+            tip = writer.write_commit(tree, parents, ident, ident, commit_message)
+            tag = writer.write_tag(tip, refs.tag_prefix + name, ident, tag_message)
+            payload.append(f"create {refs.tag_ref(name)} {tag}\n")
+        names.append(name)
+    if payload:
+        old = repo.resolve_revisions(refs.branch_ref)[0] or ZERO_SHA
+        payload.append(f"update {refs.branch_ref} {tip} {old}\n")
+        repo.git("update-ref", "--stdin", input="".join(payload).encode())
+    return names
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def new_repo(path: Path) -> Path:
+    """An empty repository with one user commit and a marked project (``rerun.toml``)."""
+    path.mkdir(parents=True)
+    _git(path, "init", "-q")
+    (path / "rerun.toml").write_bytes(_PROJECT_FILES["rerun.toml"])
+    _git(path, "add", "rerun.toml")
+    _git(path, "-c", "user.name=Bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "project")
+    return path
+
+
+def time_command(argv: list[str], cwd: Path, repeat: int) -> float:
+    """Median wall time of ``argv`` as a whole process (output discarded)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(repo: Path, repeat: int) -> dict[str, float]:
+    """Whole-process medians (seconds) of bare git, ``rerun-git list`` and ``rerun-git show``."""
+    rerun = [sys.executable, "-m", "rerun_git"]
+    runs = subprocess.run(["git", "for-each-ref", "--count=1", "--format=%(refname:lstrip=3)", "refs/tags/run/"],
+                          cwd=repo, check=True, capture_output=True, text=True).stdout.split()
+    figures = {
+        "git_for_each_ref": time_command(["git", "for-each-ref", BARE_FORMAT, "refs/tags/run/"], repo, repeat),
+        "list": time_command([*rerun, "list"], repo, repeat),
+        "list_json": time_command([*rerun, "list", "--format", "json"], repo, repeat),
+        "list_sorted_limited": time_command([*rerun, "list", "--sort=-MAE", "--limit=10"], repo, repeat),
+        "show": time_command([*rerun, "show", runs[0]], repo, repeat),
+        "python_startup": time_command([sys.executable, "-c", "pass"], repo, repeat),
+    }
+    figures["list_over_git"] = figures["list"] / figures["git_for_each_ref"]
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the repository and print its path")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    base = Path(tempfile.mkdtemp(prefix="rerun-list-scale-"))
+    try:
+        repo = new_repo(base / "repo")
+        start = time.perf_counter()
+        build_runs(repo, args.runs)
+        built = time.perf_counter() - start
+        _git(repo, "gc", "--quiet")
+        figures = {"runs": args.runs, "build_seconds": built, **measure(repo, args.repeat)}
+        if args.json:
+            print(json.dumps(figures, indent=2))
+        else:
+            for key, value in figures.items():
+                print(f"{key:<22} {value:.4f}" if isinstance(value, float) else f"{key:<22} {value}")
+        if args.keep:
+            print(f"repository kept at {repo}", file=sys.stderr)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+    raise SystemExit(main())

@@ -1,0 +1,18 @@
+"""``rerun-git checkout``: materialise a run as a new git worktree, for inspection."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rerun_git.commands._output import err
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.runs import checkout_run
+
+    done = checkout_run(args.run, args.directory, Path.cwd())
+    print(f"checked out {done.run.tag} ({done.run.commit[:12]}) into {done.path}")
+    for key in done.missing_datasets:
+        err(f"warning: dataset {key} was too large to embed in the run; it is not in the worktree")
+    err(f"hint: it is a detached git worktree; remove it with `git worktree remove {done.path}`")
+    return 0

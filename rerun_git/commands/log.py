@@ -1,0 +1,40 @@
+"""``rerun-git log``: the runs branch, first parents only, one line per run (``-p``: what changed)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rerun_git.commands._output import print_json
+
+
+def main(args: argparse.Namespace) -> int:
+    from rerun_git.runs import log_runs
+
+    entries = log_runs(Path.cwd(), patch=args.patch, limit=args.max_count)
+    if args.format == "json":
+        print_json([entry.to_dict() for entry in entries])
+        return 0
+    width = max((len(e.tag or e.name) for e in entries), default=0)
+    for entry in entries:
+        label = entry.tag or f"{entry.name} (untagged)"
+        headline = entry.subject.partition(": ")[2] if entry.subject.startswith("run ") else entry.subject
+        dirty = " (dirty)" if entry.dirty else ""
+        print(f"{entry.commit[:12]} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
+        if args.patch:
+            _print_changes(entry)
+    return 0
+
+
+def _print_changes(entry) -> None:
+    if entry.first:
+        print("    (first run on the branch)\n")
+        return
+    if not entry.config and not entry.code:
+        print("    (no config or code change from the previous run)\n")
+        return
+    for change in entry.config:
+        print(f"    config {change.describe()}")
+    if entry.patch:
+        print()
+        print(entry.patch.rstrip("\n"))
+    print()

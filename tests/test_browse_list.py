@@ -1,0 +1,153 @@
+"""``rerun-git list`` on real repositories: a few hundred runs made through the store API, foreign tags, options."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from browse_support import load_list_scale, make_run, record_data
+from conftest import git, repo_state
+
+N_RUNS = 300
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory, isolated_git_config) -> Path:
+    """A repository with 300 runs, each through ``publish_run`` (about 3 s once for the module)."""
+    path = tmp_path_factory.mktemp("many") / "repo"
+    path.mkdir()
+    git(path, "init", "-q")
+    (path / "README.md").write_text("user file\n")
+    git(path, "add", "README.md")
+    git(path, "commit", "-q", "-m", "initial")
+    load_list_scale().build_runs(path, N_RUNS, via_publish=True)
+    return path
+
+
+def test_lists_every_run_oldest_first(many: Path, cli) -> None:
+    before = repo_state(many)
+    result = cli("list", cwd=many)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["RUN", "DATE", "SOURCE", "DIRTY", "METRICS"]
+    assert len(lines) == N_RUNS + 1
+    assert lines[1].startswith("run/bench-00000  2026-11-01 00:00  ")
+    assert lines[-1].startswith("run/bench-00299  2026-11-01 04:59  ")
+    assert "MAE=" in lines[1] and "R2=" in lines[1]
+    assert result.err == ""
+    assert repo_state(many) == before
+
+
+def test_list_reads_one_for_each_ref(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rerun_git.store.repo as repo_module
+    from rerun_git.runs import list_runs
+
+    calls: list[list[str]] = []
+    real = repo_module.run_git
+
+    def counting(args, cwd, **kwargs):
+        calls.append(list(args))
+        return real(args, cwd, **kwargs)
+
+    monkeypatch.setattr(repo_module, "run_git", counting)
+    runs = list_runs(many, sort="-MAE", limit=5)
+    assert len(runs) == 5
+    assert [c[0] for c in calls] == ["rev-parse", "for-each-ref"]
+
+
+def test_glob_pattern_sort_and_limit(many: Path, cli) -> None:
+    result = cli("list", "run/bench-001*", "--sort=-name", "--limit", "3", cwd=many)
+    assert result.code == 0
+    assert [line.split()[0] for line in result.out.splitlines()[1:]] == ["run/bench-00199", "run/bench-00198", "run/bench-00197"]
+    assert cli("list", "bench-0029?", cwd=many).out.count("run/bench-0029") == 10
+
+
+def test_sort_by_metric_both_ways(many: Path) -> None:
+    from rerun_git.runs import list_runs
+
+    ascending = [r.metrics["MAE"] for r in list_runs(many, sort="MAE")]
+    descending = [r.metrics["MAE"] for r in list_runs(many, sort="-MAE")]
+    assert ascending == sorted(ascending) and len(ascending) == N_RUNS
+    assert descending == sorted(ascending, reverse=True)
+
+
+def test_metric_columns_and_json(many: Path, cli) -> None:
+    table = cli("list", "--metric", "R2", "--metric", "MAE", "--limit", "1", cwd=many)
+    assert table.out.splitlines()[0].split()[-2:] == ["R2", "MAE"]
+    data = json.loads(cli("list", "--format", "json", "--limit", "2", cwd=many).out)
+    assert [d["name"] for d in data] == ["bench-00000", "bench-00001"]
+    assert set(data[0]) >= {"name", "tag", "commit", "date", "source", "dirty", "metrics"}
+    assert data[0]["dirty"] is True and set(data[0]["metrics"]) == {"MAE", "R2"}
+
+
+def test_unknown_metric_is_an_error_with_the_known_ones(many: Path, cli) -> None:
+    result = cli("list", "--sort=-MAEE", cwd=many)
+    assert result.code == 1
+    assert "no run has a metric named 'MAEE'" in result.err and "MAE, R2" in result.err
+    assert cli("list", "--metric", "nope", cwd=many).code == 1
+
+
+def test_pattern_matching_nothing_is_empty_and_exit_0(many: Path, cli) -> None:
+    result = cli("list", "nothing-like-this*", cwd=many)
+    assert (result.code, result.out, result.err) == (0, "", "")
+    assert json.loads(cli("list", "zzz", "--format", "json", cwd=many).out) == []
+
+
+def test_empty_repository_lists_nothing(repo: Path, cli) -> None:
+    result = cli("list", cwd=repo)
+    assert (result.code, result.out) == (0, "")
+
+
+def test_foreign_tags_are_skipped_with_a_warning_and_refused_by_show(repo: Path, cli) -> None:
+    make_run(repo, "real")
+    git(repo, "tag", "run/light")
+    git(repo, "tag", "-a", "-m", "release notes", "run/release")
+    result = cli("list", cwd=repo)
+    assert result.code == 0
+    assert [line.split()[0] for line in result.out.splitlines()[1:]] == ["run/real"]
+    assert "warning: skipping run/light: a lightweight tag" in result.err
+    assert "warning: skipping run/release: not created by rerun-git" in result.err
+    for name in ("release", "run/light"):
+        shown = cli("show", name, cwd=repo)
+        assert shown.code == 1 and "is not a rerun-git run" in shown.err and "Traceback" not in shown.err
+    assert cli("reproduce", "release", cwd=repo).code == 1
+
+
+def test_all_marks_runs_not_on_the_local_branch_as_fetched(repo: Path, cli, tmp_path: Path) -> None:
+    make_run(repo, "mine")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(repo), str(other))
+    make_run(other, "theirs")
+    git(repo, "fetch", "-q", str(other), "refs/tags/run/theirs:refs/tags/run/theirs")
+    result = cli("list", "--all", cwd=repo)
+    rows = {line.split()[0]: line.split()[5] for line in result.out.splitlines()[1:]}
+    assert rows == {"run/mine": "local", "run/theirs": "fetched"}
+    data = json.loads(cli("list", "--all", "--format", "json", cwd=repo).out)
+    assert {d["name"]: d["fetched"] for d in data} == {"mine": False, "theirs": True}
+
+
+def test_custom_prefix_from_rerun_toml(repo: Path, cli) -> None:
+    from rerun_git.store.runs import RefSettings
+
+    (repo / "rerun.toml").write_text('[refs]\ntag_prefix = "exp/"\nbranch = "experiments"\n')
+    make_run(repo, "one", refs=RefSettings("exp/", "experiments"))
+    make_run(repo, "two", record_data(), refs=RefSettings("exp/", "experiments"))
+    assert [line.split()[0] for line in cli("list", cwd=repo).out.splitlines()[1:]] == ["exp/one", "exp/two"]
+    assert cli("show", "exp/two", cwd=repo).code == 0
+    (repo / "rerun.toml").write_text("[refs\n")
+    broken = cli("list", cwd=repo)
+    assert broken.code == 1 and "rerun.toml: malformed TOML" in broken.err
+
+
+@pytest.mark.parametrize("args", [("list", "--sort=-MAE", "--all"), ("log", "-p", "-n", "3"), ("show", "bench-00001", "--config"),
+                                  ("diff", "bench-00001", "bench-00002", "--stat")])
+def test_browse_commands_do_not_import_heavy_packages(many: Path, args: tuple[str, ...]) -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "rerun_git", *args, ], cwd=many,
+                          capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr[-500:]
+    modules = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "import time:" in line}
+    assert "rerun_git" in modules
+    assert not modules & {"sklearn", "pandas", "scipy"}
