@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -37,22 +38,52 @@ def worktrees_root(repo: Repo) -> Path:
     return repo.rerun_dir / "worktrees"
 
 
+@contextmanager
+def worktree_lock(repo: Repo) -> Iterator[None]:
+    """Serialise rerun-git's own ``git worktree`` calls in one repository.
+
+    ``git worktree add`` writes a new worktree's admin files non-atomically;
+    any ``git worktree`` command reading them in that moment dies ("failed to
+    read .../commondir"), which concurrent reproductions hit. The lock is an
+    ``flock``: the kernel releases it when its holder dies, so it never goes stale.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): unserialised
+        yield
+        return
+    repo.rerun_dir.mkdir(parents=True, exist_ok=True)
+    with open(repo.rerun_dir / "worktrees.lock", "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def add_worktree(repo: Repo, commit: str, label: str, parent: Path | None = None) -> Path:
-    """Check ``commit`` out, detached and locked with our pid, into a fresh directory."""
+    """Check ``commit`` out, detached and locked with our pid, into a fresh directory.
+
+    ``label`` (a run name, possibly from a record) only names the folder: it
+    is reduced to safe characters, so it can never point outside ``parent``.
+    """
     base = parent if parent is not None else worktrees_root(repo)
     base.mkdir(parents=True, exist_ok=True)
-    path = base / f"{label}-{secrets.token_hex(3)}"
-    repo.git(
-        "-c", "core.hooksPath=/dev/null",  # the user's post-checkout hook is not ours to run
-        "worktree", "add", "--detach", "--lock", "--reason", f"{LOCK_REASON_PREFIX}{os.getpid()}",
-        "--", str(path), commit,
-    )
+    safe = re.sub(r"[^A-Za-z0-9._+-]", "_", label).lstrip(".-")[:60] or "run"
+    path = base / f"{safe}-{secrets.token_hex(3)}"
+    with worktree_lock(repo):
+        repo.git(
+            "-c", "core.hooksPath=/dev/null",  # the user's post-checkout hook is not ours to run
+            "worktree", "add", "--detach", "--lock", "--reason", f"{LOCK_REASON_PREFIX}{os.getpid()}",
+            "--", str(path), commit,
+        )
     return path
 
 
 def remove_worktree(repo: Repo, path: Path) -> None:
     """Remove one worktree of ours (locked or not, present or already deleted)."""
-    repo.git("worktree", "remove", "--force", "--force", "--", str(path), check=False)
+    with worktree_lock(repo):
+        repo.git("worktree", "remove", "--force", "--force", "--", str(path), check=False)
     if path.exists():
         shutil.rmtree(path, ignore_errors=True)
 
@@ -69,7 +100,8 @@ def snapshot_worktree(repo: Repo, commit: str, label: str, keep: bool = False) -
 
 
 def list_worktrees(repo: Repo) -> list[WorktreeEntry]:
-    out = repo.git("worktree", "list", "--porcelain", "-z").stdout.decode("utf-8", "surrogateescape")
+    with worktree_lock(repo):
+        out = repo.git("worktree", "list", "--porcelain", "-z").stdout.decode("utf-8", "surrogateescape")
     entries: list[WorktreeEntry] = []
     path: Path | None = None
     reason: str | None = None
