@@ -30,19 +30,19 @@ def capture_snapshot(service: RerunService, context: CaptureContext, results_dir
     from rerun_git.store.objects import ObjectWriter
 
     repo = Repo.open(context.root)
+    identity = Identity.start(repo)  # runs while the snapshot is built
     refs = ref_settings(context.settings)
     settings = context.settings
     writer = ObjectWriter(repo)
-    head, = repo.resolve_revisions("HEAD^{commit}")
     project_path = repo.relative_to_top(context.root)
 
     files = select_project_files(context.root, settings.include, settings.exclude, context.executed_files)
+    head, known_refs, dirty = _probe_refs(repo, refs, service.name, project_path, files)
     blobs: dict[str, TreeEntry] = {}
     datasets = _capture_datasets(repo, writer, context, blobs)
     for rel, path in kept_results(results_dir, settings.keep_results).items():
         blobs[f".rerun/results/{rel}"] = TreeEntry(file_mode(path), writer.write_blob_file(path))
 
-    dirty = _is_dirty(repo, head, project_path, files)
     record = service.build_record(now_utc(), head, dirty)
     record.project_path = project_path
     record.datasets = datasets
@@ -59,7 +59,8 @@ def capture_snapshot(service: RerunService, context: CaptureContext, results_dir
         head=head,
         commit_message=_message(record, summary, with_metrics=False),
         tag_message=_message(record, summary, with_metrics=True),
-        identity=Identity.of(repo),
+        identity=identity(),
+        known_refs=known_refs,
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
@@ -83,6 +84,21 @@ def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: d
         entries[key] = dataset_entry(path, filename, table, identity.sha256, embedded, context.dataset_info.get(key))
     cache.save()
     return entries
+
+
+def _probe_refs(
+    repo: Repo, refs: RefSettings, name: str, project_path: str, files: dict[str, bytes]
+) -> tuple[str | None, tuple[str | None, str | None], bool]:
+    """HEAD, ``(runs branch tip, the run's tag)`` and whether ``files`` differ from HEAD's: one ``git cat-file``."""
+    if any("\n" in path for path in files):  # cat-file reads one name per line: ls-tree for those
+        head, tip, tag = repo.resolve_revisions("HEAD^{commit}", refs.branch_ref, refs.tag_ref(name))
+        return head, (tip, tag), _is_dirty(repo, head, project_path, files)
+    prefix = f"{project_path}/" if project_path else ""
+    head, tip, tag, *committed = repo.resolve_revisions(
+        "HEAD^{commit}", refs.branch_ref, refs.tag_ref(name), *(f"HEAD:{prefix}{path}" for path in files)
+    )
+    dirty = any(blob != object_id("blob", data, repo.object_format) for blob, data in zip(committed, files.values()))
+    return head, (tip, tag), dirty
 
 
 def _is_dirty(repo: Repo, head: str | None, project_path: str, files: dict[str, bytes]) -> bool:

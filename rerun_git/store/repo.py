@@ -57,6 +57,35 @@ def run_git(
     return proc
 
 
+class PendingGit:
+    """A git process started by :meth:`Repo.start`, running while the caller does other work."""
+
+    def __init__(self, args: list[str], cwd: Path, input: bytes | None = None) -> None:
+        self.args = args
+        self._input = input
+        self._done: subprocess.CompletedProcess[bytes] | None = None
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *args],
+                cwd=cwd,
+                stdin=subprocess.PIPE if input is not None else None,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=clean_environment(),
+            )
+        except FileNotFoundError as exc:
+            raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
+
+    def result(self, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        """Wait for the process; like :func:`run_git`, a failure becomes a :class:`RerunError`."""
+        if self._done is None:
+            out, err = self._proc.communicate(self._input)
+            self._done = subprocess.CompletedProcess(["git", *self.args], self._proc.returncode, out, err)
+        if check and self._done.returncode != 0:
+            raise GitFailed(self.args, self._done)
+        return self._done
+
+
 class GitFailed(RerunError):
     """A git command exited non-zero."""
 
@@ -126,6 +155,10 @@ class Repo:
     def git(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         """Run git in this repository's top level."""
         return run_git(list(args), self.top, input=input, check=check)
+
+    def start(self, *args: str, input: bytes | None = None) -> PendingGit:
+        """Start git in this repository's top level without waiting for it (see :meth:`PendingGit.result`)."""
+        return PendingGit(list(args), self.top, input=input)
 
     def text(self, *args: str, input: bytes | None = None) -> str:
         """Run git and return its stdout, decoded and stripped."""

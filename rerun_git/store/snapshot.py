@@ -30,11 +30,20 @@ class Identity:
     @classmethod
     def of(cls, repo: Repo) -> Identity:
         """The identity git would use for a commit in ``repo``, falling back to rerun-git's own."""
-        idents = []
-        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            proc = repo.git("var", var, check=False)
-            idents.append(proc.stdout.decode().strip() if proc.returncode == 0 else _fallback_ident())
-        return cls(*idents)
+        return cls.start(repo)()
+
+    @classmethod
+    def start(cls, repo: Repo) -> Callable[[], Identity]:
+        """Start both ``git var`` look-ups at once; the returned function waits for them and gives the identity."""
+        pending = [repo.start("var", var) for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")]
+
+        def finish() -> Identity:
+            idents = []
+            for proc in (p.result(check=False) for p in pending):
+                idents.append(proc.stdout.decode().strip() if proc.returncode == 0 else _fallback_ident())
+            return cls(*idents)
+
+        return finish
 
 
 def _fallback_ident() -> str:
@@ -79,16 +88,22 @@ def publish_run(
     commit_message: str,
     tag_message: str,
     identity: Identity,
+    known_refs: tuple[str | None, str | None] | None = None,
 ) -> PublishedRun:
     """Commit ``tree`` on the runs branch and tag it, in one ``git update-ref --stdin`` transaction.
 
     The transaction ``create``s the tag (a name is taken at most once) and
     compare-and-swaps the branch. When another capture moved the branch
     first, the commit is rebuilt on the new tip and the transaction retried.
+    ``known_refs`` is ``(branch tip, tag)`` as the caller just resolved them,
+    used for the first attempt instead of resolving them again.
     """
     tag_ref = refs.tag_ref(name)
     for attempt in range(MAX_ATTEMPTS):
-        tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
+        if attempt == 0 and known_refs is not None:
+            tip, existing_tag = known_refs
+        else:
+            tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
         if existing_tag:
             raise name_taken(refs, name)
         parents = [p for p in (tip, head) if p]

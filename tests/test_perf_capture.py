@@ -1,0 +1,109 @@
+"""The capture fast paths (issue 7) give the same answers as the slower code they replace."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+from rerun_git.service.snapshotting import _is_dirty, _probe_refs
+from rerun_git.store.repo import Repo
+from rerun_git.store.runs import RefSettings
+from rerun_git.store.snapshot import Identity
+
+REFS = RefSettings()
+
+
+def project_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+
+
+def slow_probe(repo: Repo, name: str, project_path: str, files: dict[str, bytes]):
+    """What capture asked git before: HEAD, then the refs, then ``ls-tree`` for the dirty flag."""
+    head, = repo.resolve_revisions("HEAD^{commit}")
+    tip, tag = repo.resolve_revisions(REFS.branch_ref, REFS.tag_ref(name))
+    return head, (tip, tag), _is_dirty(repo, head, project_path, files)
+
+
+def write_code(root: Path) -> None:
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    (root / "a.py").write_text("A = 1\n")
+    (root / "pkg" / "b.py").write_text("B = 2\n")
+
+
+@pytest.mark.parametrize("subfolder", ["", "experiments/proj"])
+def test_probe_matches_ls_tree_for_clean_edited_and_new_files(repo: Path, subfolder: str) -> None:
+    root = repo / subfolder if subfolder else repo
+    write_code(root)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "code")
+    handle = Repo.open(root)
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    clean = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    assert clean == slow_probe(handle, "x", subfolder, project_files(root)) == (head, (None, None), False)
+
+    (root / "pkg" / "b.py").write_text("B = 3\n")
+    edited = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    assert edited == slow_probe(handle, "x", subfolder, project_files(root))
+    assert edited[2] is True
+
+    git(repo, "checkout", "-q", "--", ".")
+    (root / "new.py").write_text("N = 0\n")
+    added = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    assert added == slow_probe(handle, "x", subfolder, project_files(root))
+    assert added[2] is True
+
+
+def test_probe_sees_the_runs_branch_and_an_existing_tag(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "update-ref", REFS.branch_ref, head)
+    git(repo, "tag", "-a", "-m", "t", "run/taken")
+    handle = Repo.open(repo)
+    files = {"README.md": (repo / "README.md").read_bytes()}
+    probe = _probe_refs(handle, REFS, "taken", "", files)
+    assert probe == slow_probe(handle, "taken", "", files)
+    assert probe[1][0] == head and probe[1][1] == git(repo, "rev-parse", "refs/tags/run/taken").strip()
+    assert probe[2] is False
+
+
+def test_probe_in_a_repository_without_commits(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    write_code(tmp_path)
+    handle = Repo.open(tmp_path)
+    files = project_files(tmp_path)
+    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files) == (None, (None, None), True)
+
+
+def test_probe_with_odd_file_names(repo: Path) -> None:
+    names = ["with space.py", "tab\tname.py", "colon:name.py", "new\nline.py", "ünïcode.py"]
+    for name in names:
+        (repo / name).write_text("X = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "odd names")
+    handle = Repo.open(repo)
+    files = {name: (repo / name).read_bytes() for name in names}
+    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
+    assert _probe_refs(handle, REFS, "x", "", files)[2] is False
+    without_newline = {k: v for k, v in files.items() if "\n" not in k}
+    assert _probe_refs(handle, REFS, "x", "", without_newline)[2] is False
+    without_newline["colon:name.py"] = b"X = 2\n"
+    assert _probe_refs(handle, REFS, "x", "", without_newline)[2] is True
+
+
+def test_identity_started_early_is_gits_identity(repo: Path) -> None:
+    identity = Identity.start(Repo.open(repo))()
+    expected = git(repo, "var", "GIT_AUTHOR_IDENT").rsplit(" ", 2)[0]
+    assert identity.author.rsplit(" ", 2)[0] == expected
+    assert identity.committer.rsplit(" ", 2)[0] == git(repo, "var", "GIT_COMMITTER_IDENT").rsplit(" ", 2)[0]
+
+
+def test_identity_falls_back_when_git_has_none(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git(repo, "config", "user.useConfigOnly", "true")
+    monkeypatch.setenv("HOME", str(repo / "nohome"))
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    assert git(repo, "var", "GIT_AUTHOR_IDENT", check=False) == ""  # git itself refuses
+    identity = Identity.of(Repo.open(repo))
+    assert identity.author.startswith("rerun-git <rerun-git@localhost> ")
+    assert identity.committer.startswith("rerun-git <rerun-git@localhost> ")
