@@ -9,7 +9,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _EXPERIMENT = (
-    "DataManager", "MissingDataPreprocessor", "ScalingPreprocessor", "AlgorithmWrapper", "AlgorithmCollection",
+    "DataManager", "MissingDataPreprocessor", "ScalingPreprocessor", "CategoricalEncodingPreprocessor",
+    "FeatureSelectionPreprocessor", "AlgorithmWrapper", "AlgorithmCollection",
     "MetricWrapper", "MetricManager", "REGRESSION_ALGORITHMS", "CLASSIFICATION_ALGORITHMS", "REGRESSION_METRICS",
     "CLASSIFICATION_METRICS", "Workflow", "EvaluatorRegistry", "Configuration", "PlotSettings",
 )

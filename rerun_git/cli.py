@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create", help="create a new experiment project")
     p.add_argument("name", help="folder to create (must not exist or be empty)")
-    p.add_argument("--template", choices=("regression",), default="regression", help="project template (default: regression)")
+    p.add_argument("--template", choices=("regression", "classification", "grouped"), default="regression",
+                   help="project template: regression (diabetes), classification (breast cancer), "
+                        "grouped (iris, grouped + categorical) (default: regression)")
 
     p = sub.add_parser("run", help="run the project's experiments and capture the run into git")
     p.add_argument("--name", help="run name (default: YYYYMMDD-HHMMSS-xxxx, UTC)")
@@ -116,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("checkout", help="materialise a run as a new git worktree for inspection")
     _add_run_ref(p)
-    p.add_argument("directory", metavar="DIR", help="a new (or empty) directory")
+    p.add_argument("target", metavar="DIR", help="a new (or empty) directory")
 
     p = sub.add_parser("rm", help="remove runs (their tags)",
                        description="Remove the runs' tags in one transaction. Their snapshot commits stay on the runs "

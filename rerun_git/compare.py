@@ -46,3 +46,24 @@ def compare_metrics(
             ok = a is not None and b is not None and values_match(float(a), float(b), rtol, atol)
             rows.append(MetricComparison(row, metric, a, b, ok))
     return rows
+
+
+#: The parts of a split record that prove which rows and features were used.
+SPLIT_KEYS = ("train_size", "test_size", "train_sha256", "test_sha256", "feature_names")
+
+
+def compare_splits(recorded: dict[str, dict], reproduced: dict[str, dict]) -> list[str]:
+    """One line per recorded split whose rows or features differ (or that is missing) in the reproduction.
+
+    Splits absent from the record (runs captured before splits were recorded) are not compared.
+    """
+    problems: list[str] = []
+    for key in sorted(recorded):
+        new = reproduced.get(key)
+        if new is None:
+            problems.append(f"split {key}: not produced by the reproduction")
+            continue
+        differ = [k for k in SPLIT_KEYS if k in recorded[key] and recorded[key][k] != new.get(k)]
+        if differ:
+            problems.append(f"split {key}: {', '.join(differ)} differ from the recorded run")
+    return problems

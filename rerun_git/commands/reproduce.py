@@ -29,6 +29,7 @@ def main(args: argparse.Namespace) -> int:
             "run": result.record.name,
             "matches": result.matches,
             "drift": result.drift,
+            "split_mismatches": result.split_mismatches,
             "metrics": [dict(zip(("row", "metric", "recorded", "reproduced", "status"), row)) for row in rows],
         })
     else:
@@ -36,8 +37,11 @@ def main(args: argparse.Namespace) -> int:
     if result.worktree is not None:
         err(f"worktree kept at {result.worktree}")
     mismatches = sum(1 for c in result.comparisons if not c.matches)
-    if mismatches or not result.comparisons:
-        err(f"{mismatches} of {len(result.comparisons)} metrics differ from run {result.record.name}")
+    for line in result.split_mismatches:
+        err(f"MISMATCH {line}")
+    if mismatches or not result.comparisons or result.split_mismatches:
+        err(f"{mismatches} of {len(result.comparisons)} metrics differ from run {result.record.name}"
+            + (f"; {len(result.split_mismatches)} split(s) used other rows" if result.split_mismatches else ""))
         return 1
     err(f"all {len(result.comparisons)} metrics match run {result.record.name}")
     return 0

@@ -15,6 +15,9 @@ _EXPORTS: dict[str, str] = {
     "BasePreprocessor": "preprocessing",
     "MissingDataPreprocessor": "preprocessing",
     "ScalingPreprocessor": "preprocessing",
+    "CategoricalEncodingPreprocessor": "preprocessing",
+    "FeatureSelectionPreprocessor": "preprocessing",
+    "FitContext": "preprocessing",
     "AlgorithmWrapper": "algorithms",
     "AlgorithmCollection": "algorithms",
     "REGRESSION_ALGORITHMS": "algorithms",
@@ -24,6 +27,9 @@ _EXPORTS: dict[str, str] = {
     "REGRESSION_METRICS": "metrics",
     "CLASSIFICATION_METRICS": "metrics",
     "Workflow": "workflow",
+    "MetricScorer": "workflow",
+    "new_figure": "plotting",
+    "save_figure": "plotting",
     "EvaluatorRegistry": "evaluators",
     "Configuration": "configuration",
     "PlotSettings": "plot_settings",
@@ -42,10 +48,12 @@ if TYPE_CHECKING:
         CLASSIFICATION_METRICS, REGRESSION_METRICS, MetricManager, MetricWrapper,
     )
     from rerun_git.experiment.plot_settings import PlotSettings
+    from rerun_git.experiment.plotting import new_figure, save_figure
     from rerun_git.experiment.preprocessing import (
-        BasePreprocessor, MissingDataPreprocessor, ScalingPreprocessor,
+        BasePreprocessor, CategoricalEncodingPreprocessor, FeatureSelectionPreprocessor, FitContext,
+        MissingDataPreprocessor, ScalingPreprocessor,
     )
-    from rerun_git.experiment.workflow import Workflow
+    from rerun_git.experiment.workflow import MetricScorer, Workflow
 
 
 def __getattr__(name: str) -> Any:

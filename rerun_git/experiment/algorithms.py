@@ -83,6 +83,22 @@ class AlgorithmWrapper:
                 f"{', '.join(unknown)}",
                 hint="check default_params against the estimator's signature",
             )
+        self._validate_grid()
+
+    def _validate_grid(self) -> None:
+        """Every grid key must be a parameter of the estimator (``a__b`` checks ``a``)."""
+        grid = self.hyperparam_grid or {}
+        unknown = sorted(str(k) for k in grid if not isinstance(k, str) or k.split("__")[0] not in self._accepted())
+        if unknown:
+            raise RerunError(
+                f"algorithm {self.name!r}: hyperparam_grid key(s) {', '.join(unknown)} are not parameters of "
+                f"{self.algorithm_class.__name__}",
+                hint=f"parameters: {', '.join(sorted(self._accepted()))}",
+            )
+        for key, values in grid.items():
+            if not isinstance(values, (list, tuple)) or not values:
+                raise RerunError(f"algorithm {self.name!r}: hyperparam_grid[{key!r}] must be a non-empty list",
+                                 hint=f"got {values!r}")
 
     def instantiate(self, seed: int | None = None) -> Any:
         """Return a fresh estimator ``algorithm_class(**default_params)``.

@@ -237,7 +237,17 @@ class Configuration:
         if not isinstance(plot_settings, PlotSettings):
             raise RerunError("plot_settings must be a PlotSettings", hint=f"got {type(plot_settings).__name__}")
         plot_settings.validate()
-        return ExperimentPlan(list(self.experiment_groups), self._checked_categorical(), plot_settings)
+        categorical = self._checked_categorical()
+        self._check_categorical_keys(categorical)
+        return ExperimentPlan(list(self.experiment_groups), categorical, plot_settings)
+
+    def _check_categorical_keys(self, categorical: dict[Any, list[str]]) -> None:
+        """Every ``categorical_features`` key must name a dataset of some group."""
+        used = {dataset_key(*split_dataset(d)) for g in self.experiment_groups for d in g.datasets}
+        for key in categorical:
+            if dataset_key(*split_dataset(key)) not in used:
+                raise RerunError(f"categorical_features key {key!r} names no dataset of any experiment group",
+                                 hint=f"datasets in the groups: {', '.join(sorted(used))}")
 
     def export_params(self) -> dict[str, Any]:
         """Return TOML-safe params (categorical keys as ``dataset_key``) and the groups."""

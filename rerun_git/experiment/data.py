@@ -1,6 +1,7 @@
 """Loading datasets and splitting them: ``DataManager`` and ``DataSplit``."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 import re
@@ -15,7 +16,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from rerun_git.errors import RerunError
 from rerun_git.experiment._params import check_choice
-from rerun_git.experiment.preprocessing import BasePreprocessor, preprocessor_from_params
+from rerun_git.experiment.preprocessing import BasePreprocessor, FitContext, preprocessor_from_params
 
 DATA_MANAGER_PARAMS = (
     "test_size", "n_splits", "split_method", "group_column",
@@ -66,14 +67,14 @@ def load_dataset(path: Path, table_name: str | None = None) -> pd.DataFrame:
     DataFrame
     """
     path = Path(path)
-    if not path.is_file():
-        raise RerunError(f"dataset not found: {path}", hint="put datasets under the project's datasets/ folder")
     suffix = _suffix(path)
     if suffix not in SUFFIXES:
         raise RerunError(
             f"unsupported dataset type {suffix or path.name!r}: {path.name}",
             hint=f"use one of {', '.join(SUFFIXES)}",
         )
+    if not path.is_file():
+        raise RerunError(f"dataset not found: {path}", hint="put datasets under the project's datasets/ folder")
     if table_name is not None and suffix not in SQLITE_SUFFIXES + (".xlsx",):
         raise RerunError(f"{path.name}: a table name only applies to SQLite or Excel files",
                          hint="give the dataset as a plain file name")
@@ -129,6 +130,20 @@ class DataSplit:
     feature_names: list[str]
     train_index: list[int]
     test_index: list[int]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Sizes and sha256 of the train/test row indices: proof of which rows were used."""
+        return {
+            "train_size": len(self.train_index),
+            "test_size": len(self.test_index),
+            "train_sha256": index_sha256(self.train_index),
+            "test_sha256": index_sha256(self.test_index),
+        }
+
+
+def index_sha256(indices: list[int]) -> str:
+    """sha256 of row indices written as decimal text joined by ``","`` (e.g. ``"0,4,7"``)."""
+    return hashlib.sha256(",".join(str(int(i)) for i in indices).encode("ascii")).hexdigest()
 
 
 class DataManager:
@@ -268,9 +283,42 @@ class DataManager:
         if missing:
             raise RerunError(f"categorical feature(s) not in dataset: {', '.join(map(str, missing))}",
                              hint=f"feature columns: {', '.join(map(str, features))}")
-        if self.stratified and type_of_target(df[target].dropna()) in ("continuous", "continuous-multioutput"):
-            raise RerunError(f"cannot stratify on continuous target {target!r}",
+        if self.stratified:
+            self._check_stratifiable(df[target])
+        for p in self._preprocessor_list():
+            p.check_data(df[features], list(categorical_features or []))
+
+    def _check_stratifiable(self, y: pd.Series) -> None:
+        """A stratified split needs class labels, each with enough rows (ungrouped splitters)."""
+        if type_of_target(y.dropna()) in ("continuous", "continuous-multioutput"):
+            raise RerunError(f"cannot stratify on continuous target {y.name!r}",
                              hint="set stratified=False for regression targets")
+        if self.group_column is not None:
+            return
+        need = self.n_splits if self.split_method == "kfold" else 2
+        counts = y.value_counts()
+        rare = counts[counts < need]
+        if len(rare):
+            raise RerunError(
+                f"cannot stratify on target {y.name!r}: {len(rare)} of {len(counts)} classes have fewer than "
+                f"{need} rows (e.g. {rare.index[0]})",
+                hint="a regression target? set stratified=False and problem_type='regression'; "
+                     "otherwise merge rare classes or lower n_splits")
+
+    def feature_columns(self, df: pd.DataFrame) -> list[str]:
+        """The dataset's raw feature columns: all but the target (last) and the group column."""
+        return [str(c) for c in df.columns[:-1] if c != self.group_column]
+
+    def fit_context(self, algorithms: Any = None, seed: int | None = None) -> FitContext:
+        """The :class:`FitContext` preprocessors are bound to before fitting."""
+        return FitContext(problem_type=self.problem_type,
+                          seed=self.random_state if seed is None else seed, algorithms=algorithms)
+
+    def check_context(self, algorithms: Any = None, seed: int | None = None) -> None:
+        """Raise RerunError when a preprocessor cannot work with the project's algorithms."""
+        context = self.fit_context(algorithms, seed)
+        for p in self._preprocessor_list():
+            p.check_context(context)
 
     def _splitter(self, random_state: int | None) -> Any:
         grouped, strat = self.group_column is not None, self.stratified
@@ -292,6 +340,7 @@ class DataManager:
         df: pd.DataFrame,
         categorical_features: list[str] | None = None,
         seed: int | None = None,
+        algorithms: Any = None,
     ) -> list[DataSplit]:
         """Run all ``n_splits`` splits; the last column is the target.
 
@@ -300,9 +349,13 @@ class DataManager:
         df : DataFrame
             The dataset.
         categorical_features : list of str, optional
-            Categorical feature columns (left alone by scaling and imputing).
+            Categorical feature columns (encoded by CategoricalEncodingPreprocessor,
+            left alone by scaling and imputing).
         seed : int, optional
-            Used as the splitter's random_state when ``self.random_state`` is None.
+            Used as the splitter's random_state when ``self.random_state`` is None,
+            and as the random_state of estimators built by preprocessors.
+        algorithms : AlgorithmCollection, optional
+            The project's algorithms (feature selection takes its estimator from them).
 
         Returns
         -------
@@ -310,6 +363,8 @@ class DataManager:
         """
         self.validate()
         self.check_dataset(df, categorical_features)
+        self.check_context(algorithms, seed)
+        context = self.fit_context(algorithms, seed)
         df = df.reset_index(drop=True)
         target = df.columns[-1]
         drop = [target] + ([self.group_column] if self.group_column is not None else [])
@@ -319,19 +374,20 @@ class DataManager:
         try:
             indices = list(self._splitter(rs).split(X, y, groups))
         except ValueError as exc:
-            raise RerunError(f"cannot split dataset: {exc}", hint="check n_splits, test_size and the target") from exc
+            detail = str(exc) if len(str(exc)) <= 200 else str(exc)[:197] + "..."
+            raise RerunError(f"cannot split dataset: {detail}", hint="check n_splits, test_size and the target") from exc
         cats = list(categorical_features or [])
-        return [self._make_split(i, X, y, tr, te, cats) for i, (tr, te) in enumerate(indices)]
+        return [self._make_split(i, X, y, tr, te, cats, context) for i, (tr, te) in enumerate(indices)]
 
     def _make_split(self, i: int, X: pd.DataFrame, y: pd.Series, train: Any, test: Any,
-                    cats: list[str]) -> DataSplit:
+                    cats: list[str], context: FitContext | None = None) -> DataSplit:
         X_train, X_test = X.iloc[train], X.iloc[test]
         y_train, y_test = y.iloc[train], y.iloc[test]
         for proto in self._preprocessor_list():
-            step = proto.clone()
+            step = proto.clone().bind(context or self.fit_context())
             X_train, y_train = step.fit_transform_xy(X_train, y_train, cats)
             X_test, y_test = step.transform_xy(X_test, y_test)
-            cats = [c for c in cats if c in X_train.columns]
+            cats = step.categorical_out(cats, list(X_train.columns))
         return DataSplit(
             index=i, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
             feature_names=[str(c) for c in X_train.columns],

@@ -129,7 +129,8 @@ class MetricManager:
             for w in self.wrappers:
                 if getattr(w, attr) == name:
                     return w
-        raise RerunError(f"unknown metric {name!r}", hint=f"known metrics: {', '.join(self.names())}")
+        known = ", ".join(w.name if w.key == w.name else f"{w.key} ({w.name})" for w in self.wrappers)
+        raise RerunError(f"unknown metric {name!r}", hint=f"known metrics: {known}")
 
     def get_name(self, name: str) -> str:
         """Return the display name of a metric."""

@@ -7,6 +7,8 @@ from rerun_git.errors import RerunError
 
 PLOT_PARAMS = ("file_format", "width", "height", "dpi", "transparent",
                "primary_color", "secondary_color", "accent_color")
+#: Image formats matplotlib writes without extra packages.
+FILE_FORMATS = ("png", "svg", "svgz", "pdf", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "pgf")
 
 
 class PlotSettings:
@@ -74,6 +76,9 @@ class PlotSettings:
                 raise RerunError(f"PlotSettings {key} must be a positive number", hint=f"got {value!r}")
         if not isinstance(self.transparent, bool):
             raise RerunError("PlotSettings transparent must be True or False", hint=f"got {self.transparent!r}")
+        if self.file_format.lower() not in FILE_FORMATS:
+            raise RerunError(f"PlotSettings file_format {self.file_format!r} is not supported",
+                             hint=f"choose one of {', '.join(FILE_FORMATS)}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,6 +23,25 @@ from rerun_git.experiment._params import check_choice, to_plain
 P = TypeVar("P", bound="BasePreprocessor")
 
 PREPROCESSORS: dict[str, type[BasePreprocessor]] = {}
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What the DataManager tells a preprocessor before fitting it on a training split.
+
+    Attributes
+    ----------
+    problem_type : str
+        ``"classification"`` or ``"regression"`` (the DataManager's).
+    seed : int, optional
+        The run's seed, used as ``random_state`` of estimators built for fitting.
+    algorithms : AlgorithmCollection, optional
+        The project's algorithms, for preprocessors that name an estimator.
+    """
+
+    problem_type: str = "regression"
+    seed: int | None = None
+    algorithms: Any = None
 
 
 def register_preprocessor(cls: type[P]) -> type[P]:
@@ -56,6 +76,32 @@ class BasePreprocessor(ABC):
     def clone(self: P) -> P:
         """Return an unfitted copy built from :meth:`get_params`."""
         return type(self)(**self.get_params())
+
+    def bind(self: P, context: FitContext) -> P:
+        """Give the preprocessor the run's :class:`FitContext`; return ``self``."""
+        self.context_ = context
+        return self
+
+    @property
+    def context(self) -> FitContext:
+        """The bound :class:`FitContext` (defaults when none was bound)."""
+        return getattr(self, "context_", None) or FitContext()
+
+    def check_data(self, X: pd.DataFrame, categorical_features: list[str]) -> None:
+        """Raise RerunError when the dataset's features cannot work with these params.
+
+        Called before training on the whole feature frame; the default accepts anything.
+        """
+
+    def check_context(self, context: FitContext) -> None:
+        """Raise RerunError when the run's context cannot work with these params.
+
+        Called before training (e.g. an estimator name missing from the algorithms).
+        """
+
+    def categorical_out(self, categorical_features: list[str], columns: list[str]) -> list[str]:
+        """Return the categorical columns of the output, given the output ``columns``."""
+        return [c for c in categorical_features if c in columns]
 
     @abstractmethod
     def validate(self) -> None:
@@ -285,3 +331,277 @@ class ScalingPreprocessor(BasePreprocessor):
         if self.scaler_ is None:
             return X.copy()
         return _replace_columns(X, self.columns_, self.scaler_.transform(X[self.columns_].to_numpy()))
+
+
+def _is_missing(value: Any) -> bool:
+    missing = pd.isna(value)
+    return bool(missing) if np.ndim(missing) == 0 else False
+
+
+def _splice(X: pd.DataFrame, column: str, new: dict[str, pd.Series]) -> pd.DataFrame:
+    """Replace ``column`` of ``X`` by the ``new`` columns, at the same position."""
+    pos = X.columns.get_loc(column)
+    middle = pd.DataFrame(new, index=X.index)
+    return pd.concat([X.iloc[:, :pos], middle, X.iloc[:, pos + 1:]], axis=1)
+
+
+@register_preprocessor
+class CategoricalEncodingPreprocessor(BasePreprocessor):
+    """Encode the configuration's categorical features; other columns are left alone.
+
+    Only the columns listed in ``Configuration(categorical_features=...)`` for
+    the dataset are encoded. Categories are learnt from the training split
+    (sorted: numerically for numeric columns, as text otherwise); a missing
+    or unseen value becomes ``-1`` (label, ordinal), all zeros (onehot) or
+    ``0, 0`` (cyclic).
+
+    Parameters
+    ----------
+    method : {"label", "ordinal", "onehot", "cyclic"} or dict
+        One method for every categorical column, or ``{column: method}``
+        (columns not named use ``"label"``, as in Brisk). ``label`` and
+        ``ordinal`` both give the integer code of the sorted category;
+        ``onehot`` replaces the column by ``<column>_<category>`` 0/1 columns;
+        ``cyclic`` by ``<column>_sin`` and ``<column>_cos`` of
+        ``2 pi code / n_categories`` (for months, weekdays, hours).
+    cutoffs : dict, optional
+        ``{column: [edge, ...]}`` for numeric categorical columns: values are
+        first binned at the increasing edges (bin ``i`` holds values with
+        ``edges[i-1] <= value < edges[i]``), so ``len(edges) + 1`` categories.
+    """
+
+    METHODS = ("label", "ordinal", "onehot", "cyclic")
+
+    def __init__(self, method: str | dict[str, str] = "label",
+                 cutoffs: dict[str, list[float]] | None = None) -> None:
+        self.method = method
+        self.cutoffs = cutoffs
+
+    # -- params
+    def validate(self) -> None:
+        """Check the method(s) and the cutoffs."""
+        if isinstance(self.method, dict):
+            for column, method in self.method.items():
+                if not isinstance(column, str):
+                    raise RerunError(f"CategoricalEncodingPreprocessor method: key {column!r} is not a column name",
+                                     hint="use {'column': 'onehot', ...}")
+                check_choice(method, self.METHODS, f"CategoricalEncodingPreprocessor method for {column!r}")
+        else:
+            check_choice(self.method, self.METHODS, "CategoricalEncodingPreprocessor method")
+        if self.cutoffs is None:
+            return
+        if not isinstance(self.cutoffs, dict):
+            raise RerunError("CategoricalEncodingPreprocessor cutoffs must be a dict",
+                             hint="e.g. cutoffs={'age': [30, 50, 70]}")
+        for column, edges in self.cutoffs.items():
+            ok = isinstance(column, str) and isinstance(edges, (list, tuple)) and edges and all(
+                isinstance(e, (int, float)) and not isinstance(e, bool) and np.isfinite(e) for e in edges)
+            if not ok or any(b <= a for a, b in zip(edges, edges[1:])):
+                raise RerunError(f"invalid CategoricalEncodingPreprocessor cutoffs for {column!r}: {edges!r}",
+                                 hint="give a non-empty, strictly increasing list of numbers")
+
+    def method_for(self, column: str) -> str:
+        """Return the encoding method of ``column``."""
+        if isinstance(self.method, dict):
+            return self.method.get(column, "label")
+        return self.method
+
+    def _named_columns(self) -> list[str]:
+        named = list(self.method) if isinstance(self.method, dict) else []
+        return named + [c for c in (self.cutoffs or {}) if c not in named]
+
+    def check_data(self, X: pd.DataFrame, categorical_features: list[str]) -> None:
+        """Every column named in ``method`` or ``cutoffs`` must be a categorical feature."""
+        self.validate()
+        unknown = [c for c in self._named_columns() if c not in categorical_features]
+        if unknown:
+            cats = ", ".join(categorical_features) or "(none: list them in Configuration(categorical_features=...))"
+            raise RerunError(f"CategoricalEncodingPreprocessor names column(s) that are not categorical features "
+                             f"of the dataset: {', '.join(unknown)}", hint=f"categorical features: {cats}")
+        for column in self.cutoffs or {}:
+            if column in X.columns and not pd.api.types.is_numeric_dtype(X[column]):
+                raise RerunError(f"CategoricalEncodingPreprocessor cutoffs: column {column!r} is not numeric",
+                                 hint="cutoffs bin numeric values; drop them for text columns")
+
+    # -- fitting
+    def _values(self, series: pd.Series, column: str) -> pd.Series:
+        edges = (self.cutoffs or {}).get(column)
+        if edges is not None:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+            bins = np.searchsorted(np.asarray(edges, dtype=float), values, side="right").astype(float)
+            return pd.Series(np.where(np.isnan(values), np.nan, bins), index=series.index)
+        if pd.api.types.is_numeric_dtype(series):
+            return series
+        return series.map(lambda v: v if _is_missing(v) else str(v))
+
+    def _categories(self, series: pd.Series, column: str) -> list[Any]:
+        edges = (self.cutoffs or {}).get(column)
+        if edges is not None:
+            return list(range(len(edges) + 1))
+        return sorted(self._values(series, column).dropna().unique().tolist())
+
+    def _new_names(self, column: str) -> list[str]:
+        method = self.method_for(column)
+        if method == "onehot":
+            return [f"{column}_{c}" for c in self.categories_[column]]
+        if method == "cyclic":
+            return [f"{column}_sin", f"{column}_cos"]
+        return [column]
+
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None, categorical_features: list[str]) -> None:
+        self.columns_ = [c for c in categorical_features if c in X.columns]
+        self.categories_ = {c: self._categories(X[c], c) for c in self.columns_}
+        taken = [str(c) for c in X.columns]
+        for column in self.columns_:
+            clash = [n for n in self._new_names(column) if n != column and n in taken]
+            if clash:
+                raise RerunError(f"CategoricalEncodingPreprocessor: encoding {column!r} would overwrite "
+                                 f"column(s) {', '.join(clash)}", hint="rename the clashing columns")
+            taken += self._new_names(column)
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Encode the fitted categorical columns, keeping the index and column order."""
+        self._check_fitted()
+        out = X.copy()
+        for column in self.columns_:
+            if column in out.columns:
+                out = _splice(out, column, self._encode(out[column], column))
+        return out
+
+    def _encode(self, series: pd.Series, column: str) -> dict[str, pd.Series]:
+        categories = self.categories_[column]
+        codes = self._values(series, column).map({c: i for i, c in enumerate(categories)}).astype(float)
+        method = self.method_for(column)
+        if method in ("label", "ordinal"):
+            return {column: codes.fillna(-1).astype("int64")}
+        if method == "onehot":
+            names = self._new_names(column)
+            return {name: (codes == i).astype("float64") for i, name in enumerate(names)}
+        angle = 2 * np.pi * codes / max(len(categories), 1)
+        return {f"{column}_sin": np.sin(angle).fillna(0.0), f"{column}_cos": np.cos(angle).fillna(0.0)}
+
+    def categorical_out(self, categorical_features: list[str], columns: list[str]) -> list[str]:
+        """Encoded columns stay categorical (so scaling leaves them alone)."""
+        self._check_fitted()
+        out: list[str] = []
+        for column in categorical_features:
+            names = self._new_names(column) if column in self.columns_ else [column]
+            out += [n for n in names if n in columns]
+        return out
+
+
+@register_preprocessor
+class FeatureSelectionPreprocessor(BasePreprocessor):
+    """Keep the best features, by univariate scores or with an estimator.
+
+    Fitted on each training split; the kept columns keep their names.
+
+    Parameters
+    ----------
+    method : {"selectkbest", "rfecv", "sequential"}
+        ``SelectKBest`` (f_classif / f_regression), ``RFECV`` or ``SequentialFeatureSelector``.
+    n_features_to_select : int
+        Features to keep (the minimum for ``rfecv``).
+    feature_selection_cv : int
+        Cross-validation folds of ``rfecv`` and ``sequential`` (unshuffled, so deterministic).
+    estimator : str, optional
+        Name of an algorithm of the project's ``AlgorithmCollection`` (required by
+        ``rfecv`` and ``sequential``), built with the run's seed, as Brisk does.
+    problem_type : {"classification", "regression"}, optional
+        Picks the SelectKBest score; default: the DataManager's problem type.
+    direction : {"forward", "backward"}
+        Direction of ``sequential``.
+    """
+
+    METHODS = ("selectkbest", "rfecv", "sequential")
+    DIRECTIONS = ("forward", "backward")
+
+    def __init__(
+        self,
+        method: str = "selectkbest",
+        n_features_to_select: int = 5,
+        feature_selection_cv: int = 3,
+        estimator: str | None = None,
+        problem_type: str | None = None,
+        direction: str = "forward",
+    ) -> None:
+        self.method = method
+        self.n_features_to_select = n_features_to_select
+        self.feature_selection_cv = feature_selection_cv
+        self.estimator = estimator
+        self.problem_type = problem_type
+        self.direction = direction
+
+    def validate(self) -> None:
+        """Check every parameter's type and choice."""
+        check_choice(self.method, self.METHODS, "FeatureSelectionPreprocessor method")
+        check_choice(self.direction, self.DIRECTIONS, "FeatureSelectionPreprocessor direction")
+        for name, low in (("n_features_to_select", 1), ("feature_selection_cv", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise RerunError(f"invalid FeatureSelectionPreprocessor {name} {value!r}",
+                                 hint=f"use an integer >= {low}")
+        if self.estimator is not None and not isinstance(self.estimator, str):
+            raise RerunError(f"invalid FeatureSelectionPreprocessor estimator {self.estimator!r}",
+                             hint="give the name of an algorithm in algorithms.py, e.g. estimator='ridge'")
+        if self.problem_type is not None:
+            check_choice(self.problem_type, ("classification", "regression"),
+                         "FeatureSelectionPreprocessor problem_type")
+
+    def check_context(self, context: FitContext) -> None:
+        """``rfecv`` and ``sequential`` need an estimator named in the algorithm collection."""
+        self.validate()
+        if self.method == "selectkbest":
+            return
+        names = list(context.algorithms.names()) if context.algorithms is not None else []
+        if self.estimator is None:
+            example = names[0] if names else "ridge"
+            raise RerunError(f"FeatureSelectionPreprocessor(method={self.method!r}) needs an estimator",
+                             hint=f"name one of your algorithms, e.g. estimator={example!r}")
+        if context.algorithms is None:
+            raise RerunError(f"FeatureSelectionPreprocessor: no algorithm collection to find {self.estimator!r} in",
+                             hint="run it through the DataManager of a project (algorithms.py)")
+        if self.estimator not in context.algorithms:
+            raise RerunError(f"FeatureSelectionPreprocessor: unknown estimator {self.estimator!r}",
+                             hint=f"known algorithms: {', '.join(names)}")
+
+    def _selector(self) -> Any:
+        from sklearn import feature_selection as fs
+
+        n = self.n_features_to_select
+        if self.method == "selectkbest":
+            problem = self.problem_type or self.context.problem_type
+            return fs.SelectKBest(fs.f_classif if problem == "classification" else fs.f_regression, k=n)
+        self.check_context(self.context)
+        model = self.context.algorithms[self.estimator].instantiate(self.context.seed)
+        if self.method == "rfecv":
+            return fs.RFECV(model, min_features_to_select=n, step=1, cv=self.feature_selection_cv)
+        return fs.SequentialFeatureSelector(model, n_features_to_select=n, direction=self.direction,
+                                            cv=self.feature_selection_cv)
+
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None, categorical_features: list[str]) -> None:
+        who = f"FeatureSelectionPreprocessor({self.method})"
+        if y is None:
+            raise RerunError(f"{who} needs the target", hint="fit it with fit(X, y)")
+        bad = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if bad:
+            raise RerunError(f"{who}: non-numeric column(s) {', '.join(bad)}",
+                             hint="put a CategoricalEncodingPreprocessor before it in the preprocessors")
+        if X.isna().any().any():
+            raise RerunError(f"{who}: the features have missing values",
+                             hint="put a MissingDataPreprocessor before it in the preprocessors")
+        if self.n_features_to_select > X.shape[1] or (self.method == "sequential"
+                                                      and self.n_features_to_select >= X.shape[1]):
+            raise RerunError(f"{who}: n_features_to_select={self.n_features_to_select} but the data has "
+                             f"{X.shape[1]} features", hint="select fewer features")
+        selector = self._selector()
+        try:
+            selector.fit(X, y)
+        except ValueError as exc:
+            raise RerunError(f"{who}: {exc}", hint="check the selection parameters and the data") from exc
+        self.selected_ = [c for c, keep in zip(X.columns, selector.get_support()) if keep]
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Keep the selected columns (names and index unchanged)."""
+        self._check_fitted()
+        return X[self.selected_].copy()

@@ -29,6 +29,10 @@ class RunOutcome:
     dataset_info: dict[str, dict[str, Any]]
     plan: ExperimentPlan
     workflows: dict[str, dict[str, str]]
+    #: ``"<group>/<dataset>/split_<i>"`` -> sizes and sha256 of the train/test row indices.
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The registered custom evaluators: ``{name: {"func": ..., "kind": ...}}``.
+    evaluators: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,7 +60,9 @@ class _Context:
     evaluators: EvaluatorRegistry
     results_dir: Path
     seed: int
+    algorithms: AlgorithmCollection | None = None
     table: dict[str, dict[str, float]] = field(default_factory=dict)
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def group_data_manager(base: DataManager, data_config: dict[str, Any]) -> DataManager:
@@ -90,10 +96,12 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
         algorithms = loader.load_algorithms()
         metrics = loader.load_metrics()
         evaluators = loader.load_evaluators(plan.plot_settings)
-        jobs = _prepare_jobs(loader, plan, base, algorithms)
-        ctx = _Context(loader, plan, metrics, evaluators, Path(results_dir), seed)
+        jobs = _prepare_jobs(loader, plan, base, algorithms, seed)
+        ctx = _Context(loader, plan, metrics, evaluators, Path(results_dir), seed, algorithms)
         dataset_info = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
+        splits=ctx.splits,
+        evaluators=evaluators.export_params(),
         metrics=ctx.table,
         datasets=_unique([(j.file, j.table) for j in jobs]),
         dataset_info=dataset_info,
@@ -109,13 +117,13 @@ def _unique(items: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]
 
 # ---------------------------------------------------------------- validation
 def _prepare_jobs(loader: ProjectLoader, plan: ExperimentPlan, base: DataManager,
-                  algorithms: AlgorithmCollection) -> list[_Job]:
+                  algorithms: AlgorithmCollection, seed: int | None = None) -> list[_Job]:
     """Validate everything that can be checked before training; return the jobs."""
     frames: dict[str, pd.DataFrame] = {}
     workflows: dict[str, type[Workflow]] = {}
     jobs: list[_Job] = []
     for group in plan.groups:
-        manager = _group_manager(base, group)
+        manager = _group_manager(base, group, algorithms, seed)
         if group.workflow not in workflows:
             workflows[group.workflow] = loader.load_workflow(group.workflow)
         workflow = workflows[group.workflow]
@@ -126,9 +134,12 @@ def _prepare_jobs(loader: ProjectLoader, plan: ExperimentPlan, base: DataManager
     return jobs
 
 
-def _group_manager(base: DataManager, group: ExperimentGroup) -> DataManager:
+def _group_manager(base: DataManager, group: ExperimentGroup, algorithms: AlgorithmCollection | None = None,
+                   seed: int | None = None) -> DataManager:
     try:
-        return group_data_manager(base, group.data_config)
+        manager = group_data_manager(base, group.data_config)
+        manager.check_context(algorithms, seed)
+        return manager
     except RerunError as exc:
         raise RerunError(f"group {group.name!r}: {exc.message}", hint=exc.hint) from exc
 
@@ -178,10 +189,14 @@ def _run_jobs(ctx: _Context, jobs: list[_Job], progress: bool) -> dict[str, dict
     info: dict[str, dict[str, Any]] = {}
     try:
         for job in jobs:
-            splits = job.manager.split(job.data, job.categorical, seed=ctx.seed)
+            splits = job.manager.split(job.data, job.categorical, seed=ctx.seed, algorithms=ctx.algorithms)
+            for split in splits:
+                ctx.splits[f"{job.group.name}/{job.label}/split_{split.index}"] = {
+                    **split.fingerprint(), "feature_names": list(split.feature_names)}
+            features = job.manager.feature_columns(job.data)
             info.setdefault(dataset_key(job.file, job.table), {
-                "feature_names": list(splits[0].feature_names),
-                "num_features": len(splits[0].feature_names),
+                "feature_names": features,
+                "num_features": len(features),
                 "num_samples": int(job.data.shape[0]),
             })
             for split in splits:

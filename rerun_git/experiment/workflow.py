@@ -7,13 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from rerun_git.errors import RerunError
+from rerun_git.experiment._params import check_choice
 
 if TYPE_CHECKING:
     from rerun_git.experiment.algorithms import AlgorithmWrapper
     from rerun_git.experiment.data import DataSplit
     from rerun_git.experiment.evaluators import EvaluatorRegistry
-    from rerun_git.experiment.metrics import MetricManager
+    from rerun_git.experiment.metrics import MetricManager, MetricWrapper
     from rerun_git.experiment.plot_settings import PlotSettings
 
 _STEM = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -155,6 +158,341 @@ class Workflow:
         self._record(filename, dict(values))
         return values
 
+    # -- Brisk's workflow helpers
+    def _metric_list(self, metrics: Sequence[str] | str) -> list[MetricWrapper]:
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+        if not names:
+            raise RerunError("no metrics given", hint="name at least one metric, e.g. ['MAE']")
+        return [self.metric_manager.get_metric(m) for m in names]
+
+    def _repeated_kfold(self, model: Any, n_splits: int, n_repeats: int) -> Any:
+        from sklearn import model_selection as ms
+        from sklearn.base import is_classifier
+
+        cls = ms.RepeatedStratifiedKFold if is_classifier(model) else ms.RepeatedKFold
+        return cls(n_splits=n_splits, n_repeats=n_repeats, random_state=self.seed)
+
+    def evaluate_model_cv(self, model: Any, X: Any, y: Any, metrics: Sequence[str], filename: str,
+                          cv: Any = 5, n_jobs: int | None = None) -> dict[str, float]:
+        """Cross-validate ``model`` on each metric, write ``<filename>.json`` and record the means.
+
+        Parameters
+        ----------
+        model : estimator
+            An estimator (cloned and refitted on every fold).
+        X, y : array-like
+            Features and target.
+        metrics : list of str
+            Metric names, abbreviations or display names.
+        filename : str
+            Plain file stem for the JSON file and the metric-table row.
+        cv : int or splitter
+            Folds (unshuffled (Stratified)KFold, deterministic) or a scikit-learn splitter.
+        n_jobs : int, optional
+            Parallel folds; results do not depend on it.
+
+        Returns
+        -------
+        dict
+            ``{metric_abbr: mean score}``.
+        """
+        from sklearn.model_selection import cross_validate
+
+        check_filename(filename)
+        wrappers = self._metric_list(metrics)
+        if isinstance(cv, int):
+            _check_int(cv, 2, "cv")
+        scoring = {w.key: MetricScorer(w) for w in wrappers}
+        result = cross_validate(model, X, y, scoring=scoring, cv=cv, n_jobs=n_jobs, error_score="raise")
+        scores = {w.key: [float(v) for v in result[f"test_{w.key}"]] for w in wrappers}
+        means = {key: float(sum(values) / len(values)) for key, values in scores.items()}
+        self._write_json(filename, {
+            (w.display_name or w.key): {
+                "mean_score": means[w.key],
+                "std_dev": float(np.std(scores[w.key])),
+                "all_scores": scores[w.key],
+            } for w in wrappers
+        })
+        self._record(filename, dict(means))
+        return means
+
+    def hyperparameter_tuning(self, model: Any, method: str, X_train: Any, y_train: Any, scorer: str,
+                              kf: int, num_rep: int, n_jobs: int | None = None, n_iter: int = 10,
+                              filename: str = "hyperparameter_tuning") -> Any:
+        """Search the algorithm's ``hyperparam_grid`` with repeated k-fold; return the best model.
+
+        The splits are ``Repeated(Stratified)KFold(kf, num_rep, random_state=seed)``
+        and a random search samples with the same seed, so the chosen parameters
+        depend only on the run's seed (not on ``n_jobs``). They are written to
+        ``<filename>.json``; the best cross-validated score is recorded.
+
+        Parameters
+        ----------
+        model : estimator
+            The estimator to tune (usually ``self.model``).
+        method : {"grid", "random"}
+            ``GridSearchCV`` or ``RandomizedSearchCV``.
+        X_train, y_train : array-like
+            Training data.
+        scorer : str
+            A metric name, abbreviation or display name.
+        kf : int
+            Folds per repetition (>= 2).
+        num_rep : int
+            Repetitions (>= 1).
+        n_jobs : int, optional
+            Parallel fits.
+        n_iter : int
+            Candidates sampled by the random search (at most the grid size).
+        filename : str
+            File stem of the JSON file and the metric-table row.
+
+        Returns
+        -------
+        estimator
+            The best estimator, refitted on all of ``X_train``.
+        """
+        from sklearn import model_selection as ms
+
+        check_choice(method, ("grid", "random"), "hyperparameter_tuning method")
+        check_filename(filename)
+        metric = self._metric_list([scorer])[0]
+        grid = check_param_grid(model, self.algorithm.hyperparam_grid, f"algorithm {self.algorithm.name!r}")
+        cv = self._repeated_kfold(model, _check_int(kf, 2, "kf"), _check_int(num_rep, 1, "num_rep"))
+        sign = 1.0 if metric.greater_is_better else -1.0
+        common: dict[str, Any] = {"scoring": MetricScorer(metric, sign), "cv": cv, "n_jobs": n_jobs,
+                                  "refit": True, "error_score": "raise"}
+        if method == "grid":
+            search = ms.GridSearchCV(model, grid, **common)
+        else:
+            size = int(np.prod([len(v) for v in grid.values()]))
+            n = min(_check_int(n_iter, 1, "n_iter"), size)
+            search = ms.RandomizedSearchCV(model, grid, n_iter=n, random_state=self.seed, **common)
+        search.fit(X_train, y_train)
+        best_score = sign * float(search.best_score_)
+        self._write_json(filename, {
+            "method": method,
+            "scorer": metric.display_name or metric.key,
+            "best_params": _jsonable(search.best_params_),
+            "best_score": best_score,
+            "n_candidates": len(search.cv_results_["params"]),
+            "cv": {"type": type(cv).__name__, "n_splits": kf, "n_repeats": num_rep, "random_state": self.seed},
+        })
+        self._record(filename, {metric.key: best_score})
+        return search.best_estimator_
+
+    def compare_models(self, *models: Any, X: Any, y: Any, metrics: Sequence[str], filename: str,
+                       calculate_diff: bool = False) -> dict[str, dict[str, float]]:
+        """Score several fitted models on the same data; write ``<filename>.json`` and record.
+
+        Models are named by class (``Ridge``, ``Ridge_2`` for a second one);
+        the metric-table row holds ``"<model>.<metric>"``.
+
+        Returns
+        -------
+        dict
+            ``{model name: {metric_abbr: value}}``.
+        """
+        check_filename(filename)
+        if not models:
+            raise RerunError("compare_models needs at least one model", hint="pass fitted models")
+        wrappers = self._metric_list(metrics)
+        results: dict[str, dict[str, float]] = {}
+        for model in models:
+            name = base = type(model).__name__
+            k = 1
+            while name in results:
+                k += 1
+                name = f"{base}_{k}"
+            predictions = model.predict(X)
+            results[name] = {w.key: w.compute(y, predictions) for w in wrappers}
+        data: dict[str, Any] = {
+            name: {(w.display_name or w.key): values[w.key] for w in wrappers} for name, values in results.items()
+        }
+        if calculate_diff and len(results) > 1:
+            first, *others = results
+            data["differences"] = {
+                (w.display_name or w.key): {f"{o} - {first}": results[o][w.key] - results[first][w.key] for o in others}
+                for w in wrappers
+            }
+        self._write_json(filename, data)
+        self._record(filename, {f"{name}.{key}": value for name, vals in results.items() for key, value in vals.items()})
+        return results
+
+    def load_model(self, path: str | Path) -> Any:
+        """Load a model saved with :meth:`save_model` (a relative path is under ``output_dir``)."""
+        import joblib
+
+        target = Path(path)
+        if not target.is_absolute():
+            target = self.output_dir / target
+        if not target.exists() and not target.suffix:
+            target = target.with_suffix(".pkl")
+        if not target.is_file():
+            raise RerunError(f"no saved model at {target}", hint="save it first with self.save_model(model, 'name')")
+        return joblib.load(target)
+
+    # -- plots (the optional ``plots`` extra)
+    @staticmethod
+    def plots_available() -> bool:
+        """Whether matplotlib is installed (the ``rerun-git[plots]`` extra)."""
+        from rerun_git.experiment.plotting import matplotlib_available
+
+        return matplotlib_available()
+
+    def _plotting(self) -> Any:
+        from rerun_git.experiment import plotting
+
+        plotting.require_matplotlib()
+        return plotting
+
+    def _save_plot(self, filename: str, draw: Callable[[Any, PlotSettings], None]) -> Path:
+        from rerun_git.experiment.plot_settings import PlotSettings
+
+        plotting = self._plotting()
+        settings = self.plot_settings or PlotSettings()
+        path = self.output_dir / f"{check_filename(filename)}.{settings.file_format.lower()}"
+        fig, ax = plotting.new_figure(settings)
+        draw(ax, settings)
+        fig.tight_layout()
+        return plotting.save_figure(fig, path, settings)
+
+    def plot_pred_vs_obs(self, model: Any, X: Any, y_true: Any, filename: str = "pred_vs_obs") -> Path:
+        """Scatter predicted against observed values; write ``<filename>.<format>``."""
+        plotting = self._plotting()
+        check_filename(filename)
+        y_pred = model.predict(X)
+        return self._save_plot(filename, lambda ax, s: plotting.draw_pred_vs_obs(ax, y_true, y_pred, s))
+
+    def plot_residuals(self, model: Any, X: Any, y: Any, filename: str = "residuals",
+                       add_fit_line: bool = False) -> Path:
+        """Scatter residuals against predictions (optionally with a fitted line)."""
+        plotting = self._plotting()
+        check_filename(filename)
+        y_pred = np.asarray(model.predict(X), dtype=float)
+        residuals = np.asarray(y, dtype=float) - y_pred
+        return self._save_plot(filename, lambda ax, s: plotting.draw_residuals(ax, y_pred, residuals, s, add_fit_line))
+
+    def plot_learning_curve(self, model: Any, X_train: Any, y_train: Any, cv: int = 5, num_repeats: int = 1,
+                            n_jobs: int | None = None, metric: str | None = None,
+                            filename: str = "learning_curve") -> Path:
+        """Learning curve over five training sizes, scored with ``metric`` (default: the first metric)."""
+        from sklearn.model_selection import learning_curve
+
+        plotting = self._plotting()
+        check_filename(filename)
+        wrapper = self._metric_list([metric])[0] if metric is not None else self._first_metric()
+        splitter = self._repeated_kfold(model, _check_int(cv, 2, "cv"), _check_int(num_repeats, 1, "num_repeats"))
+        sizes, train, test = learning_curve(model, X_train, y_train, cv=splitter, scoring=MetricScorer(wrapper),
+                                            n_jobs=n_jobs, train_sizes=np.linspace(0.1, 1.0, 5))
+        label = wrapper.display_name or wrapper.key
+        return self._save_plot(filename, lambda ax, s: plotting.draw_learning_curve(ax, sizes, train, test, label, s))
+
+    def _first_metric(self) -> MetricWrapper:
+        for wrapper in self.metric_manager:
+            return wrapper
+        raise RerunError("the MetricManager has no metrics", hint="add metrics in metrics.py")
+
+    def plot_feature_importance(self, model: Any, X: Any, y: Any, threshold: int | float = 10,
+                                feature_names: list[str] | None = None, filename: str = "feature_importance",
+                                metric: str | None = None, num_rep: int = 5) -> Path:
+        """Permutation importance (seeded with the run's seed) of the top features.
+
+        ``threshold`` is a number of features (int) or a fraction of them (float in (0, 1]).
+        """
+        from sklearn.inspection import permutation_importance
+
+        plotting = self._plotting()
+        check_filename(filename)
+        wrapper = self._metric_list([metric])[0] if metric is not None else self._first_metric()
+        names = list(feature_names if feature_names is not None else getattr(X, "columns", self.feature_names))
+        keep = _top_count(threshold, len(names))
+        sign = 1.0 if wrapper.greater_is_better else -1.0
+        result = permutation_importance(model, X, y, scoring=MetricScorer(wrapper, sign),
+                                        n_repeats=_check_int(num_rep, 1, "num_rep"), random_state=self.seed)
+        order = np.argsort(-result.importances_mean, kind="stable")[:keep]
+        top, values = [str(names[i]) for i in order], result.importances_mean[order]
+        label = wrapper.display_name or wrapper.key
+        return self._save_plot(filename, lambda ax, s: plotting.draw_feature_importance(ax, top, values, label, s))
+
+    def plot_confusion_heatmap(self, model: Any, X: Any, y: Any, filename: str = "confusion_matrix") -> Path:
+        """Confusion matrix heatmap with counts and row percentages (classification)."""
+        from sklearn.metrics import confusion_matrix
+
+        plotting = self._plotting()
+        check_filename(filename)
+        y_pred = model.predict(X)
+        labels = sorted(set(np.asarray(y).tolist()) | set(np.asarray(y_pred).tolist()), key=str)
+        matrix = confusion_matrix(y, y_pred, labels=labels)
+        names = [str(label) for label in labels]
+        return self._save_plot(filename, lambda ax, s: plotting.draw_confusion_heatmap(ax, matrix, names, s))
+
+    def plot_roc_curve(self, model: Any, X: Any, y: Any, filename: str = "roc_curve", pos_label: Any = 1) -> Path:
+        """ROC curve and AUC of a binary classifier (``predict_proba`` or ``decision_function``)."""
+        from sklearn.metrics import auc, roc_curve
+
+        plotting = self._plotting()
+        check_filename(filename)
+        scores = _positive_scores(model, X, pos_label)
+        fpr, tpr, _ = roc_curve(y, scores, pos_label=pos_label)
+        area = float(auc(fpr, tpr))
+        return self._save_plot(filename, lambda ax, s: plotting.draw_roc_curve(ax, fpr, tpr, area, s))
+
+
+class MetricScorer:
+    """A picklable scikit-learn scorer: ``sign * metric(y, estimator.predict(X))``.
+
+    Parameters
+    ----------
+    metric : MetricWrapper
+        The metric to compute.
+    sign : float
+        ``-1.0`` turns a loss into a score to maximise (tuning), ``1.0`` keeps the value.
+    """
+
+    def __init__(self, metric: MetricWrapper, sign: float = 1.0) -> None:
+        self.metric = metric
+        self.sign = sign
+
+    def __call__(self, estimator: Any, X: Any, y: Any) -> float:
+        return self.sign * self.metric.compute(y, estimator.predict(X))
+
+
+def _check_int(value: Any, low: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise RerunError(f"invalid {what} {value!r}", hint=f"use an integer >= {low}")
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON data for chosen parameters: numpy scalars unwrapped, other objects as repr."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return _jsonable(item())
+    return repr(value)
+
+
+def check_param_grid(estimator: Any, grid: Any, who: str) -> dict[str, list[Any]]:
+    """Return ``grid`` when every key is a parameter of ``estimator`` and every value a non-empty list."""
+    if not isinstance(grid, dict) or not grid:
+        raise RerunError(f"{who} has no hyperparam_grid",
+                         hint="give AlgorithmWrapper(..., hyperparam_grid={'alpha': [0.1, 1.0]})")
+    params = set(estimator.get_params(deep=True))
+    unknown = sorted(str(k) for k in grid if k not in params)
+    if unknown:
+        raise RerunError(f"{who}: hyperparam_grid key(s) {', '.join(unknown)} are not parameters of "
+                         f"{type(estimator).__name__}", hint=f"parameters: {', '.join(sorted(params))}")
+    for key, values in grid.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            raise RerunError(f"{who}: hyperparam_grid[{key!r}] must be a non-empty list", hint=f"got {values!r}")
+    return {k: list(v) for k, v in grid.items()}
+
 
 def _as_measures(name: str, result: Any) -> dict[str, float]:
     items = result.items() if isinstance(result, dict) else [(name, result)]
@@ -163,6 +501,33 @@ def _as_measures(name: str, result: Any) -> dict[str, float]:
     except (TypeError, ValueError) as exc:
         raise RerunError(f"evaluator {name!r} returned {result!r}",
                          hint="a measure evaluator returns a number or a dict of numbers") from exc
+
+
+def _top_count(threshold: Any, total: int) -> int:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0 or (
+            isinstance(threshold, float) and threshold > 1):
+        raise RerunError(f"invalid threshold {threshold!r}",
+                         hint="give a number of features (int >= 1) or a fraction in (0, 1]")
+    if isinstance(threshold, float):
+        return max(1, int(np.ceil(threshold * total)))
+    return min(threshold, total)
+
+
+def _positive_scores(model: Any, X: Any, pos_label: Any) -> Any:
+    classes = list(getattr(model, "classes_", []))
+    if len(classes) != 2:
+        raise RerunError(f"plot_roc_curve needs a binary classifier; the model has {len(classes)} classes",
+                         hint="use plot_confusion_heatmap for multiclass targets")
+    if pos_label not in classes:
+        raise RerunError(f"pos_label {pos_label!r} is not a class of the model",
+                         hint=f"classes: {', '.join(map(str, classes))}")
+    if hasattr(model, "predict_proba"):
+        return np.asarray(model.predict_proba(X))[:, classes.index(pos_label)]
+    if hasattr(model, "decision_function"):
+        scores = np.asarray(model.decision_function(X), dtype=float)
+        return scores if classes.index(pos_label) == 1 else -scores
+    raise RerunError(f"{type(model).__name__} has neither predict_proba nor decision_function",
+                     hint="plot_roc_curve needs class scores")
 
 
 def check_workflow_arg(cls: type, name: Any) -> None:

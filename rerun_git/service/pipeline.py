@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rerun_git import __version__
-from rerun_git.compare import MetricComparison, compare_metrics
+from rerun_git.compare import MetricComparison, compare_metrics, compare_splits
 from rerun_git.errors import RerunError
 from rerun_git.service.datasets import check_dataset
 from rerun_git.service.environment import capture_environment, compare_environment
@@ -93,10 +93,12 @@ class Reproduction:
     comparisons: list[MetricComparison]
     drift: list[str]
     worktree: Path | None
+    #: Recorded train/test splits whose rows or features the reproduction did not match.
+    split_mismatches: list[str] = field(default_factory=list)
 
     @property
     def matches(self) -> bool:
-        return bool(self.comparisons) and all(c.matches for c in self.comparisons)
+        return bool(self.comparisons) and all(c.matches for c in self.comparisons) and not self.split_mismatches
 
 
 def reproduce_run(
@@ -148,9 +150,10 @@ def reproduce_run(
         loader = ProjectLoader(worktree, service)
         outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
         comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
+        split_mismatches = compare_splits(record.splits, outcome.splits)
     finally:
         strategy.cleanup_temp_files()
-    return Reproduction(record, comparisons, drift, worktree if keep_worktree else None)
+    return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches)
 
 
 def check_recorded_paths(record: RunRecord) -> None:

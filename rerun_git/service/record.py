@@ -45,6 +45,7 @@ class RunRecord:
     workflows: dict[str, dict[str, str]] = field(default_factory=dict)
     plot_settings: dict[str, Any] = field(default_factory=dict)
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -98,7 +99,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "message": (str,), "source_commit": (str, type(None)), "dirty": (bool,), "project_path": (str,),
     "reproduces": (str, type(None)), "env": (dict,), "base_data_manager": (dict,), "configuration": (dict,),
     "experiment_groups": (list,), "algorithms": (list,), "metrics": (list,), "evaluators": (dict,),
-    "workflows": (dict,), "plot_settings": (dict,), "datasets": (dict,), "files": (dict,), "results": (dict,),
+    "workflows": (dict,), "plot_settings": (dict,), "datasets": (dict,), "splits": (dict,), "files": (dict,), "results": (dict,),
 }
 
 
@@ -122,7 +123,7 @@ def _check_type(key: str, data: dict[str, Any], origin: str) -> None:
 def _check_nested(key: str, value: Any, origin: str) -> None:
     if key in ("experiment_groups", "algorithms", "metrics") and not all(isinstance(v, dict) for v in value):
         raise RerunError(f"{origin}: every entry of {key!r} should be a table", hint=_CORRUPT_HINT)
-    if key in ("workflows", "datasets", "results") and not all(isinstance(v, dict) for v in value.values()):
+    if key in ("workflows", "datasets", "splits", "results") and not all(isinstance(v, dict) for v in value.values()):
         raise RerunError(f"{origin}: every entry of {key!r} should be a table", hint=_CORRUPT_HINT)
     if key == "files" and not all(isinstance(v, str) for v in value.values()):
         raise RerunError(f"{origin}: every entry of 'files' should be a sha256 string", hint=_CORRUPT_HINT)

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rerun_git.errors import RerunError
 
-TEMPLATES = ("regression",)
+TEMPLATES = ("regression", "classification", "grouped")
 #: Template file name -> project file name (a dotfile is not package data everywhere).
 _RENAMES = {"gitignore": ".gitignore"}
 
@@ -71,10 +73,44 @@ def _copy_template(template: str, target: Path) -> list[str]:
 
 
 def _write_dataset(template: str, target: Path) -> str:
-    from sklearn.datasets import load_diabetes
-
-    frame = load_diabetes(as_frame=True).frame
-    path = target / "datasets" / "diabetes.csv"
+    """Write the template's bundled scikit-learn dataset (target last); return its path."""
+    name, frame = _DATASETS[template]()
+    path = target / "datasets" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
-    return "datasets/diabetes.csv"
+    return f"datasets/{name}"
+
+
+def _diabetes() -> tuple[str, Any]:
+    from sklearn.datasets import load_diabetes
+
+    return "diabetes.csv", load_diabetes(as_frame=True).frame
+
+
+def _breast_cancer() -> tuple[str, Any]:
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.columns = [str(c).replace(" ", "_") for c in frame.columns]
+    return "breast_cancer.csv", frame
+
+
+def _iris_grouped() -> tuple[str, Any]:
+    """Iris with a synthetic ``plant`` group (5 consecutive rows, one species each)
+    and a categorical ``greenhouse`` column derived from the plant."""
+    import pandas as pd
+    from sklearn.datasets import load_iris
+
+    iris = load_iris(as_frame=True)
+    features = iris.data.rename(columns=lambda c: str(c).replace(" (cm)", "").replace(" ", "_"))
+    plant = pd.Series(range(len(features)), name="plant") // 5
+    greenhouse = plant.map(lambda p: ("north", "south", "east")[p % 3]).rename("greenhouse")
+    species = iris.target.map(dict(enumerate(iris.target_names))).rename("species")
+    return "iris.csv", pd.concat([greenhouse, plant, features, species], axis=1)
+
+
+_DATASETS: dict[str, Callable[[], tuple[str, Any]]] = {
+    "regression": _diabetes,
+    "classification": _breast_cancer,
+    "grouped": _iris_grouped,
+}

@@ -140,6 +140,9 @@ class RerunService:
         self.configs["experiment_groups"] = groups
         self.configs["plot_settings"] = plan.plot_settings.export_params() if plan.plot_settings is not None else {}
         self.configs["results"] = {row: dict(metrics) for row, metrics in outcome.metrics.items()}
+        self.configs["splits"] = {key: dict(split) for key, split in getattr(outcome, "splits", {}).items()}
+        if getattr(outcome, "evaluators", None):
+            self.configs["evaluators"] = {**self.configs.get("evaluators", {}), "registered": dict(outcome.evaluators)}
         self.collect_dataset_metadata(groups)
         context.dataset_info = dict(outcome.dataset_info)
         context.executed_files = dict(executed_files)
@@ -184,6 +187,7 @@ class RerunService:
             workflows=self.configs.get("workflows", {}),
             plot_settings=self.configs.get("plot_settings", {}),
             results=self.configs.get("results", {}),
+            splits=self.configs.get("splits", {}),
         )
 
     def _require_context(self) -> CaptureContext:
