@@ -126,9 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", metavar="RUN", help="runs to remove")
     p.add_argument("--prune-history", action="store_true",
                    help="also drop their commits from the runs branch: later runs are re-committed on top with NEW "
-                        "commit ids (same content) and their tags moved; a runs branch already pushed will then be "
-                        "refused by `rerun-git push` (not a fast-forward); the objects stay in .git until git gc "
-                        "prunes them after the reflog expires")
+                        "commit ids (same content) and their tags moved; runs already pushed keep their old commits "
+                        "on the remote (push never forces); the objects stay in .git until git gc prunes them after "
+                        "the reflog expires")
 
     p = sub.add_parser("gc", help="remove rerun-git's stale worktrees (their process is gone), then git gc --auto")
 

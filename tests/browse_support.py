@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,9 @@ def make_run(
     writer = ObjectWriter(repo)
     data = record_data() if record is None else copy.deepcopy(record)
     data["name"] = name
-    run_record = RunRecord.from_dict(data)
     content = dict(BASE_FILES if files is None else files)
+    data.setdefault("files", {path: hashlib.sha256(blob).hexdigest() for path, blob in content.items()})
+    run_record = RunRecord.from_dict(data)
     content[RECORD_PATH] = raw_record if raw_record is not None else run_record.to_toml().encode()
     tree = writer.write_tree({p: TreeEntry("100644", writer.write_blob(d)) for p, d in content.items()})
     summary = run_record.metric_summary()

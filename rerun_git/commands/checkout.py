@@ -10,7 +10,7 @@ from rerun_git.commands._output import err
 def main(args: argparse.Namespace) -> int:
     from rerun_git.runs import checkout_run
 
-    done = checkout_run(args.run, args.directory, Path.cwd())
+    done = checkout_run(args.run, args.target, Path.cwd())
     print(f"checked out {done.run.tag} ({done.run.commit[:12]}) into {done.path}")
     for key in done.missing_datasets:
         err(f"warning: dataset {key} was too large to embed in the run; it is not in the worktree")

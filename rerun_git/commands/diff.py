@@ -78,7 +78,8 @@ def _env(result, stat: bool) -> None:
 def _metrics(result, stat: bool) -> None:
     if not result.metrics:
         return
-    print(f"\nmetrics: {_plural(len(result.metrics), 'value')} differ")
+    count = len(result.metrics)
+    print(f"\nmetrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}")
     if not stat:
         print_table(["result", "metric", "a", "b", "delta"],
                     [(m.row, m.metric, m.old, m.new, m.delta) for m in result.metrics])
