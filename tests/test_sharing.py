@@ -41,10 +41,11 @@ def test_a_run_pushed_from_one_clone_reproduces_in_another(clones, cli) -> None:
     before = repo_state(b, own_refs=OWN_REFS)
     fetched = cli("fetch", cwd=b)
     assert fetched.code == 0, fetched.err
-    assert body(fetched.out) == ["new       origin/rerun/runs", "new       run/first", "fetched 2 refs from origin"]
-    assert repo_state(b, own_refs=OWN_REFS) == before  # only run tags and the remote-tracking runs branch moved
-    assert git(b, "rev-parse", "refs/remotes/origin/rerun/runs").strip() == git(a, "rev-parse", "rerun/runs").strip()
-    assert git(b, "rev-parse", "-q", "--verify", "refs/heads/rerun/runs", check=False) == ""
+    assert body(fetched.out) == ["new       origin/rerun/runs", "new       run/first", "new       rerun/runs (fast-forward)",
+                                 "fetched 3 refs from origin"]
+    assert repo_state(b, own_refs=OWN_REFS) == before  # only run tags and the runs branches moved
+    a_tip = git(a, "rev-parse", "rerun/runs").strip()
+    assert git(b, "rev-parse", "refs/remotes/origin/rerun/runs", "refs/heads/rerun/runs").split() == [a_tip, a_tip]
 
     record = tomllib.loads(git(b, "show", "run/first:.rerun/run.toml"))
     expected = sum(len(metrics) for metrics in record["results"].values())
@@ -61,7 +62,7 @@ def test_divergent_runs_branches_keep_every_run_reachable_through_tags(clones, c
     assert cli("capture", "--name", "a1", cwd=a).code == 0
     assert cli("push", cwd=a).code == 0
     assert cli("fetch", cwd=b).code == 0
-    assert cli("capture", "--name", "b1", cwd=b).code == 0  # b's runs branch starts here: a1 is only a tag in b
+    assert cli("capture", "--name", "b1", cwd=b).code == 0  # on top of a1 (fetch fast-forwarded b's runs branch)
     assert cli("capture", "--name", "a2", cwd=a).code == 0
     assert cli("push", cwd=a).code == 0
     b_tip = git(b, "rev-parse", "rerun/runs").strip()
@@ -81,10 +82,30 @@ def test_divergent_runs_branches_keep_every_run_reachable_through_tags(clones, c
     assert git(a, "rev-parse", "run/b1^{commit}").strip() == b_tip
     fetched_in_b = cli("fetch", cwd=b)
     assert "new       run/a2" in body(fetched_in_b.out)
-    assert git(b, "rev-parse", "rerun/runs").strip() == b_tip  # fetch never moves the local runs branch
+    assert git(b, "rev-parse", "rerun/runs").strip() == b_tip  # diverged: fetch leaves the local runs branch alone
     assert git(b, "rev-parse", "refs/remotes/origin/rerun/runs").strip() == refs["refs/heads/rerun/runs"]
     assert set(git(b, "tag", "-l", "run/*").split()) == {"run/a1", "run/a2", "run/b1"}
     assert git(b, "fsck", "--no-dangling").strip() == ""
+
+
+def test_fetch_fast_forwards_so_the_next_push_is_accepted(clones, tmp_path: Path, cli) -> None:
+    remote, a, b = clones
+    assert cli("capture", "--name", "x", cwd=a).code == 0
+    assert cli("push", cwd=a).code == 0
+    assert cli("fetch", cwd=b).code == 0
+    assert cli("capture", "--name", "y", cwd=b).code == 0
+    pushed = cli("push", cwd=b)
+    assert pushed.code == 0 and "updated   rerun/runs" in body(pushed.out) and "rejected" not in pushed.out
+    y = git(b, "rev-parse", "run/y^{commit}").strip()
+    assert remote_refs(remote)["refs/heads/rerun/runs"] == y
+    subjects = git(b, "log", "--first-parent", "--format=%s", "rerun/runs").splitlines()
+    assert subjects[0].startswith("run y:") and subjects[1].startswith("run x:")
+
+    fresh = tmp_path / "fresh"  # a clone made later has the run tags but no runs branch of its own
+    git(tmp_path, "clone", "-q", str(remote), str(fresh))
+    assert git(fresh, "rev-parse", "-q", "--verify", "refs/heads/rerun/runs", check=False) == ""
+    again = cli("push", cwd=fresh)
+    assert again.code == 0 and body(again.out) == ["pushed 0 refs to origin (2 up to date)"]
 
 
 def test_the_same_name_captured_on_both_sides_is_refused_not_overwritten(clones, cli) -> None:

@@ -9,7 +9,8 @@ Both use explicit refspecs and never force a ref of the user:
   the remote's runs branch) and ``refs/tags/<prefix>*:refs/tags/<prefix>*``
   (never clobbering a local tag), with ``--no-tags --refmap=`` so nothing else
   moves. Fetched runs are plain run tags, so ``list``/``show``/``reproduce``
-  see them.
+  see them. The local runs branch is fast-forwarded to the remote's when it
+  is absent or behind; when it diverged it is left alone.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ import subprocess
 from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
-from rerun_git.store.repo import Repo, clean_environment
-from rerun_git.store.runs import RefSettings, validate_run_name
+from rerun_git.store.repo import ZERO_SHA, Repo, clean_environment
+from rerun_git.store.runs import NO_HOOKS, RefSettings, validate_run_name
 
 _PUSH_FLAGS = {" ": "updated", "+": "forced", "-": "deleted", "*": "new", "!": "rejected", "=": "up-to-date"}
 
@@ -103,9 +104,10 @@ def push_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str] | Non
     """Push the runs branch and the run tags (all, or those of ``names``) to ``remote``; never forced."""
     namespace = refs.tag_namespace
     local = local_refs(repo, refs.branch_ref, namespace.rstrip("/"))
-    if refs.branch_ref not in local:
+    if not local:
         raise RerunError("there are no runs to push", hint="`rerun-git run` captures one")
-    refspecs = [f"{refs.branch_ref}:{refs.branch_ref}"]
+    # A fresh clone has run tags but no runs branch of its own until it captures or fetches.
+    refspecs = [f"{refs.branch_ref}:{refs.branch_ref}"] if refs.branch_ref in local else []
     if names:
         for name in names:
             ref = refs.tag_ref(_short_name(name, refs))
@@ -114,6 +116,8 @@ def push_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str] | Non
             refspecs.append(f"{ref}:{ref}")
     elif any(ref.startswith(namespace) for ref in local):
         refspecs.append(f"{namespace}*:{namespace}*")
+    if not refspecs:
+        raise RerunError("there are no runs to push", hint="`rerun-git run` captures one")
     proc = _network_git(repo, "push", "--porcelain", "--", remote, *refspecs)
     updates = parse_push_porcelain(proc.stdout.decode("utf-8", "replace"))
     if not updates:
@@ -185,7 +189,29 @@ def fetch_runs(repo: Repo, refs: RefSettings, remote: str) -> list[RefUpdate]:
         updates.append(_fetched(local_ref, before.get(local_ref), after.get(local_ref), sha))
     if proc.returncode != 0 and all(u.status != "rejected" for u in updates):
         raise _failure("fetch", proc)
+    if after.get(tracking):
+        forwarded = fast_forward_runs_branch(repo, refs, after[tracking])
+        if forwarded is not None:
+            updates.append(forwarded)
     return updates
+
+
+def fast_forward_runs_branch(repo: Repo, refs: RefSettings, target: str) -> RefUpdate | None:
+    """Move the local runs branch to ``target`` when it is absent or behind it (never when it diverged).
+
+    Later captures then build on the fetched runs and a push fast-forwards.
+    The update is a compare-and-swap: a capture that moved the branch meanwhile wins.
+    """
+    local = repo.resolve_revisions(refs.branch_ref)[0]
+    if local == target:
+        return None
+    if local is not None and repo.git("merge-base", "--is-ancestor", local, target, check=False).returncode != 0:
+        return None  # diverged (runs captured here): both histories stay reachable through their tags
+    proc = repo.git(*NO_HOOKS, "update-ref", "-m", "rerun-git: fetch (fast-forward)", refs.branch_ref, target,
+                    local or ZERO_SHA, check=False)
+    if proc.returncode != 0:
+        return None
+    return RefUpdate(refs.branch_ref, "updated" if local else "new", local, target, "fast-forward")
 
 
 def _fetched(ref: str, old: str | None, now: str | None, remote: str) -> RefUpdate:
@@ -199,5 +225,5 @@ def _fetched(ref: str, old: str | None, now: str | None, remote: str) -> RefUpda
 
 __all__ = [
     "RefUpdate", "remote_names", "resolve_remote", "tracking_ref", "push_runs", "parse_push_porcelain",
-    "remote_runs", "fetch_runs", "local_refs",
+    "remote_runs", "fetch_runs", "fast_forward_runs_branch", "local_refs",
 ]
