@@ -242,7 +242,12 @@ class ProjectLoader:
         return parse_project_settings(self.read_bytes(MARKER))
 
     def _execute(self, path: Path, module: ModuleType) -> None:
-        rel = self.relpath(path)
+        try:
+            rel = self.relpath(path)
+        except ValueError:  # a symbolic link out of the project: it could not be captured
+            shown = Path(path).relative_to(self.root).as_posix() if Path(path).is_relative_to(self.root) else path
+            raise RerunError(f"{shown} links to {Path(path).resolve()}, outside the project",
+                             hint="copy the file into the project: only files inside it are captured") from None
         data = self.read_bytes(rel)
         try:
             source = data.decode("utf-8")

@@ -127,11 +127,49 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
         raise RerunError(f"{origin}: every entry of {key!r} should be a table", hint=_CORRUPT_HINT)
     if key == "files" and not all(isinstance(v, str) for v in value.values()):
         raise RerunError(f"{origin}: every entry of 'files' should be a sha256 string", hint=_CORRUPT_HINT)
+    if key in _ENTRY_FIELDS:
+        for name, entry in value.items():
+            _check_entry(key, name, entry, origin)
+    if key == "env":
+        _check_env(value, origin)
     if key == "results":
         for row, metrics in value.items():
             for metric, number in metrics.items():
                 if isinstance(number, bool) or not isinstance(number, (int, float)):
                     raise RerunError(f"{origin}: results[{row!r}][{metric!r}] should be a number", hint=_CORRUPT_HINT)
+
+
+#: Fields every entry of these tables must have, with their types (what reproduce and show rely on).
+_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "datasets": {"filename": (str,), "sha256": (str,), "size": (int,), "embedded": (bool,)},
+    "workflows": {"file": (str,), "class": (str,)},
+}
+_OPTIONAL_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "datasets": {"table_name": (str, type(None)), "feature_names": (list,), "num_features": (int,), "num_samples": (int,)},
+    "workflows": {},
+}
+
+
+def _check_entry(key: str, name: str, entry: dict[str, Any], origin: str) -> None:
+    required, optional = _ENTRY_FIELDS[key], _OPTIONAL_ENTRY_FIELDS[key]
+    for field_name, types in {**required, **optional}.items():
+        if field_name not in entry:
+            if field_name in required:
+                raise RerunError(f"{origin}: {key}[{name!r}] has no {field_name!r}", hint=_CORRUPT_HINT)
+            continue
+        value = entry[field_name]
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            raise RerunError(f"{origin}: {key}[{name!r}][{field_name!r}] has the wrong type ({type(value).__name__})",
+                             hint=_CORRUPT_HINT)
+
+
+def _check_env(env: dict[str, Any], origin: str) -> None:
+    for field_name in ("python", "platform", "implementation"):
+        if field_name in env and not isinstance(env[field_name], str):
+            raise RerunError(f"{origin}: env.{field_name} should be a string", hint=_CORRUPT_HINT)
+    packages = env.get("packages", {})
+    if not isinstance(packages, dict) or not all(isinstance(v, str) for v in packages.values()):
+        raise RerunError(f"{origin}: env.packages should map package names to version strings", hint=_CORRUPT_HINT)
 
 
 def encode_none(value: Any) -> Any:
