@@ -79,7 +79,8 @@ def _network_git(repo: Repo, *args: str) -> subprocess.CompletedProcess[bytes]:
     else:
         env.pop("GIT_TERMINAL_PROMPT", None)
     try:
-        return subprocess.run(["git", *args], cwd=repo.top, env=env, capture_output=True)
+        # NO_HOOKS: the user's pre-push and reference-transaction hooks are not run for rerun-git's own refs
+        return subprocess.run(["git", *NO_HOOKS, *args], cwd=repo.top, env=env, capture_output=True)
     except FileNotFoundError as exc:
         raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
 
