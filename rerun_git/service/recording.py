@@ -155,7 +155,10 @@ class _ImportRecorder(importlib.abc.MetaPathFinder):
         self.seen: dict[str, bytes] = {}
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        except Exception:  # never break the script's import: the real finders will report it
+            return None
         origin = getattr(spec, "origin", None)
         rel = _project_relpath(self.root, origin)
         if rel is not None and rel not in self.seen:
