@@ -55,11 +55,11 @@ def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> No
     rows = []
     dates = _Dates()
     for run in runs:
-        values = run.metrics
         if metrics:
+            values = run.metrics
             shown = [_number(values.get(m)) for m in metrics]
         else:
-            shown = [" ".join([f"{k}={v:.6g}" for k, v in list(values.items())[:3]])]
+            shown = [_headline(run)]
         row = [run.tag, dates(run.timestamp), (run.source or "none")[:12], "yes" if run.dirty else "no"]
         if fetched is not None:
             row.append("fetched" if run.commit in fetched else "local")
@@ -73,17 +73,28 @@ def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> No
 
 
 class _Dates:
-    """``YYYY-MM-DD HH:MM`` (UTC) of a unix time, formatting each day once."""
+    """``YYYY-MM-DD HH:MM`` (UTC) of a unix time: each day formatted once, ``HH:MM`` from a table."""
+
+    _HHMM = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
 
     def __init__(self) -> None:
         self.days: dict[int, str] = {}
 
     def __call__(self, stamp: int) -> str:
-        day = self.days.get(stamp // 86400)
+        day_number, seconds = divmod(stamp, 86400)
+        day = self.days.get(day_number)
         if day is None:
-            day = self.days[stamp // 86400] = time.strftime("%Y-%m-%d", time.gmtime(stamp))
-        rest = stamp % 86400
-        return f"{day} {rest // 3600:02d}:{rest % 3600 // 60:02d}"
+            day = self.days[day_number] = time.strftime("%Y-%m-%d ", time.gmtime(stamp))
+        return day + self._HHMM[seconds // 60]
+
+
+def _headline(run) -> str:
+    """The headline metrics: the tag subject ``run <name>: MAE=42.5 R2=0.51`` already carries them."""
+    subject = run.subject
+    if subject.startswith(f"run {run.name}: "):
+        headline = subject[len(run.name) + 6:]
+        return "-" if headline == "no metrics" else headline
+    return " ".join(f"{k}={v:.6g}" for k, v in list(run.metrics.items())[:3]) or "-"
 
 
 def _number(value: float | None) -> str:

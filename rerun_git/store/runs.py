@@ -1,10 +1,8 @@
 """Runs as refs: name rules, listing, resolving and removing runs."""
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -52,6 +50,9 @@ class RefSettings:
         return self.tag_namespace + name
 
 
+_NEEDLES = {key: f"\n{key}: " for key in ("Rerun-Source", "Rerun-Dirty", "Rerun-Version")}
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """One run as ``list`` sees it, read from its annotated tag alone."""
@@ -61,7 +62,13 @@ class RunInfo:
     commit: str
     timestamp: int
     subject: str
-    trailers: dict[str, list[str]] = field(default_factory=dict)
+    #: The whole tag message; ``trailers`` are parsed from it on first use.
+    message: str = field(default="", repr=False)
+
+    @cached_property
+    def trailers(self) -> dict[str, list[str]]:
+        """``Rerun-*`` trailers of the tag message: ``{key: [values]}``."""
+        return parse_message(self.message)[1]
 
     @property
     def source(self) -> str | None:
@@ -89,8 +96,17 @@ class RunInfo:
         return out
 
     def trailer(self, key: str) -> str | None:
-        values = self.trailers.get(key)
-        return values[-1] if values else None
+        """The last value of trailer ``key`` (found straight in the message: hot in ``list``)."""
+        if "trailers" in self.__dict__:
+            values = self.trailers.get(key)
+            return values[-1] if values else None
+        needle = _NEEDLES.get(key) or f"\n{key}: "
+        start = self.message.rfind(needle)  # the last line (after the subject) starting with "key: "
+        if start < 0:
+            return None
+        start += len(needle)
+        end = self.message.find("\n", start)
+        return (self.message[start:] if end < 0 else self.message[start:end]).strip()
 
 
 class NameTaken(RerunError):
@@ -117,6 +133,8 @@ def validate_run_name(name: str) -> str:
 
 def default_run_name(now: datetime | None = None) -> str:
     """``YYYYMMDD-HHMMSS-<4 hex>`` in UTC."""
+    import secrets  # here, not at the top: `list` and `show` never need it
+
     now = now or datetime.now(timezone.utc)
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
@@ -126,34 +144,45 @@ def list_runs(repo: Repo, refs: RefSettings, pattern: str | None = None) -> tupl
 
     ``pattern`` is a glob matched against the run name or the short tag name.
     """
-    out = repo.git("for-each-ref", f"--format={_FORMAT}", "--sort=taggerdate", "--", refs.tag_namespace.rstrip("/")).stdout
+    out = repo.git("for-each-ref", f"--format={_FORMAT}", "--", refs.tag_namespace.rstrip("/")).stdout
     runs: list[RunInfo] = []
     warnings: list[str] = []
+    cut, prefix = len(refs.tag_namespace), refs.tag_prefix
     for record in out.decode("utf-8", "replace").split(_RECORD_END):
         if not record:
             continue
-        run = _parse_ref_record(record, refs)
+        run = _parse_ref_record(record, refs, cut, prefix)
         if isinstance(run, str):
             warnings.append(run)
         elif pattern is None or _matches(run, pattern, refs):
             runs.append(run)
+    runs.sort(key=_timestamp)  # stable: ties stay in refname order, as with git's --sort=taggerdate
     return runs, warnings
+
+
+def _timestamp(run: RunInfo) -> int:
+    return run.timestamp
 
 
 def _matches(run: RunInfo, pattern: str, refs: RefSettings) -> bool:
     return fnmatch.fnmatchcase(run.name, pattern) or fnmatch.fnmatchcase(refs.tag_prefix + run.name, pattern)
 
 
-def _parse_ref_record(record: str, refs: RefSettings) -> RunInfo | str:
+def _parse_ref_record(record: str, refs: RefSettings, cut: int = 0, prefix: str = "") -> RunInfo | str:
+    """One ``_FORMAT`` record as a run, or why it is skipped (hot: once per tag in ``list``)."""
+    if not cut:
+        cut, prefix = len(refs.tag_namespace), refs.tag_prefix
     refname, objecttype, commit, timestamp, contents = record.split(_FIELD_SEP, 4)
-    name = refname[len(refs.tag_namespace):]
-    tag = refs.tag_prefix + name
+    name = refname[cut:]
+    tag = prefix + name
     if objecttype != "tag":
         return f"skipping {tag}: a lightweight tag, not a rerun-git run"
-    subject, trailers = parse_message(contents)
-    if "Rerun-Version" not in trailers:
+    text = contents.strip("\n")
+    if "\nRerun-Version: " not in text:  # the trailer every rerun-git run carries (see parse_message)
         return f"skipping {tag}: not created by rerun-git"
-    return RunInfo(name=name, tag=tag, commit=commit, timestamp=int(timestamp or 0), subject=subject, trailers=trailers)
+    first = text.partition("\n")[0]
+    subject = first.splitlines()[0] if first else ""
+    return RunInfo(name, tag, commit, int(timestamp or 0), subject, text)
 
 
 def parse_message(contents: str) -> tuple[str, dict[str, list[str]]]:
@@ -199,6 +228,8 @@ def resolve_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
 
 
 def unknown_run(name: str, known: list[str], refs: RefSettings) -> RerunError:
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     if close:
         hint = "did you mean " + ", ".join(refs.tag_prefix + c for c in close) + "?"
