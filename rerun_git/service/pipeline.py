@@ -172,11 +172,14 @@ def _drift(record: RunRecord, worktree: Path, project_dir: Path) -> list[str]:
     problems: list[str] = []
     for key, entry in record.datasets.items():
         target = worktree / "datasets" / entry["filename"]
-        if not entry.get("embedded"):
-            _link_dataset(project_dir / "datasets" / entry["filename"], target)
+        if not entry.get("embedded"):  # checked where the user keeps it, then linked into the worktree
+            source = project_dir / "datasets" / entry["filename"]
+            drift = check_dataset(key, entry, source)
+            if drift is not None:
+                raise RerunError(drift.describe(), hint="restore the original data file; it was too large to embed in the run")
+            _link_dataset(source, target)
+            continue
         drift = check_dataset(key, entry, target)
-        if drift is not None and not entry.get("embedded"):
-            raise RerunError(drift.describe(), hint="restore the original data file; it was too large to embed in the run")
         if drift is not None:
             problems.append(drift.describe())
     for diff in compare_environment(record.env, capture_environment()):

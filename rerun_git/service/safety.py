@@ -153,7 +153,7 @@ def check_tolerances(rtol: float, atol: float) -> None:
     """Tolerances must be finite and non-negative."""
     for flag, value in (("--rtol", rtol), ("--atol", atol)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise RerunError(f"{flag} must be a non-negative number, not {value!r}", hint="e.g. --rtol 1e-9")
+            raise RerunError(f"{flag} must be a non-negative number, not {value!r}", hint=f"e.g. {flag} 1e-9")
 
 
 def check_snapshot_layout(record: RunRecord, tree: list[tuple[str, str, str]], tag: str) -> None:
