@@ -156,3 +156,18 @@ def test_remote_errors_are_one_clear_line(clones, repo: Path, cli) -> None:
     assert gone.code == 1 and gone.err.startswith("rerun-git: error: git push failed: ")
     lonely = cli("push", cwd=repo)
     assert lonely.code == 1 and "this repository has no remote" in lonely.err
+
+
+def test_push_honours_the_users_pre_push_hook(clones, cli) -> None:
+    remote, a, _ = clones
+    assert cli("run", "--name", "first", cwd=a).code == 0
+    hook = a / ".git" / "hooks" / "pre-push"
+    hook.write_text("#!/bin/sh\necho 'policy: no pushes today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    refused = cli("push", cwd=a)
+    assert refused.code == 1
+    assert "rerun-git: error: git push failed" in refused.err
+    assert "refs/tags/run/first" not in remote_refs(remote)
+    hook.unlink()
+    assert cli("push", cwd=a).code == 0
+    assert "refs/tags/run/first" in remote_refs(remote)

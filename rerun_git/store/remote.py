@@ -71,16 +71,20 @@ def tracking_ref(refs: RefSettings, remote: str) -> str:
     return f"refs/remotes/{remote}/{refs.branch}"
 
 
-def _network_git(repo: Repo, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """git for push / fetch / ls-remote: the clean environment, but prompts for credentials allowed."""
+def _network_git(repo: Repo, *args: str, user_hooks: bool = False) -> subprocess.CompletedProcess[bytes]:
+    """git for push / fetch / ls-remote: the clean environment, but prompts for credentials allowed.
+
+    The user's hooks run only when ``user_hooks`` (for ``push``: a pre-push hook is
+    the team's policy, e.g. git-lfs uploads, and is honoured as with ``git push``).
+    """
     env = clean_environment()
     if "GIT_TERMINAL_PROMPT" in os.environ:
         env["GIT_TERMINAL_PROMPT"] = os.environ["GIT_TERMINAL_PROMPT"]
     else:
         env.pop("GIT_TERMINAL_PROMPT", None)
     try:
-        # NO_HOOKS: the user's pre-push and reference-transaction hooks are not run for rerun-git's own refs
-        return subprocess.run(["git", *NO_HOOKS, *args], cwd=repo.top, env=env, capture_output=True)
+        hooks = () if user_hooks else NO_HOOKS
+        return subprocess.run(["git", *hooks, *args], cwd=repo.top, env=env, capture_output=True)
     except FileNotFoundError as exc:
         raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
 
@@ -119,7 +123,7 @@ def push_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str] | Non
         refspecs.append(f"{namespace}*:{namespace}*")
     if not refspecs:
         raise RerunError("there are no runs to push", hint="`rerun-git run` captures one")
-    proc = _network_git(repo, "push", "--porcelain", "--", remote, *refspecs)
+    proc = _network_git(repo, "push", "--porcelain", "--", remote, *refspecs, user_hooks=True)
     updates = parse_push_porcelain(proc.stdout.decode("utf-8", "replace"))
     if not updates:
         raise _failure("push", proc)
