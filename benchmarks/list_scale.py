@@ -6,7 +6,9 @@ Usage::
 
 Builds a repository holding N runs straight through the store API (object
 writer + one ref transaction; no experiment is trained), packs it with
-``git gc``, then times, whole-process, in the same benchmark run:
+``git gc``, then times, whole-process, interleaved, in the same benchmark run
+(``*_pyc``: with Python's bytecode cache, as for an installed package;
+``*_nopyc`` also when ``PYTHONDONTWRITEBYTECODE`` is set here):
 
 - ``git for-each-ref --format='%(refname) %(taggerdate:unix) %(subject) %(*objectname)' refs/tags/run/``
 - ``rerun-git list``
@@ -146,29 +148,46 @@ def new_repo(path: Path) -> Path:
     return path
 
 
-def time_command(argv: list[str], cwd: Path, repeat: int) -> float:
-    """Median wall time of ``argv`` as a whole process (output discarded)."""
+def time_command(argv: list[str], cwd: Path, repeat: int, env: dict[str, str] | None = None) -> float:
+    """Median wall time of ``argv`` as a whole process (output discarded), after one warm-up run."""
     times = []
-    for _ in range(repeat):
+    for attempt in range(repeat + 1):
         start = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        if attempt:
+            times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def measure(repo: Path, repeat: int) -> dict[str, float]:
-    """Whole-process medians (seconds) of bare git, ``rerun-git list`` and ``rerun-git show``."""
+def bytecode_env(cache: Path) -> dict[str, str]:
+    """The environment with Python's bytecode cache on (in ``cache``), as for an installed package.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set, every process recompiles rerun-git's
+    modules from source; that is not what users of a pip install pay.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def measure(repo: Path, repeat: int, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Whole-process medians (seconds) of bare git, ``rerun-git list`` and ``rerun-git show``, interleaved."""
     rerun = [sys.executable, "-m", "rerun_git"]
-    runs = subprocess.run(["git", "for-each-ref", "--count=1", "--format=%(refname:lstrip=3)", "refs/tags/run/"],
-                          cwd=repo, check=True, capture_output=True, text=True).stdout.split()
-    figures = {
-        "git_for_each_ref": time_command(["git", "for-each-ref", BARE_FORMAT, "refs/tags/run/"], repo, repeat),
-        "list": time_command([*rerun, "list"], repo, repeat),
-        "list_json": time_command([*rerun, "list", "--format", "json"], repo, repeat),
-        "list_sorted_limited": time_command([*rerun, "list", "--sort=-MAE", "--limit=10"], repo, repeat),
-        "show": time_command([*rerun, "show", runs[0]], repo, repeat),
-        "python_startup": time_command([sys.executable, "-c", "pass"], repo, repeat),
+    first = subprocess.run(["git", "for-each-ref", "--count=1", "--format=%(refname:lstrip=3)", "refs/tags/run/"],
+                           cwd=repo, check=True, capture_output=True, text=True).stdout.split()[0]
+    commands = {
+        "git_for_each_ref": ["git", "for-each-ref", BARE_FORMAT, "refs/tags/run/"],
+        "list": [*rerun, "list"],
+        "list_json": [*rerun, "list", "--format", "json"],
+        "list_sorted_limited": [*rerun, "list", "--sort=-MAE", "--limit=10"],
+        "show": [*rerun, "show", first],
+        "python_startup": [sys.executable, "-c", "pass"],
     }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):  # interleaved, so that a busy moment hits every command alike
+        for name, argv in commands.items():
+            samples[name].append(time_command(argv, repo, 1, env))
+    figures = {name: statistics.median(values) for name, values in samples.items()}
     figures["list_over_git"] = figures["list"] / figures["git_for_each_ref"]
     return figures
 
@@ -187,12 +206,15 @@ def main(argv: list[str] | None = None) -> int:
         build_runs(repo, args.runs)
         built = time.perf_counter() - start
         _git(repo, "gc", "--quiet")
-        figures = {"runs": args.runs, "build_seconds": built, **measure(repo, args.repeat)}
+        figures: dict[str, float | int] = {"runs": args.runs, "build_seconds": built}
+        figures.update({f"{k}_pyc": v for k, v in measure(repo, args.repeat, bytecode_env(base / "pycache")).items()})
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            figures.update({f"{k}_nopyc": v for k, v in measure(repo, args.repeat).items()})
         if args.json:
             print(json.dumps(figures, indent=2))
         else:
             for key, value in figures.items():
-                print(f"{key:<22} {value:.4f}" if isinstance(value, float) else f"{key:<22} {value}")
+                print(f"{key:<28} {value:.4f}" if isinstance(value, float) else f"{key:<28} {value}")
         if args.keep:
             print(f"repository kept at {repo}", file=sys.stderr)
     finally:

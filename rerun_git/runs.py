@@ -14,8 +14,6 @@ This module stays import-light (no scikit-learn, pandas or project code) for
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +21,7 @@ from rerun_git.errors import RerunError
 from rerun_git.store.runs import RefSettings, RunInfo
 
 if TYPE_CHECKING:
-    from rerun_git.service.browse import ConfigChange, DatasetChange, MetricDelta
+    from rerun_git.service.browse import CheckedOut, EnvCheck, LogEntry, MetricDelta, RemovedRuns, RunDiff
     from rerun_git.service.environment import EnvDifference
     from rerun_git.service.record import RunRecord
     from rerun_git.store.history import FileStat
@@ -36,6 +34,16 @@ __all__ = [
 ]
 
 WORKING_TREE = "(working tree)"
+#: Result types, defined in ``service/browse.py`` and loaded on first use.
+_LAZY_TYPES = ("CheckedOut", "ConfigChange", "DatasetChange", "EnvCheck", "LogEntry", "MetricDelta", "RemovedRuns", "RunDiff")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_TYPES:
+        from rerun_git.service import browse
+
+        return getattr(browse, name)
+    raise AttributeError(f"module 'rerun_git.runs' has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- opening
@@ -178,38 +186,15 @@ def show_run(name: str, path: Path | str = ".") -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- log
-@dataclass
-class LogEntry:
-    """One run on the runs branch (``rerun-git log``), newest first.
-
-    ``code`` / ``patch`` / ``config`` (filled by ``log_runs(patch=True)``)
-    are the changes from the previous run on the branch.
-    """
-
-    name: str
-    tag: str | None
-    commit: str
-    date: datetime
-    subject: str
-    source: str | None
-    dirty: bool
-    code: list[FileStat] = field(default_factory=list)
-    patch: str = ""
-    config: list[ConfigChange] = field(default_factory=list)
-    first: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["date"] = self.date.isoformat()
-        return data
-
-
 def log_runs(path: Path | str = ".", patch: bool = False, limit: int | None = None) -> list[LogEntry]:
     """The runs branch, first parents only, newest first (one ``git log``; ``patch`` adds per-run diffs).
 
     A run whose tag was removed (``rerun-git rm``) but whose commit is still
     on the branch has ``tag=None``.
     """
+    from datetime import datetime, timezone
+
+    from rerun_git.service.browse import LogEntry
     from rerun_git.store.history import runs_branch_log, tagged_runs
 
     repo, refs = _open(path)
@@ -249,55 +234,6 @@ def _fill_patches(repo: Repo, entries: list[LogEntry], shas: list[str], commits:
 
 
 # ---------------------------------------------------------------- diff
-@dataclass
-class RunDiff:
-    """Everything that differs between run ``a`` and ``b`` (a run or the working tree).
-
-    Attributes
-    ----------
-    code : list of FileStat
-        Changed project files (``patch`` holds the unified diff).
-    config : list of ConfigChange
-    datasets : list of DatasetChange
-    env : list of EnvDifference
-        Critical ones first (``critical=True``).
-    metrics : list of MetricDelta
-        Only rows/metrics whose values differ; empty when ``b`` is the working
-        tree (it has no metrics: ``metrics_compared`` is False).
-    notes : list of str
-        What could not be compared, and why.
-    """
-
-    a: str
-    b: str
-    a_commit: str
-    b_commit: str | None
-    code: list[FileStat] = field(default_factory=list)
-    patch: str = ""
-    config: list[ConfigChange] = field(default_factory=list)
-    datasets: list[DatasetChange] = field(default_factory=list)
-    env: list[EnvDifference] = field(default_factory=list)
-    metrics: list[MetricDelta] = field(default_factory=list)
-    metrics_compared: bool = True
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def identical(self) -> bool:
-        """True when no section differs and everything could be compared."""
-        return not (self.code or self.config or self.datasets or self.env or self.metrics or self.config_unavailable)
-
-    @property
-    def config_unavailable(self) -> bool:
-        return any(note.startswith("config:") for note in self.notes)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["identical"] = self.identical
-        for item, change in zip(data["metrics"], self.metrics):
-            item["delta"] = change.delta
-        return data
-
-
 def diff_runs(a: str, b: str | None = None, path: Path | str = ".") -> RunDiff:
     """Compare run ``a`` with run ``b``, or with the project's working tree when ``b`` is None.
 
@@ -305,6 +241,7 @@ def diff_runs(a: str, b: str | None = None, path: Path | str = ".") -> RunDiff:
     tree, the run's files against the files on disk), config, datasets,
     environment (critical packages marked) and metrics (both values).
     """
+    from rerun_git.service.browse import RunDiff
     from rerun_git.service.snapshotting import load_record
 
     repo, refs = _open(path)
@@ -341,7 +278,7 @@ def _metric_changes(old: RunRecord, new: RunRecord) -> list[MetricDelta]:
 
 
 def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path) -> RunDiff:
-    from rerun_git.service.browse import load_working_tree, unified_diff
+    from rerun_git.service.browse import RunDiff, load_working_tree, unified_diff
     from rerun_git.store.history import NON_CODE_PATHS, FileStat, read_blobs
     from rerun_git.store.objects import object_id
     from rerun_git.store.runs import list_tree
@@ -372,15 +309,6 @@ def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path)
 
 
 # ---------------------------------------------------------------- checkout, rm, gc
-@dataclass(frozen=True)
-class CheckedOut:
-    """A run materialised as a new worktree."""
-
-    run: RunInfo
-    path: Path
-    missing_datasets: list[str]
-
-
 def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> CheckedOut:
     """Check run ``name`` out into the new (or empty) folder ``directory`` as a detached git worktree.
 
@@ -388,6 +316,7 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     Datasets too large to be embedded in the run are listed in
     ``missing_datasets`` (they are not in the snapshot).
     """
+    from rerun_git.service.browse import CheckedOut
     from rerun_git.service.snapshotting import load_record
     from rerun_git.store.worktree import add_inspection_worktree
 
@@ -402,16 +331,6 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     return CheckedOut(run, target, missing)
 
 
-@dataclass(frozen=True)
-class RemovedRuns:
-    """What ``rerun-git rm`` removed."""
-
-    runs: list[RunInfo]
-    pruned: bool
-    rewritten: list[str]
-    branch_deleted: bool
-
-
 def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = False) -> RemovedRuns:
     """Remove the tags of the named runs, all in one ref transaction (nothing is removed if a name is unknown).
 
@@ -419,6 +338,7 @@ def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = 
     commits are dropped from the branch and later runs re-committed on top
     (new commit ids, same content; their tags move to the new commits).
     """
+    from rerun_git.service.browse import RemovedRuns
     from rerun_git.store.history import prune_runs
     from rerun_git.store.runs import delete_tags
 
@@ -448,30 +368,6 @@ def gc(path: Path | str = ".") -> list[Path]:
 
 
 # ---------------------------------------------------------------- environment
-@dataclass(frozen=True)
-class EnvCheck:
-    """The current environment against a run's recorded one."""
-
-    run: str
-    recorded_python: str | None
-    current_python: str | None
-    differences: list[EnvDifference]
-
-    @property
-    def critical(self) -> list[EnvDifference]:
-        return [d for d in self.differences if d.critical]
-
-    @property
-    def ok(self) -> bool:
-        return not self.critical
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run": self.run, "ok": self.ok, "recorded_python": self.recorded_python,
-            "current_python": self.current_python, "differences": [asdict(d) for d in self.differences],
-        }
-
-
 def check_env(name: str, path: Path | str = ".") -> EnvCheck:
     """Compare this interpreter's environment with the one run ``name`` recorded.
 
@@ -479,6 +375,7 @@ def check_env(name: str, path: Path | str = ".") -> EnvCheck:
     joblib) major.minor must match; other version changes are reported as
     non-critical.
     """
+    from rerun_git.service.browse import EnvCheck
     from rerun_git.service.environment import capture_environment, compare_environment
 
     run, record = get_record(name, path)

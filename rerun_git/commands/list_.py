@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_json
+from rerun_git.commands._output import err
 
 
 def main(args: argparse.Namespace) -> int:
@@ -23,11 +23,19 @@ def main(args: argparse.Namespace) -> int:
         if fetched is not None:
             for item in data:
                 item["fetched"] = item["commit"] in fetched
-        print_json(data)
+        _print_json_lines(data)
         return 0
     if runs:
         _print_table(runs, metrics, fetched)
     return 0
+
+
+def _print_json_lines(items: list[dict]) -> None:
+    """A JSON array with one run per line (C-speed encoding: 10,000 runs in a blink; still one JSON document)."""
+    import json
+
+    body = ",\n".join(json.dumps(item, sort_keys=True) for item in items)
+    sys.stdout.write(f"[\n{body}\n]\n" if items else "[]\n")
 
 
 def _check_metrics(runs: list, metrics: list[str]) -> None:

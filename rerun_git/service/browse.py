@@ -1,20 +1,28 @@
-"""What ``rerun-git diff`` / ``log -p`` compare: config, datasets and metrics of two records, and the working tree.
+"""What ``rerun-git diff`` / ``log -p`` compare, and the result types of :mod:`rerun_git.runs`.
 
-Pure comparisons of :class:`RunRecord` data, plus :func:`load_working_tree`,
-which describes the project as it is now (its config loaded through the
-``ProjectLoader`` without training, its files, datasets and environment) so
-that a run can be compared with it.
+Pure comparisons of :class:`RunRecord` data (config, datasets, metrics),
+:func:`load_working_tree`, which describes the project as it is now (its
+config loaded through the ``ProjectLoader`` without training, its files,
+datasets and environment) so that a run can be compared with it, and the
+dataclasses the browse API returns (kept here so that ``rerun_git.runs``,
+on the path of ``list`` and ``show``, imports fast).
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rerun_git.compare import compare_metrics
 from rerun_git.errors import RerunError
 from rerun_git.service.record import RunRecord
+
+if TYPE_CHECKING:
+    from rerun_git.service.environment import EnvDifference
+    from rerun_git.store.history import FileStat
+    from rerun_git.store.runs import RunInfo
 
 #: Sections of the record compared as configuration, in display order.
 CONFIG_SECTIONS = (
@@ -275,3 +283,122 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None) -> tuple[str, 
     added = sum(1 for line in lines[2:] if line.startswith("+"))
     removed = sum(1 for line in lines[2:] if line.startswith("-"))
     return header + body, added, removed
+
+
+# ---------------------------------------------------------------- result types of rerun_git.runs
+@dataclass
+class LogEntry:
+    """One run on the runs branch (``rerun-git log``), newest first.
+
+    ``code`` / ``patch`` / ``config`` (filled by ``log_runs(patch=True)``)
+    are the changes from the previous run on the branch.
+    """
+
+    name: str
+    tag: str | None
+    commit: str
+    date: datetime
+    subject: str
+    source: str | None
+    dirty: bool
+    code: list[FileStat] = field(default_factory=list)
+    patch: str = ""
+    config: list[ConfigChange] = field(default_factory=list)
+    first: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["date"] = self.date.isoformat()
+        return data
+
+
+@dataclass
+class RunDiff:
+    """Everything that differs between run ``a`` and ``b`` (a run or the working tree).
+
+    Attributes
+    ----------
+    code : list of FileStat
+        Changed project files (``patch`` holds the unified diff).
+    config : list of ConfigChange
+    datasets : list of DatasetChange
+    env : list of EnvDifference
+        Critical ones first (``critical=True``).
+    metrics : list of MetricDelta
+        Only rows/metrics whose values differ; empty when ``b`` is the working
+        tree (it has no metrics: ``metrics_compared`` is False).
+    notes : list of str
+        What could not be compared, and why.
+    """
+
+    a: str
+    b: str
+    a_commit: str
+    b_commit: str | None
+    code: list[FileStat] = field(default_factory=list)
+    patch: str = ""
+    config: list[ConfigChange] = field(default_factory=list)
+    datasets: list[DatasetChange] = field(default_factory=list)
+    env: list[EnvDifference] = field(default_factory=list)
+    metrics: list[MetricDelta] = field(default_factory=list)
+    metrics_compared: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def identical(self) -> bool:
+        """True when no section differs and everything could be compared."""
+        return not (self.code or self.config or self.datasets or self.env or self.metrics or self.config_unavailable)
+
+    @property
+    def config_unavailable(self) -> bool:
+        return any(note.startswith("config:") for note in self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["identical"] = self.identical
+        for item, change in zip(data["metrics"], self.metrics):
+            item["delta"] = change.delta
+        return data
+
+
+@dataclass(frozen=True)
+class CheckedOut:
+    """A run materialised as a new worktree."""
+
+    run: RunInfo
+    path: Path
+    missing_datasets: list[str]
+
+
+@dataclass(frozen=True)
+class RemovedRuns:
+    """What ``rerun-git rm`` removed."""
+
+    runs: list[RunInfo]
+    pruned: bool
+    rewritten: list[str]
+    branch_deleted: bool
+
+
+@dataclass(frozen=True)
+class EnvCheck:
+    """The current environment against a run's recorded one."""
+
+    run: str
+    recorded_python: str | None
+    current_python: str | None
+    differences: list[EnvDifference]
+
+    @property
+    def critical(self) -> list[EnvDifference]:
+        return [d for d in self.differences if d.critical]
+
+    @property
+    def ok(self) -> bool:
+        return not self.critical
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run, "ok": self.ok, "recorded_python": self.recorded_python,
+            "current_python": self.current_python, "differences": [asdict(d) for d in self.differences],
+        }

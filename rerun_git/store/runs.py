@@ -51,6 +51,7 @@ class RefSettings:
 
 
 _NEEDLES = {key: f"\n{key}: " for key in ("Rerun-Source", "Rerun-Dirty", "Rerun-Version")}
+_METRIC_NEEDLE = "\nRerun-Metric: "
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,26 @@ class RunInfo:
     def metrics(self) -> dict[str, float]:
         """Headline metrics carried by the tag message (parsed once)."""
         out: dict[str, float] = {}
-        for item in self.trailers.get("Rerun-Metric", []):
+        for item in self._metric_items():
             key, _, value = item.partition("=")
             try:
                 out[key] = float(value)
             except ValueError:
                 continue
         return out
+
+    def _metric_items(self) -> list[str]:
+        """The ``Rerun-Metric`` trailer values, found straight in the message (``list --sort=<metric>`` at scale)."""
+        if "trailers" in self.__dict__:
+            return self.trailers.get("Rerun-Metric", [])
+        message, items = self.message, []
+        start = message.find(_METRIC_NEEDLE)
+        while start >= 0:
+            start += len(_METRIC_NEEDLE)
+            end = message.find("\n", start)
+            items.append((message[start:] if end < 0 else message[start:end]).strip())
+            start = message.find(_METRIC_NEEDLE, start) if end >= 0 else -1
+        return items
 
     def trailer(self, key: str) -> str | None:
         """The last value of trailer ``key`` (found straight in the message: hot in ``list``)."""
