@@ -1,12 +1,16 @@
 """The capture fast paths (issue 7) give the same answers as the slower code they replace."""
 from __future__ import annotations
 
+import hashlib
+import zlib
 from pathlib import Path
 
 import pytest
 
 from conftest import git
+from rerun_git.errors import RerunError
 from rerun_git.service.snapshotting import _is_dirty, _probe_refs
+from rerun_git.store.objects import ObjectWriter, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings
 from rerun_git.store.snapshot import Identity
@@ -107,3 +111,35 @@ def test_identity_falls_back_when_git_has_none(repo: Path, monkeypatch: pytest.M
     identity = Identity.of(Repo.open(repo))
     assert identity.author.startswith("rerun-git <rerun-git@localhost> ")
     assert identity.committer.startswith("rerun-git <rerun-git@localhost> ")
+
+
+def loose_files(repo: Path) -> list[Path]:
+    return [p for p in (repo / ".git" / "objects").rglob("*") if p.is_file()]
+
+
+def test_loose_objects_are_what_git_writes(repo: Path, tmp_path: Path) -> None:
+    writer = ObjectWriter(Repo.open(repo))
+    small = writer.write_blob(b"small\n" * 10)
+    data = tmp_path / "big.bin"
+    data.write_bytes(bytes(range(256)) * 5000)  # over SMALL_OBJECT: streamed, fastest level
+    big = writer.write_blob_file(data)
+    assert big == git(repo, "hash-object", "--", str(data)).strip()
+    assert git(repo, "cat-file", "-p", small) == "small\n" * 10
+    for sha in (small, big):
+        path = repo / ".git" / "objects" / sha[:2] / sha[2:]
+        assert path.stat().st_mode & 0o777 == 0o444
+        raw = zlib.decompress(path.read_bytes())
+        assert hashlib.sha1(raw).hexdigest() == sha
+    assert not [p for p in loose_files(repo) if p.name.startswith("tmp_obj_")]
+    assert git(repo, "fsck", "--strict", "--no-dangling").strip() == ""
+
+
+def test_a_file_changed_after_hashing_is_refused(repo: Path, tmp_path: Path) -> None:
+    writer = ObjectWriter(Repo.open(repo))
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"a,b\n1,2\n")
+    stale = object_id("blob", b"a,b\n1,3\n")
+    with pytest.raises(RerunError, match="changed while it was being captured"):
+        writer.write_blob_file(data, stale)
+    assert not [p for p in loose_files(repo) if p.name.startswith("tmp_obj_") or p.name == stale[2:]]
+
