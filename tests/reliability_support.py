@@ -10,8 +10,12 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from textwrap import dedent
+
+import tomli_w
 
 from conftest import git, repo_state
 
@@ -120,6 +124,48 @@ def settle(path: Path) -> None:
     git(path, *quiet, "status", "--porcelain", check=False)
 
 
+def forge_run(
+    repo: Path,
+    name: str,
+    mutate: Callable[[dict], None] | None = None,
+    raw_record: bytes | None = None,
+    entries: dict[str, tuple[str, bytes] | None] | None = None,
+    lightweight: bool = False,
+    base: str = "base",
+) -> None:
+    """A hand-edited copy of run ``base`` (default: ``base``) tagged ``run/<name>``: its record mutated or replaced, tree entries changed.
+
+    ``entries`` maps a path to ``(mode, content)`` (or ``None`` to drop it). Plain git plumbing on a
+    temporary index, as someone editing a run by hand would do.
+    """
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo.parent / "forge-index")}
+
+    def plumb(*args: str, data: bytes | None = None) -> str:
+        proc = subprocess.run(["git", *args], cwd=repo, env=env, input=data, capture_output=True, check=True)
+        return proc.stdout.decode().strip()
+
+    plumb("read-tree", f"run/{base}^{{commit}}")
+    record = tomllib.loads(git(repo, "show", f"run/{base}:.rerun/run.toml"))
+    record["name"] = name
+    if mutate:
+        mutate(record)
+    text = raw_record if raw_record is not None else tomli_w.dumps(record).encode()
+    changes = {".rerun/run.toml": ("100644", text), **(entries or {})}
+    for path, change in changes.items():
+        if change is None:
+            plumb("update-index", "--force-remove", "--", path)
+        else:
+            blob = plumb("hash-object", "-w", "--stdin", data=change[1])
+            plumb("update-index", "--add", "--cacheinfo", f"{change[0]},{blob},{path}")
+    tree = plumb("write-tree")
+    commit = plumb("commit-tree", tree, "-m", f"run {name}: forged\n\nRerun-Version: 0.1.0")
+    os.unlink(env["GIT_INDEX_FILE"])
+    if lightweight:
+        git(repo, "tag", f"run/{name}", commit)
+    else:
+        git(repo, "tag", "-a", "-m", f"run {name}: forged\n\nRerun-Source: none\nRerun-Version: 0.1.0", f"run/{name}", commit)
+
+
 def own_refs(path: Path) -> str:
     """rerun-git's own refs (run tags and the runs branch) with their ids."""
     return git(path, "for-each-ref", "--format=%(refname) %(objectname)", "refs/tags/run", "refs/heads/rerun")
@@ -178,6 +224,6 @@ def assert_clean_error(code: int, err: str, expected_code: int = 1) -> None:
 
 __all__ = [
     "TINY_FILES", "tiny_csv", "write_tiny_project", "init_repo", "tiny_repo", "settle", "own_refs", "all_refs",
-    "run_tags", "rerun_worktrees", "fsck", "assert_fsck_clean", "python_cli", "crash_helper", "assert_clean_error",
+    "run_tags", "rerun_worktrees", "forge_run", "fsck", "assert_fsck_clean", "python_cli", "crash_helper", "assert_clean_error",
     "repo_state", "git",
 ]

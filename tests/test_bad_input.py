@@ -8,21 +8,24 @@ before capture, no worktree left behind).
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sqlite3
-import subprocess
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import tomli_w
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from reliability_support import (
-    all_refs, assert_clean_error, git, init_repo, repo_state, rerun_worktrees, settle, write_tiny_project,
+    all_refs, assert_clean_error, forge_run, git, init_repo, repo_state, rerun_worktrees, settle, write_tiny_project,
 )
+
+from rerun_git.errors import RerunError
 
 # ---------------------------------------------------------------- the template repository
 
@@ -57,47 +60,6 @@ def _write(repo: Path, rel: str, content: str | bytes) -> None:
     path = repo / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
-
-
-def forge_run(
-    repo: Path,
-    name: str,
-    mutate: Callable[[dict], None] | None = None,
-    raw_record: bytes | None = None,
-    entries: dict[str, tuple[str, bytes] | None] | None = None,
-    lightweight: bool = False,
-) -> None:
-    """A hand-edited copy of run ``base`` tagged ``run/<name>``: its record mutated or replaced, tree entries changed.
-
-    ``entries`` maps a path to ``(mode, content)`` (or ``None`` to drop it). Plain git plumbing on a
-    temporary index, as someone editing a run by hand would do.
-    """
-    env = {**os.environ, "GIT_INDEX_FILE": str(repo.parent / "forge-index")}
-
-    def plumb(*args: str, data: bytes | None = None) -> str:
-        proc = subprocess.run(["git", *args], cwd=repo, env=env, input=data, capture_output=True, check=True)
-        return proc.stdout.decode().strip()
-
-    plumb("read-tree", "run/base^{commit}")
-    record = tomllib.loads(git(repo, "show", "run/base:.rerun/run.toml"))
-    record["name"] = name
-    if mutate:
-        mutate(record)
-    text = raw_record if raw_record is not None else tomli_w.dumps(record).encode()
-    changes = {".rerun/run.toml": ("100644", text), **(entries or {})}
-    for path, change in changes.items():
-        if change is None:
-            plumb("update-index", "--force-remove", "--", path)
-        else:
-            blob = plumb("hash-object", "-w", "--stdin", data=change[1])
-            plumb("update-index", "--add", "--cacheinfo", f"{change[0]},{blob},{path}")
-    tree = plumb("write-tree")
-    commit = plumb("commit-tree", tree, "-m", f"run {name}: forged\n\nRerun-Version: 0.1.0")
-    os.unlink(env["GIT_INDEX_FILE"])
-    if lightweight:
-        git(repo, "tag", f"run/{name}", commit)
-    else:
-        git(repo, "tag", "-a", "-m", f"run {name}: forged\n\nRerun-Source: none\nRerun-Version: 0.1.0", f"run/{name}", commit)
 
 
 def set_files(path: str, sha: str = "0" * 64) -> Callable[[dict], None]:
@@ -379,10 +341,6 @@ def test_the_catalogue_holds_at_least_forty_cases() -> None:
 
 
 # ---------------------------------------------------------------- the record loader, fuzzed
-import copy  # noqa: E402
-
-from hypothesis import HealthCheck, event, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 ANY_VALUE = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=4),
@@ -463,8 +421,6 @@ def _consume(record) -> None:
         except RerunError:
             pass
 
-
-from rerun_git.errors import RerunError  # noqa: E402
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

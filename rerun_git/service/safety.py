@@ -208,7 +208,7 @@ def describe_provenance(tag: str, commit: str, record: RunRecord, provenance: An
     """The lines ``reproduce`` prints before running anything: whose code this is and where it came from."""
     source = provenance.source or "none"
     if provenance.source and not provenance.source_known:
-        source += " (not in this repository)"
+        source += " (not on any of your branches: the run comes from elsewhere)"
     if record.dirty:
         source += " (dirty: the run's files differ from it)"
     lines = [

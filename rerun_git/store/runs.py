@@ -325,6 +325,7 @@ class Provenance:
     committer: str
     tagger: str | None
     source: str | None
+    #: the source commit is on one of the user's branches (not only reachable through rerun-git's refs)
     source_known: bool
 
 
@@ -334,7 +335,7 @@ def run_provenance(repo: Repo, refs: RefSettings, run: RunInfo) -> Provenance:
     tag = repo.git("cat-file", "-p", refs.tag_ref(run.name), check=False).stdout.decode("utf-8", "replace")
     headers, tag_headers = _headers(commit), _headers(tag)
     source = run.source
-    known = bool(source and _HEX_ID.fullmatch(source)) and repo.resolve_revisions(f"{source}^{{commit}}")[0] is not None
+    known = bool(source and _HEX_ID.fullmatch(source)) and _on_users_refs(repo, refs, source)
     return Provenance(
         author=_ident(headers.get("author", "unknown")),
         committer=_ident(headers.get("committer", "unknown")),
@@ -342,6 +343,16 @@ def run_provenance(repo: Repo, refs: RefSettings, run: RunInfo) -> Provenance:
         source=source,
         source_known=known,
     )
+
+
+def _on_users_refs(repo: Repo, refs: RefSettings, commit: str) -> bool:
+    """Whether one of the user's branches or remote-tracking branches (not rerun-git's) contains ``commit``."""
+    proc = repo.git("for-each-ref", f"--contains={commit}", "--format=%(refname)", "--", "refs/heads", "refs/remotes",
+                    check=False)
+    if proc.returncode != 0:  # the commit is not even in the object database
+        return False
+    own = (refs.branch_ref, f"/{refs.branch}")
+    return any(not (ref == own[0] or ref.endswith(own[1])) for ref in proc.stdout.decode().split())
 
 
 def _headers(obj: str) -> dict[str, str]:
