@@ -346,13 +346,15 @@ def run_provenance(repo: Repo, refs: RefSettings, run: RunInfo) -> Provenance:
 
 
 def _on_users_refs(repo: Repo, refs: RefSettings, commit: str) -> bool:
-    """Whether one of the user's branches or remote-tracking branches (not rerun-git's) contains ``commit``."""
+    """Whether HEAD or one of the user's branches or remote-tracking branches (not rerun-git's) contains ``commit``."""
     proc = repo.git("for-each-ref", f"--contains={commit}", "--format=%(refname)", "--", "refs/heads", "refs/remotes",
                     check=False)
     if proc.returncode != 0:  # the commit is not even in the object database
         return False
     own = (refs.branch_ref, f"/{refs.branch}")
-    return any(not (ref == own[0] or ref.endswith(own[1])) for ref in proc.stdout.decode().split())
+    if any(not (ref == own[0] or ref.endswith(own[1])) for ref in proc.stdout.decode().split()):
+        return True
+    return repo.git("merge-base", "--is-ancestor", commit, "HEAD", check=False).returncode == 0  # a detached HEAD
 
 
 def _headers(obj: str) -> dict[str, str]:
