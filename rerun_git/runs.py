@@ -284,7 +284,7 @@ def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path)
     from rerun_git.store.runs import list_tree
 
     tree = {path: sha for _mode, sha, path in list_tree(repo, run.commit) if path.split("/", 1)[0] not in NON_CODE_PATHS}
-    work = load_working_tree(start, record, list(tree))
+    work = load_working_tree(_project_dir(repo, record, start), record, list(tree))
     result = RunDiff(run.tag, WORKING_TREE, run.commit, None, metrics_compared=False)
     changed = sorted(p for p in set(tree) | set(work.files)
                      if tree.get(p) != (object_id("blob", work.files[p], repo.object_format) if p in work.files else None))
@@ -306,6 +306,14 @@ def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path)
     _compare_records(result, record, work.record, with_seed=False)
     result.notes.append("metrics: the working tree has no metrics until it is run (`rerun-git run`)")
     return result
+
+
+def _project_dir(repo: Repo, record: RunRecord, start: Path) -> Path:
+    """The run's project folder in this working tree (from any folder of the repository); else ``start``."""
+    home = (repo.top / record.project_path).resolve()
+    if home.is_relative_to(repo.top) and (home / "rerun.toml").is_file():
+        return home
+    return start
 
 
 # ---------------------------------------------------------------- checkout, rm, gc

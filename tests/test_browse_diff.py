@@ -158,3 +158,20 @@ def test_base_record_is_valid() -> None:
     from rerun_git.service.record import RunRecord
 
     assert RunRecord.from_dict({**BASE_RECORD}).seed == 7
+
+
+def test_working_tree_diff_from_the_repository_top_of_a_subfolder_project(repo: Path, cli) -> None:
+    from rerun_git.service.scaffold import write_template
+
+    from conftest import git
+
+    project = repo / "exp"
+    project.mkdir()
+    write_template(project)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "project in a subfolder")
+    assert cli("run", "--name", "sub", cwd=project).code == 0
+    (project / "metrics.py").write_text((project / "metrics.py").read_text() + "\n# tweak\n")
+    result = cli("diff", "sub", "--stat", cwd=repo)  # from the top, not the project folder
+    assert result.code == 1, result.err
+    assert "metrics.py | +2 -0" in result.out

@@ -14,9 +14,9 @@ def main(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json([entry.to_dict() for entry in entries])
         return 0
-    width = max((len(e.tag or e.name) for e in entries), default=0)
-    for entry in entries:
-        label = entry.tag or f"{entry.name} (untagged)"
+    labels = [entry.tag or f"{entry.name} (untagged)" for entry in entries]
+    width = max((len(label) for label in labels), default=0)
+    for entry, label in zip(entries, labels):
         headline = entry.subject.partition(": ")[2] if entry.subject.startswith("run ") else entry.subject
         dirty = " (dirty)" if entry.dirty else ""
         print(f"{entry.commit[:12]} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
