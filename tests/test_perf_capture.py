@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -80,8 +81,9 @@ def test_probe_in_a_repository_without_commits(tmp_path: Path) -> None:
 
 
 def test_probe_with_odd_file_names(repo: Path) -> None:
-    names = ["with space.py", "tab\tname.py", "colon:name.py", "new\nline.py", "ünïcode.py"]
+    names = ["with space.py", "tab\tname.py", "colon:name.py", "new\nline.py", "ünïcode.py", "sub dir/x.py", "a/b/c/d.py"]
     for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text("X = 1\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "odd names")
@@ -89,10 +91,10 @@ def test_probe_with_odd_file_names(repo: Path) -> None:
     files = {name: (repo / name).read_bytes() for name in names}
     assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
     assert _probe_refs(handle, REFS, "x", "", files)[2] is False
-    without_newline = {k: v for k, v in files.items() if "\n" not in k}
-    assert _probe_refs(handle, REFS, "x", "", without_newline)[2] is False
-    without_newline["colon:name.py"] = b"X = 2\n"
-    assert _probe_refs(handle, REFS, "x", "", without_newline)[2] is True
+    for name in ("new\nline.py", "a/b/c/d.py", "a/b"):
+        changed = {**files, name: b"X = 2\n"}
+        assert _probe_refs(handle, REFS, "x", "", changed) == slow_probe(handle, "x", "", changed)
+        assert _probe_refs(handle, REFS, "x", "", changed)[2] is True
 
 
 def test_identity_started_early_is_gits_identity(repo: Path) -> None:
@@ -143,3 +145,20 @@ def test_a_file_changed_after_hashing_is_refused(repo: Path, tmp_path: Path) -> 
         writer.write_blob_file(data, stale)
     assert not [p for p in loose_files(repo) if p.name.startswith("tmp_obj_") or p.name == stale[2:]]
 
+
+
+def test_probe_in_a_sha256_repository(tmp_path: Path) -> None:
+    made = subprocess.run(["git", "init", "-q", "--object-format=sha256", "s256"], cwd=tmp_path, capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("no sha256 repositories in this git")
+    root = tmp_path / "s256"
+    write_code(root)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "code")
+    handle = Repo.open(root)
+    assert handle.object_format == "sha256"
+    files = project_files(root)
+    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
+    assert _probe_refs(handle, REFS, "x", "", files)[2] is False
+    files["pkg/b.py"] = b"B = 9\n"
+    assert _probe_refs(handle, REFS, "x", "", files)[2] is True

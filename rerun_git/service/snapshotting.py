@@ -89,20 +89,22 @@ def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: d
 def _probe_refs(
     repo: Repo, refs: RefSettings, name: str, project_path: str, files: dict[str, bytes]
 ) -> tuple[str | None, tuple[str | None, str | None], bool]:
-    """HEAD, ``(runs branch tip, the run's tag)`` and whether ``files`` differ from HEAD's: one ``git cat-file``."""
-    if any("\n" in path for path in files):  # cat-file reads one name per line: ls-tree for those
-        head, tip, tag = repo.resolve_revisions("HEAD^{commit}", refs.branch_ref, refs.tag_ref(name))
-        return head, (tip, tag), _is_dirty(repo, head, project_path, files)
+    """HEAD, ``(runs branch tip, the run's tag)`` and whether ``files`` differ from HEAD's: one ``git cat-file``.
+
+    Only HEAD's folders that hold a captured file are read; no path is sent to git.
+    """
+    from rerun_git.store.reader import ObjectReader, commit_tree
+
     prefix = f"{project_path}/" if project_path else ""
-    head, tip, tag, *committed = repo.resolve_revisions(
-        "HEAD^{commit}", refs.branch_ref, refs.tag_ref(name), *(f"HEAD:{prefix}{path}" for path in files)
-    )
-    dirty = any(blob != object_id("blob", data, repo.object_format) for blob, data in zip(committed, files.values()))
-    return head, (tip, tag), dirty
+    with ObjectReader(repo) as reader:
+        head, tip, tag = [reader.read(ref) for ref in ("HEAD^{commit}", refs.branch_ref, refs.tag_ref(name))]
+        committed = reader.ids_at(commit_tree(head[2]), [prefix + path for path in files]) if head else {}
+    dirty = any(committed.get(prefix + path) != object_id("blob", data, repo.object_format) for path, data in files.items())
+    return head and head[0], (tip and tip[0], tag and tag[0]), dirty
 
 
 def _is_dirty(repo: Repo, head: str | None, project_path: str, files: dict[str, bytes]) -> bool:
-    """Whether the bytes that ran differ from what HEAD holds for the project."""
+    """Whether the bytes that ran differ from what HEAD holds for the project (``ls-tree``; see :func:`_probe_refs`)."""
     committed = tree_blob_ids(repo, head, project_path)
     return any(committed.get(path) != object_id("blob", data, repo.object_format) for path, data in files.items())
 
