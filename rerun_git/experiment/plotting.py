@@ -24,7 +24,10 @@ _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 def matplotlib_available() -> bool:
     """Whether matplotlib can be imported."""
-    return importlib.util.find_spec("matplotlib") is not None
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):  # e.g. sys.modules["matplotlib"] = None
+        return False
 
 
 def require_matplotlib() -> None:

@@ -405,7 +405,7 @@ class Workflow:
         plotting = self._plotting()
         check_filename(filename)
         wrapper = self._metric_list([metric])[0] if metric is not None else self._first_metric()
-        names = list(feature_names if feature_names is not None else getattr(X, "columns", self.feature_names))
+        names = _feature_names(X, feature_names)
         keep = _top_count(threshold, len(names))
         sign = 1.0 if wrapper.greater_is_better else -1.0
         result = permutation_importance(model, X, y, scoring=MetricScorer(wrapper, sign),
@@ -501,6 +501,18 @@ def _as_measures(name: str, result: Any) -> dict[str, float]:
     except (TypeError, ValueError) as exc:
         raise RerunError(f"evaluator {name!r} returned {result!r}",
                          hint="a measure evaluator returns a number or a dict of numbers") from exc
+
+
+def _feature_names(X: Any, given: list[str] | None) -> list[str]:
+    width = np.shape(X)[1]
+    if given is not None:
+        if len(given) != width:
+            raise RerunError(f"feature_names has {len(given)} names but X has {width} columns",
+                             hint="pass one name per column, or leave feature_names out")
+        return [str(n) for n in given]
+    if hasattr(X, "columns"):
+        return [str(c) for c in X.columns]
+    return [f"x{i}" for i in range(width)]
 
 
 def _top_count(threshold: Any, total: int) -> int:

@@ -160,12 +160,24 @@ def test_key_and_label():
     assert dataset_label("x.db", "my table") == "x_my_table"
 
 
-def test_xlsx_without_openpyxl(tmp_path):
-    import importlib.util
+def test_xlsx_without_openpyxl(tmp_path, monkeypatch):
+    from rerun_git.experiment import data
 
-    if importlib.util.find_spec("openpyxl") is not None:
-        pytest.skip("openpyxl installed")
+    real = data.importlib.util.find_spec
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name, *a: None if name == "openpyxl" else real(name, *a))
     (tmp_path / "d.xlsx").write_bytes(b"PK")
     with pytest.raises(RerunError, match="reading .xlsx needs openpyxl") as info:
         load_dataset(tmp_path / "d.xlsx")
     assert info.value.hint == "pip install openpyxl"
+
+
+def test_xlsx_sheets(tmp_path):
+    pytest.importorskip("openpyxl")
+    df = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]})
+    with pd.ExcelWriter(tmp_path / "d.xlsx") as writer:
+        df.to_excel(writer, sheet_name="first", index=False)
+        (df + 0.25).to_excel(writer, sheet_name="second", index=False)
+    pd.testing.assert_frame_equal(load_dataset(tmp_path / "d.xlsx"), df)
+    pd.testing.assert_frame_equal(load_dataset(tmp_path / "d.xlsx", "second"), df + 0.25)
+    with pytest.raises(RerunError, match="cannot read dataset d.xlsx: Worksheet named 'third' not found"):
+        load_dataset(tmp_path / "d.xlsx", "third")
