@@ -29,6 +29,8 @@ class State:
     watched: list[Path]
     #: commands expected to fail cleanly in this state (exit 1 with a hint), e.g. push from a shallow clone
     may_fail: set[str] = field(default_factory=set)
+    #: where the state's hooks log their names when git runs them
+    hook_log: Path | None = None
 
 
 def _with_remote(repo: Path, tmp_path: Path) -> None:
@@ -170,20 +172,28 @@ def state_reftable(tmp_path: Path) -> State:
 HOOK_NAMES = (
     "pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-checkout", "post-merge", "pre-push",
     "pre-rebase", "post-rewrite", "reference-transaction", "post-index-change", "pre-auto-gc", "fsmonitor-watchman",
+    "post-run",
 )
+#: The user's hooks a command may run, by design: rerun-git's own post-run hook after a capture, and
+#: `push` honours pre-push like `git push` (team policy, git-lfs), with the reference-transaction of the
+#: remote-tracking ref that push updates. Every other hook firing on rerun-git's behalf is a failure.
+ALLOWED_HOOKS = {
+    "run": {"post-run"}, "capture": {"post-run"}, "push": {"pre-push", "reference-transaction"},
+}
 
 
 def state_core_hooks_path(tmp_path: Path) -> State:
-    """Hooks that leave a mark in the working tree if git ever runs them on rerun-git's behalf."""
+    """``core.hooksPath`` set to a team folder whose every hook logs its name (outside the repository)."""
     repo = tiny_repo(tmp_path / "repo")
     hooks = tmp_path / "team-hooks"
     hooks.mkdir()
+    log = tmp_path / "hooks-that-ran"
     for name in HOOK_NAMES:
         hook = hooks / name
-        hook.write_text(f"#!/bin/sh\necho {name} >> '{repo}/HOOK-RAN'\n")
+        hook.write_text(f"#!/bin/sh\necho {name} >> '{log}'\n")
         hook.chmod(0o755)
     git(repo, "config", "core.hooksPath", str(hooks))
-    return State(repo, [repo])
+    return State(repo, [repo], hook_log=log)
 
 
 STATES: dict[str, Callable[[Path], State]] = {
@@ -245,6 +255,11 @@ def _run_matrix(state: State, cli, outside: Path) -> list[str]:
         allowed = codes + ((1,) if label in state.may_fail else ())
         if result.code not in allowed or "Traceback" in result.err:
             problems.append(f"`rerun-git {' '.join(argv)}` exited {result.code}: {result.err.strip()[-600:]}")
+        if state.hook_log is not None and state.hook_log.exists():
+            fired = set(state.hook_log.read_text().split())
+            state.hook_log.unlink()
+            if fired - ALLOWED_HOOKS.get(label, set()):
+                problems.append(f"`rerun-git {' '.join(argv)}` ran the user's {sorted(fired)} hook(s)")
         for path, before in befores.items():
             after = repo_state(path, OWN_REFS)
             if after != before:
@@ -260,7 +275,7 @@ def test_every_command_leaves_the_repository_as_it_was(state_name: str, tmp_path
     for path in state.watched:
         _with_remote(path, tmp_path) if path == state.watched[0] else None
         settle(path)
-    assert not (state.cwd / "HOOK-RAN").exists()
+    assert state.hook_log is None or not state.hook_log.exists()
     outside = tmp_path / "outside"
     outside.mkdir()
     problems = _run_matrix(state, cli, outside)
