@@ -79,9 +79,20 @@ def _open(path: Path | str) -> tuple[Repo, RefSettings]:
 
 
 def _find(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
-    from rerun_git.store.history import find_run
+    from rerun_git.store.runs import resolve_run
 
-    return find_run(repo, refs, name)
+    return resolve_run(repo, refs, name)
+
+
+def _load_record(repo: Repo, run: RunInfo) -> RunRecord:
+    """The run's ``.rerun/run.toml``; absent or corrupt: one error naming the run (and the key)."""
+    from rerun_git.service.record import RECORD_PATH, RunRecord
+    from rerun_git.store.runs import read_blob
+
+    data = read_blob(repo, run.commit, RECORD_PATH)
+    if data is None:
+        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
 
 
 # ---------------------------------------------------------------- list
@@ -172,11 +183,10 @@ def get_record(name: str, path: Path | str = ".") -> tuple[RunInfo, RunRecord]:
     A corrupt or hand-edited record raises one :class:`RerunError` naming
     the run and the key.
     """
-    from rerun_git.service.snapshotting import load_record
 
     repo, refs = _open(path)
     run = _find(repo, refs, name)
-    return run, load_record(repo, run)
+    return run, _load_record(repo, run)
 
 
 def show_run(name: str, path: Path | str = ".") -> dict[str, Any]:
@@ -242,18 +252,17 @@ def diff_runs(a: str, b: str | None = None, path: Path | str = ".") -> RunDiff:
     environment (critical packages marked) and metrics (both values).
     """
     from rerun_git.service.browse import RunDiff
-    from rerun_git.service.snapshotting import load_record
 
     repo, refs = _open(path)
     run_a = _find(repo, refs, a)
-    record_a = load_record(repo, run_a)
+    record_a = _load_record(repo, run_a)
     if b is None:
         return _diff_working_tree(repo, run_a, record_a, Path(path))
     run_b = _find(repo, refs, b)
     result = RunDiff(run_a.tag, run_b.tag, run_a.commit, run_b.commit)
     if run_a.commit == run_b.commit:
         return result
-    record_b = load_record(repo, run_b)
+    record_b = _load_record(repo, run_b)
     from rerun_git.store.history import diff_code
 
     result.code, result.patch = diff_code(repo, run_a.commit, run_b.commit)
@@ -325,7 +334,6 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     ``missing_datasets`` (they are not in the snapshot).
     """
     from rerun_git.service.browse import CheckedOut
-    from rerun_git.service.snapshotting import load_record
     from rerun_git.store.worktree import add_inspection_worktree
 
     repo, refs = _open(path)
@@ -333,7 +341,7 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     target = (Path(path) / directory).resolve() if not Path(directory).is_absolute() else Path(directory)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise RerunError(f"{directory} already exists and is not empty", hint="give a new directory to check the run out into")
-    record = load_record(repo, run)
+    record = _load_record(repo, run)
     add_inspection_worktree(repo, run.commit, target)
     missing = [key for key, d in record.datasets.items() if not d.get("embedded")]
     return CheckedOut(run, target, missing)

@@ -5,7 +5,6 @@ import os
 import platform
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,8 @@ def _scan_path_entry(entry: str) -> list[tuple[str, str]]:
         stem = folder.name.rsplit(".", 1)[0]
         name, sep, version = stem.partition("-")
         if folder.name.endswith(".egg-info") or not sep or "-" in version:
+            from importlib import metadata  # here: 40 ms to import, and `show` only needs CRITICAL_PACKAGES
+
             dist = metadata.PathDistribution(Path(folder.path))
             name, version = dist.metadata["Name"] or name, dist.version
         if name and version:
