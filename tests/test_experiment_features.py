@@ -342,7 +342,7 @@ BAD_INPUT = [
         class Regression(Workflow):
             def workflow(self, X_train, X_test, y_train, y_test, output_dir, feature_names):
                 self.evaluate_model_cv(self.model, X_train, y_train, ["MAE", "RMSLE"], "cv")
-     """}, "unknown metric 'RMSLE'", "MAE (mean_absolute_error)"),
+     """}, "workflows/regression.py:5: unknown metric 'RMSLE'", "MAE (mean_absolute_error)"),
     ({"settings.py": """
         from rerun_git import Configuration
 
@@ -409,4 +409,4 @@ def test_bad_input_fails_before_training(repo: Path, cli, files: dict[str, str],
     assert rest and rest[0].startswith("hint: ") and hint in rest[0], result.err
     assert "Traceback" not in result.err
     assert git(project, "tag", "-l") == ""
-    assert not list((project / "results").rglob("*.json")) if (project / "results").exists() else True
+    assert not (project / "results" / "bad").exists()  # nothing trained, nothing written

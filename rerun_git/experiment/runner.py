@@ -17,6 +17,7 @@ from rerun_git.experiment.data import DataManager, dataset_key, dataset_label, l
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader, dataset_path
+from rerun_git.experiment.static_checks import check_workflow_names
 from rerun_git.experiment.workflow import Workflow, check_workflow_arg
 
 
@@ -97,6 +98,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
         metrics = loader.load_metrics()
         evaluators = loader.load_evaluators(plan.plot_settings)
         jobs = _prepare_jobs(loader, plan, base, algorithms, seed)
+        _check_workflow_sources(loader, jobs, metrics, evaluators)
         ctx = _Context(loader, plan, metrics, evaluators, Path(results_dir), seed, algorithms)
         dataset_info = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
@@ -132,6 +134,14 @@ def _prepare_jobs(loader: ProjectLoader, plan: ExperimentPlan, base: DataManager
         wrappers = [_algorithm(algorithms, name, group) for name in group.algorithms]
         jobs.extend(_group_jobs(loader, plan, group, manager, workflow, wrappers, frames))
     return jobs
+
+
+def _check_workflow_sources(loader: ProjectLoader, jobs: list[_Job], metrics: MetricManager,
+                            evaluators: EvaluatorRegistry) -> None:
+    """Literal metric and evaluator names in the workflow files must exist (before training)."""
+    for name in dict.fromkeys(j.group.workflow for j in jobs):
+        rel = f"workflows/{name}.py"
+        check_workflow_names(loader.read_bytes(rel), rel, metrics, evaluators)
 
 
 def _group_manager(base: DataManager, group: ExperimentGroup, algorithms: AlgorithmCollection | None = None,
