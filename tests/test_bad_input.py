@@ -302,6 +302,11 @@ CASES: dict[str, Case] = {
     "checkout-into-non-empty-folder": Case(unchanged, ("checkout", "base", "datasets"), "not empty"),
     "export-env-would-overwrite": Case(unchanged, ("export-env", "base", "-o", "rerun.toml"), "rerun.toml"),
     "push-unknown-remote": Case(unchanged, ("push", "nowhere"), "nowhere"),
+    "fetch-unknown-remote": Case(unchanged, ("fetch", "nowhere"), "nowhere"),
+    "check-env-unknown-run": Case(unchanged, ("check-env", "nope"), "unknown run run/nope"),
+    "capture-metrics-file-missing": Case(unchanged, ("capture", "--name", "ext", "--metrics", "nope.json"), "nope.json"),
+    "list-outside-a-repository": Case(not_a_repo, ("list",), "not inside a git repository"),
+    "log-in-a-bare-repository": Case(bare_repo, ("log",), "bare repository"),
     # Ctrl-C (exit 130, "rerun-git: interrupted", nothing left behind)
     "interrupted-reproduce": Case(workflow_interrupts_on_reproduce, ("reproduce", "ctrlc"), "interrupted", code=130,
                                   no_objects=False),

@@ -61,7 +61,6 @@ def test_sixteen_captures_at_once(tmp_path: Path) -> None:
     assert not list((repo / "results").glob(".*.lock")), "every name claim was released"
 
 
-@pytest.mark.slow
 def test_same_name_twice_at_once_exactly_one_wins(tmp_path: Path) -> None:
     repo = tiny_repo(tmp_path / "repo")
     procs = [python_cli("run", "--name", "same", cwd=repo) for _ in range(2)]

@@ -28,7 +28,6 @@ def dirty_user_state(repo: Path) -> None:
     settle(repo)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("stage", CAPTURE_STAGES)
 def test_sigkill_at_each_capture_stage(tmp_path: Path, cli, stage: str) -> None:
     repo = tiny_repo(tmp_path / "repo")
@@ -78,7 +77,6 @@ def worktree_listing(repo: Path) -> str:
     return git(repo, "worktree", "list", "--porcelain")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("cleaner", ["reproduce", "gc"])
 def test_killed_reproduction_is_cleaned_up_sparing_the_users_worktrees(tmp_path: Path, cli, cleaner: str) -> None:
     repo = tiny_repo(tmp_path / "repo")
