@@ -370,6 +370,7 @@ def machine() -> dict[str, str]:
         "uname": " ".join(platform.uname()),
         "python": sys.version.split()[0],
         "git": subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip(),
+        "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -390,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         run_counts=(1_000,) if args.quick else (1_000, 10_000),
         keep=args.keep,
     )
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     base = Path(tempfile.mkdtemp(prefix="rerun-git-bench-"))
     harness = Harness(config, base)
     try:
@@ -414,9 +416,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(base, ignore_errors=True)
     info = machine()
+    info["load average before"] = load_before
     mode = "--quick" if args.quick else "full"
     print(f"\nrerun-git benchmarks ({mode}), {info['date']}, {info['nproc']} CPUs, Python {info['python']}, "
-          f"{info['git']}, {harness.elapsed():.0f} s\n")
+          f"{info['git']}, {harness.elapsed():.0f} s, load average {load_before} before / {info['load average']} after\n")
     print(render(harness.rows))
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "mode": mode, "seconds": harness.elapsed(),
