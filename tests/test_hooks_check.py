@@ -158,3 +158,53 @@ def test_bad_rerun_toml_is_a_problem(project: Path, cli) -> None:
     (project / "rerun.toml").write_text("[capture]\nincludes = []\n")
     result = cli("check", cwd=project)
     assert result.code == 1 and "rerun.toml: unknown key capture.includes" in result.out
+
+
+NEWER_HELPERS = '''from rerun_git import Workflow
+
+
+class Regression(Workflow):
+    def workflow(self, X_train, X_test, y_train, y_test, output_dir, feature_names):
+        model = self.model.fit(X_train, y_train)
+        self.evaluate_model_cv(model, X_train, y_train, ["MAE", "R2X"], "cv")
+        self.hyperparameter_tuning(model, "grid", X_train, y_train, "RMSEE")
+        self.compare_models(model, X=X_test, y=y_test, metrics=("MSE", "mse2"), filename="cmp")
+        self.plot_learning_curve(model, X_train, y_train, metric="EVX")
+        self.plot_feature_importance(model, X_test, y_test, 5, None, "fi", "R2")
+'''
+
+
+def test_names_in_every_workflow_helper_are_checked(project: Path, cli) -> None:
+    (project / "workflows" / "regression.py").write_text(NEWER_HELPERS)
+    result = cli("check", cwd=project)
+    assert result.code == 1
+    assert problems(result.out) == [
+        "workflows/regression.py:7: unknown metric 'R2X'",
+        "workflows/regression.py:8: unknown metric 'RMSEE'",
+        "workflows/regression.py:9: unknown metric 'mse2'",
+        "workflows/regression.py:10: unknown metric 'EVX'",
+    ], result.out
+    assert "hint: known metrics: " in result.out
+    for typo, fixed in (("R2X", "R2"), ("RMSEE", "RMSE"), ("mse2", "MAE"), ("EVX", "EVS")):
+        (project / "workflows" / "regression.py").write_text(
+            (project / "workflows" / "regression.py").read_text().replace(f'"{typo}"', f'"{fixed}"'))
+    result = cli("check", cwd=project)
+    assert result.code == 0, result.out
+    assert result.out.endswith(", 1 workflow, 7 metric names\n")
+
+
+def test_preprocessors_are_checked_against_the_algorithms(project: Path, cli) -> None:
+    data = project / "data.py"
+    data.write_text(data.read_text()
+                    .replace("ScalingPreprocessor\n", "ScalingPreprocessor, FeatureSelectionPreprocessor\n")
+                    .replace('ScalingPreprocessor(method="standard")',
+                             'ScalingPreprocessor(method="standard"), '
+                             'FeatureSelectionPreprocessor(method="rfecv", n_features_to_select=3, estimator="rigde")'))
+    result = cli("check", cwd=project)
+    assert result.code == 1
+    assert problems(result.out) == ["group 'baseline': FeatureSelectionPreprocessor: unknown estimator 'rigde'"]
+    assert "hint: known algorithms: linear, ridge" in result.out
+    run = cli("run", "--name", "typo", cwd=project)  # the runner refuses it the same way, before training
+    assert run.code == 1 and "group 'baseline': FeatureSelectionPreprocessor: unknown estimator 'rigde'" in run.err
+    data.write_text(data.read_text().replace('estimator="rigde"', 'estimator="ridge"'))
+    assert cli("check", cwd=project).code == 0

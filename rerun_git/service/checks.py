@@ -9,15 +9,17 @@ collected (not just the first):
   they import), errors reported as ``file:line``;
 - ``create_configuration()`` builds; every group's data config, algorithms,
   datasets (exist, readable, columns) and workflow (one ``Workflow`` subclass)
-  resolve;
-- metric names in ``evaluate_model(...)`` calls and evaluator names in
-  ``run_evaluator(...)`` calls of the workflows exist (a static ``ast`` scan).
+  resolve; the group's preprocessors work with the algorithms
+  (``DataManager.check_context``, as the runner checks before training);
+- the literal metric and evaluator names of the workflows' helper calls
+  (``evaluate_model``, ``evaluate_model_cv``, ``run_evaluator`` ...) exist,
+  found by :func:`rerun_git.experiment.static_checks.literal_names`, the same
+  scan the runner uses.
 
 Nothing is trained; datasets are opened, not loaded.
 """
 from __future__ import annotations
 
-import ast
 import csv
 import gzip
 import io
@@ -183,7 +185,7 @@ def _check_experiment(checker: _Checker) -> None:
         where = f"group {group.name!r}: "
         if group.workflow not in workflows:
             workflows[group.workflow] = checker.project_call(loader.load_workflow, group.workflow, context=where)
-        manager = _group_manager(base, group, report) if base is not None else None
+        manager = _group_manager(base, algorithms, group, report) if base is not None else None
         if algorithms is not None:
             _check_algorithms(algorithms, group, report)
         for dataset in group.datasets:
@@ -193,7 +195,7 @@ def _check_experiment(checker: _Checker) -> None:
     names = 0
     for name, workflow in workflows.items():
         if workflow is not None:
-            names += _scan_workflow(checker.root, f"workflows/{name}.py", metrics, evaluators, report)
+            names += _check_workflow_names(loader, f"workflows/{name}.py", metrics, evaluators, report)
     report.checked["metric_names"] = names
 
 
@@ -205,15 +207,24 @@ def _check_metric_functions(metrics: Any, report: CheckReport) -> None:
             report.add_error(exc, "metrics.py: ")
 
 
-def _group_manager(base: Any, group: Any, report: CheckReport) -> Any:
-    from rerun_git.experiment.data import DataManager
+def _group_manager(base: Any, algorithms: Any, group: Any, report: CheckReport) -> Any:
+    """The group's data manager (as the runner builds it), or ``None`` when it is invalid.
+
+    Its preprocessors are checked against the algorithms (e.g. a feature-selection
+    estimator name) unless ``algorithms.py`` failed to load, which is reported already.
+    """
+    from rerun_git.experiment.runner import group_data_manager
 
     try:
-        manager = DataManager.from_params({**base.get_params(), **group.data_config})
-        manager.validate()
+        manager = group_data_manager(base, group.data_config)
     except RerunError as exc:
         report.add_error(exc, f"group {group.name!r}: ")
         return None
+    if algorithms is not None:
+        try:
+            manager.check_context(algorithms)
+        except RerunError as exc:
+            report.add_error(exc, f"group {group.name!r}: ")
     return manager
 
 
@@ -309,48 +320,33 @@ def _check_columns(columns: list[str], categorical: list[str], manager: Any, whe
 # -- workflows: metric and evaluator names --------------------------------------------------------
 
 
-def _scan_workflow(root: Path, rel: str, metrics: Any, evaluators: Any, report: CheckReport) -> int:
-    """Check the literal metric / evaluator names of a workflow file; return how many were checked."""
+def _check_workflow_names(loader: Any, rel: str, metrics: Any, evaluators: Any, report: CheckReport) -> int:
+    """Look up every literal metric / evaluator name of a workflow file; return how many were checked.
+
+    Names come from the experiment layer's scan (the one the runner uses); unlike the
+    runner, which stops at the first unknown name, every unknown one is reported.
+    """
+    from rerun_git.experiment.static_checks import literal_names
+
     try:
-        tree = ast.parse((root / rel).read_bytes(), filename=rel)
-    except (OSError, SyntaxError, ValueError):
+        source = loader.read_bytes(rel)
+    except RerunError:
         return 0  # already reported by the compile or import step
+    lookups: dict[str, Callable[[str], Any] | None] = {
+        "metric": metrics.get_metric if metrics is not None else None,
+        "evaluator": evaluators.get if evaluators is not None else None,
+    }
     count = 0
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        if node.func.attr == "evaluate_model" and metrics is not None:
-            for name in _literal_names(_argument(node, 3, "metrics")):
-                count += 1
-                _lookup(metrics.get_metric, name, f"{rel}:{node.lineno}: ", report)
-        elif node.func.attr == "run_evaluator" and evaluators is not None:
-            for name in _literal_names(_argument(node, 0, "name")):
-                count += 1
-                _lookup(evaluators.get, name, f"{rel}:{node.lineno}: ", report)
+    for kind, line, name in literal_names(source, rel):
+        get = lookups[kind]
+        if get is None:
+            continue  # metrics.py / evaluators.py failed to load: reported already
+        count += 1
+        try:
+            get(name)
+        except RerunError as exc:
+            report.add_error(exc, f"{rel}:{line}: ")
     return count
-
-
-def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
-    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
-        return call.args[position]
-    return next((k.value for k in call.keywords if k.arg == keyword), None)
-
-
-def _literal_names(node: ast.expr | None) -> Iterable[str]:
-    """String constants in ``node`` (a string, or a list / tuple / set of them); others are skipped."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        yield node.value
-    elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        for item in node.elts:
-            if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                yield item.value
-
-
-def _lookup(get: Callable[[str], Any], name: str, context: str, report: CheckReport) -> None:
-    try:
-        get(name)
-    except RerunError as exc:
-        report.add_error(exc, context)
 
 
 # -- which projects -------------------------------------------------------------------------------
