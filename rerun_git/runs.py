@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckedOut", "EnvCheck", "LogEntry", "RemovedRuns", "RunDiff", "check_env", "checkout_run", "diff_runs",
-    "export_env", "gc", "get_record", "list_runs", "local_run_commits", "log_runs", "metric_value", "remove_runs", "run_as_dict",
-    "show_run", "sort_runs",
+    "export_env", "gc", "get_record", "list_runs", "local_run_commits", "log_runs", "metric_value", "ref_settings_near",
+    "remove_runs", "run_as_dict", "show_run", "sort_runs",
 ]
 
 WORKING_TREE = "(working tree)"
@@ -152,8 +152,8 @@ def sort_runs(runs: list[RunInfo], key: str = "date") -> list[RunInfo]:
     descending = key.startswith("-")
     field_name = key.lstrip("-+")
     if field_name == "date":
-        ordered = sorted(runs, key=lambda r: r.timestamp)  # stable: ties keep git's order
-        return ordered[::-1] if descending else ordered
+        ordered = runs if _by_date(runs) else sorted(runs, key=lambda r: r.timestamp)  # stable: ties keep git's order
+        return ordered[::-1] if descending else list(ordered)
     if field_name == "name":
         return sorted(runs, key=lambda r: r.name, reverse=descending)
     values = [(run.metrics.get(field_name), run) for run in runs]
@@ -166,6 +166,11 @@ def sort_runs(runs: list[RunInfo], key: str = "date") -> list[RunInfo]:
         )
     have.sort(key=lambda item: (item[0], item[1].timestamp), reverse=descending)
     return [r for _, r in have] + [r for v, r in values if v is None]
+
+
+def _by_date(runs: list[RunInfo]) -> bool:
+    """Whether ``runs`` is already oldest first (as the store lists them)."""
+    return all(a.timestamp <= b.timestamp for a, b in zip(runs, runs[1:]))
 
 
 def run_as_dict(run: RunInfo) -> dict[str, Any]:

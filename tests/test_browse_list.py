@@ -151,3 +151,16 @@ def test_browse_commands_do_not_import_heavy_packages(many: Path, args: tuple[st
     modules = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "import time:" in line}
     assert "rerun_git" in modules
     assert not modules & {"sklearn", "pandas", "scipy"}
+
+
+def test_fast_run_construction_matches_the_dataclass() -> None:
+    from dataclasses import fields
+
+    from rerun_git.store.runs import RunInfo
+
+    message = "run n: MAE=1\n\nRerun-Source: abc\nRerun-Dirty: yes\nRerun-Version: 0.1.0\nRerun-Metric: MAE=1.0"
+    fast = RunInfo._from_tag("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
+    slow = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
+    assert set(fast.__dict__) == {f.name for f in fields(RunInfo)}
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert (fast.source, fast.dirty, fast.metrics) == ("abc", True, {"MAE": 1.0})

@@ -59,24 +59,27 @@ def _fetched(runs: list) -> set[str]:
 
 
 def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> None:
-    """Aligned columns, written in one go (hot: 10,000 runs)."""
-    rows = []
+    """Aligned columns, built column by column and written in one go (hot: 10,000 runs)."""
     dates = _Dates()
-    for run in runs:
-        if metrics:
-            values = run.metrics
-            shown = [_number(values.get(m)) for m in metrics]
-        else:
-            shown = [_headline(run)]
-        row = [run.tag, dates(run.timestamp), (run.source or "none")[:12], "yes" if run.dirty else "no"]
-        if fetched is not None:
-            row.append("fetched" if run.commit in fetched else "local")
-        rows.append(row + shown)
-    headers = ["RUN", "DATE", "SOURCE", "DIRTY"] + (["FROM"] if fetched is not None else [])
-    headers += [m.upper() for m in metrics] if metrics else ["METRICS"]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    headers = ["RUN", "DATE", "SOURCE", "DIRTY"]
+    columns = [
+        [run.tag for run in runs],
+        [dates(run.timestamp) for run in runs],
+        [(run.source or "none")[:12] for run in runs],
+        ["yes" if run.dirty else "no" for run in runs],
+    ]
+    if fetched is not None:
+        headers.append("FROM")
+        columns.append(["fetched" if run.commit in fetched else "local" for run in runs])
+    if metrics:
+        headers += [m.upper() for m in metrics]
+        columns += [[_number(run.metrics.get(m)) for run in runs] for m in metrics]
+    else:
+        headers.append("METRICS")
+        columns.append([_headline(run) for run in runs])
+    widths = [max(len(header), max(map(len, column))) for header, column in zip(headers, columns)]
     line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-    out = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in rows]
+    out = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in zip(*columns)]
     sys.stdout.write("\n".join(out) + "\n")
 
 
