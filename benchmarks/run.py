@@ -50,6 +50,7 @@ class Row:
     met: bool | None = None
     note: str = ""
     samples: list[float] = field(default_factory=list)
+    baseline_samples: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
@@ -83,6 +84,11 @@ class Harness:
 
     # -- helpers ---------------------------------------------------------------------
     def add(self, row: Row) -> Row:
+        if row.samples and row.unit == "s":
+            spread = f"min {min(row.samples) * 1000:.1f}"
+            if row.baseline_samples:
+                spread += f" / {min(row.baseline_samples) * 1000:.1f}"
+            row.note = f"{spread} ms; {row.note}" if row.note else f"{spread} ms"
         self.rows.append(row)
         shown = _format_value(row.value, row.unit)
         extra = f"  (baseline {_format_value(row.baseline, row.unit)})" if row.baseline is not None else ""
@@ -121,7 +127,7 @@ class Harness:
                 ours.append(seconds)
                 theirs.append(base_seconds)
         row = Row(f"capture, first run ({label})", median(ours), "s", median(theirs), "bash git plumbing",
-                  samples=ours)
+                  samples=ours, baseline_samples=theirs)
         if goal:
             row.goal, row.met = "ratio <= 0.5", row.ratio is not None and row.ratio <= 0.5
         self.add(row)
@@ -144,7 +150,7 @@ class Harness:
         record = last_record(copy)
         base = [time_baseline(trained, baseline_copy, f"b{i:03d}", record) for i in range(n + 1)][1:]
         row = Row(f"capture, unchanged re-run ({label})", median(samples), "s", median(base), "bash git plumbing",
-                  samples=samples)
+                  samples=samples, baseline_samples=base)
         if time_goal is not None:
             row.goal, row.met = f"< {time_goal * 1000:.0f} ms", row.value < time_goal
         self.add(row)
@@ -176,7 +182,8 @@ class Harness:
             print(f"  ({count} runs built and gc'd in {time.perf_counter() - build:.1f} s)", file=sys.stderr)
             ours = self.timed_process([*self.cli, "list"], repo)
             theirs = self.timed_process(["git", "for-each-ref", f"--format={fmt}", "refs/tags/run/"], repo)
-            row = Row(f"list, {count} runs", median(ours), "s", median(theirs), "git for-each-ref", samples=ours)
+            row = Row(f"list, {count} runs", median(ours), "s", median(theirs), "git for-each-ref", samples=ours,
+                      baseline_samples=theirs)
             if count >= 10_000:
                 row.goal = "< 0.5 s, ratio <= 3"
                 row.met = row.value < 0.5 and row.ratio <= 3
@@ -233,7 +240,7 @@ class Harness:
         cold_env["PYTHONDONTWRITEBYTECODE"] = "1"  # rerun_git compiled on every start unless its .pyc files exist
         cold = median(time_process([*self.cli, "--help"], self.base, reps, cold_env))
         self.add(Row("CLI start-up (rerun-git --help)", median(ours), "s", median(python), "python -c pass",
-                     goal="< 150 ms", met=median(ours) < 0.15, samples=ours,
+                     goal="< 150 ms", met=median(ours) < 0.15, samples=ours, baseline_samples=python,
                      note=f"{cold * 1000:.0f} ms with PYTHONDONTWRITEBYTECODE=1; script {self.cli[0]}"))
         heavy = {}
         for argv, cwd in ((["--help"], self.base), (["list"], runs_repo), (["show", "run/first"], runs_repo)):
@@ -255,7 +262,8 @@ class Harness:
         pip = self.timed_process([sys.executable, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
                                  self.base, max(2, self.config.process_repeats // 2))
         self.add(Row("environment capture (in-process)", median(ours), "s", median(pip), "pip list --format=json",
-                     goal="< 20 ms", met=median(ours) < 0.02, samples=ours, note=f"{packages} packages"))
+                     goal="< 20 ms", met=median(ours) < 0.02, samples=ours, baseline_samples=pip,
+                     note=f"{packages} packages"))
 
     def capture_process(self, project: Path, trained: Trained) -> float:
         """Median whole-process ``rerun-git capture`` of the trained demo's results (no training)."""
@@ -386,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = Config(
         quick=args.quick,
-        repeats=3 if args.quick else 7,
+        repeats=3 if args.quick else 11,
         process_repeats=3 if args.quick else 7,
         run_counts=(1_000,) if args.quick else (1_000, 10_000),
         keep=args.keep,
