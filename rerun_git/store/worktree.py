@@ -148,5 +148,6 @@ def add_inspection_worktree(repo: Repo, commit: str, path: Path) -> Path:
     Not locked with rerun-git's reason, so ``rerun-git gc`` never removes it;
     the user removes it with ``git worktree remove``.
     """
-    repo.git("-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--", str(path), commit)
+    with worktree_lock(repo):
+        repo.git("-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--", str(path), commit)
     return path
