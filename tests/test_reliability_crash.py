@@ -323,3 +323,30 @@ def test_hook_environment_does_not_redirect_writes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert rerun_worktrees(repo) == [] and rerun_worktrees(decoy) == []
     assert_fsck_clean(repo)
+
+
+def test_gc_never_prunes_the_users_worktrees_even_when_git_gc_runs(tmp_path: Path, cli) -> None:
+    """`rerun-git gc` lets git pack (`gc --auto`), but git's own worktree pruning is kept out of it."""
+    import time
+
+    repo = tiny_repo(tmp_path / "repo")
+    assert cli("run", "--name", "r", cwd=repo).code == 0
+    paths = user_worktrees(repo, tmp_path)
+    gone_admin = next(p for p in (repo / ".git" / "worktrees").iterdir() if p.name.startswith("wt-gone"))
+    year_ago = time.time() - 400 * 24 * 3600
+    for file in gone_admin.iterdir():  # git prunes a missing worktree once its index is older than 3 months
+        os.utime(file, (year_ago, year_ago))
+    git(repo, "config", "gc.auto", "1")  # git's auto gc is due as soon as objects/17/ holds two loose objects
+    git(repo, "config", "gc.autoDetach", "false")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    for i in range(1200):
+        (loose / str(i)).write_text(f"loose object {i}\n")
+    subprocess.run(["git", "hash-object", "-w", "--stdin-paths"], cwd=repo, check=True, capture_output=True,
+                   input="".join(f"{loose / str(i)}\n" for i in range(1200)).encode())
+    users = worktree_listing(repo)
+    result = cli("gc", cwd=repo)
+    assert result.code == 0, result.err
+    assert list((repo / ".git" / "objects" / "pack").glob("*.pack")), "git's auto gc ran"
+    assert worktree_listing(repo) == users, "the user's worktree whose folder is gone is still theirs to prune"
+    assert str(paths["gone"]) in users

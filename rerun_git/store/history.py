@@ -232,8 +232,12 @@ def _retarget(raw: bytes, target: str) -> bytes:
 
 
 def gc_auto(repo: Repo) -> None:
-    """``git gc --auto``: let git decide whether packing is due."""
-    repo.git("gc", "--auto", "--quiet")
+    """``git gc --auto``: let git decide whether packing is due.
+
+    Without git's own ``worktree prune`` (``gc.worktreePruneExpire=never``): a
+    worktree of the user's whose folder is gone is theirs to prune, not ours.
+    """
+    repo.git("-c", "gc.worktreePruneExpire=never", "gc", "--auto", "--quiet")
 
 
 def branch_tip(repo: Repo, refs: RefSettings) -> str | None:
