@@ -42,20 +42,22 @@ def test_lists_every_run_oldest_first(many: Path, cli) -> None:
 
 
 def test_list_reads_one_for_each_ref(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rerun_git.store.repo as repo_module
+    import subprocess
+
     from rerun_git.runs import list_runs
 
-    calls: list[list[str]] = []
-    real = repo_module.run_git
+    calls: list[str] = []
+    real = subprocess.Popen
 
-    def counting(args, cwd, **kwargs):
-        calls.append(list(args))
-        return real(args, cwd, **kwargs)
+    class Counting(real):  # every git process, whether run to completion or streamed
+        def __init__(self, args, *rest, **kwargs):
+            calls.append(args[1] if args[0] == "git" else args[0])
+            super().__init__(args, *rest, **kwargs)
 
-    monkeypatch.setattr(repo_module, "run_git", counting)
+    monkeypatch.setattr(subprocess, "Popen", Counting)
     runs = list_runs(many, sort="-MAE", limit=5)
     assert len(runs) == 5
-    assert [c[0] for c in calls] == ["rev-parse", "for-each-ref"]
+    assert calls == ["rev-parse", "for-each-ref"]
 
 
 def test_glob_pattern_sort_and_limit(many: Path, cli) -> None:
@@ -164,3 +166,14 @@ def test_fast_run_construction_matches_the_dataclass() -> None:
     assert set(fast.__dict__) == {f.name for f in fields(RunInfo)}
     assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
     assert (fast.source, fast.dirty, fast.metrics) == ("abc", True, {"MAE": 1.0})
+
+
+def test_streamed_git_failure_is_one_clear_error(repo: Path) -> None:
+    from rerun_git.errors import RerunError
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import _streamed_records
+
+    with pytest.raises(RerunError, match="git for-each-ref failed"):
+        list(_streamed_records(Repo.open(repo), ["for-each-ref", "--no-such-option"], "\n"))
+    records = list(_streamed_records(Repo.open(repo), ["for-each-ref", "--format=%(refname)"], "\n"))
+    assert records == ["refs/heads/main"]
