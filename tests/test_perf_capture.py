@@ -162,3 +162,24 @@ def test_probe_in_a_sha256_repository(tmp_path: Path) -> None:
     assert _probe_refs(handle, REFS, "x", "", files)[2] is False
     files["pkg/b.py"] = b"B = 9\n"
     assert _probe_refs(handle, REFS, "x", "", files)[2] is True
+
+
+def old_hooks_dir(repo: Repo) -> Path:
+    path = Path(repo.text("rev-parse", "--git-path", "hooks"))
+    return path if path.is_absolute() else (repo.top / path).resolve()
+
+
+@pytest.mark.parametrize("hooks_path", [None, "myhooks", "sub/../other", "ABS"])
+def test_hooks_folder_read_by_repo_open_is_gits(repo: Path, tmp_path: Path, hooks_path: str | None) -> None:
+    from rerun_git.store.hooks import hooks_dir
+
+    (repo / "sub" / "deeper").mkdir(parents=True)
+    if hooks_path is not None:
+        git(repo, "config", "core.hooksPath", str(tmp_path / "abs-hooks") if hooks_path == "ABS" else hooks_path)
+    git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "linked"))
+    for start in (repo, repo / "sub" / "deeper", tmp_path / "linked"):
+        opened = Repo.open(start)
+        assert hooks_dir(opened) == old_hooks_dir(opened)
+    assert Repo.open(repo / "sub").hooks == (
+        (tmp_path / "abs-hooks") if hooks_path == "ABS" else (repo / (hooks_path or ".git/hooks")).resolve()
+    )

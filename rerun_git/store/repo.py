@@ -124,12 +124,15 @@ class Repo:
         The shared git dir holding objects and refs.
     object_format : str
         ``sha1`` or ``sha256``.
+    hooks : Path or None
+        The folder git runs hooks from (``core.hooksPath`` honoured), as read by :meth:`open`.
     """
 
     top: Path
     git_dir: Path
     common_dir: Path
     object_format: str
+    hooks: Path | None = None
 
     @classmethod
     def open(cls, path: Path | str = ".") -> Repo:
@@ -138,18 +141,20 @@ class Repo:
         if not path.is_dir():
             raise RerunError(f"no such directory: {path}")
         proc = run_git(
-            ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-object-format", "--show-toplevel"],
+            ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-object-format", "--show-toplevel",
+             "--git-path", "hooks"],
             path,
             check=False,
         )
         if proc.returncode != 0:
             raise _not_a_work_tree(path)
-        git_dir, common_dir, object_format, top = proc.stdout.decode().splitlines()[:4]
+        git_dir, common_dir, object_format, top, hooks = proc.stdout.decode().splitlines()[:5]
         return cls(
             top=Path(top).resolve(),
             git_dir=Path(git_dir),
             common_dir=(path / common_dir).resolve(),
             object_format=object_format,
+            hooks=Path(hooks) if Path(hooks).is_absolute() else (path / hooks).resolve(),  # relative to ``path``
         )
 
     def git(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
