@@ -23,10 +23,12 @@ def test_run_captures_a_commit_and_an_annotated_tag(project: Path, cli) -> None:
     commit = git(project, "rev-parse", "run/first^{commit}").strip()
     assert git(project, "rev-parse", "refs/heads/rerun/runs").strip() == commit
     parents = git(project, "rev-list", "--parents", "-n1", commit).split()[1:]
-    assert parents == [git(project, "rev-parse", "HEAD").strip()]  # first run: no runs-branch parent, HEAD second
+    assert parents[1] == git(project, "rev-parse", "HEAD").strip()  # second parent: the user's HEAD
+    assert git(project, "log", "-1", "--format=%s%n%T%n%P%n%an %at", parents[0]).split("\n")[:4] == [
+        "rerun-git: start of the runs branch", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "", "rerun-git 946684800"]
     message = git(project, "log", "-1", "--format=%B", commit)
     assert message.startswith("run first: MAE=")
-    assert "Rerun-Source: " + parents[0] in message
+    assert "Rerun-Source: " + parents[1] in message
     assert "Rerun-Dirty: no" in message
     assert "Rerun-Version: " in message
     assert git(project, "fsck", "--strict", "--no-dangling").strip() == ""
@@ -116,7 +118,7 @@ def test_run_in_repo_without_commits(tmp_path: Path, cli) -> None:
     write_template(tmp_path)
     assert cli("run", "--name", "first", cwd=tmp_path).code == 0
     parents = git(tmp_path, "rev-list", "--parents", "-n1", "run/first^{commit}").split()[1:]
-    assert parents == []
+    assert len(parents) == 1  # only the runs branch's root: no HEAD to record
     assert "Rerun-Source: none" in git(tmp_path, "log", "-1", "--format=%B", "run/first^{commit}")
     assert git(tmp_path, "rev-parse", "-q", "--verify", "HEAD", check=False) == ""
 
@@ -155,3 +157,21 @@ def test_unchanged_rerun_writes_few_objects(project: Path, cli) -> None:
     assert tree_files(project, "run/b") == first
     same = git(project, "rev-parse", "run/a^{tree}:datasets", "run/b^{tree}:datasets").split()
     assert same[0] == same[1]
+
+
+def test_first_parent_history_holds_only_runs(project: Path, cli, tmp_path: Path) -> None:
+    assert cli("run", "--name", "a", cwd=project).code == 0
+    assert cli("run", "--name", "b", cwd=project).code == 0
+    subjects = git(project, "log", "--first-parent", "--format=%s", "rerun/runs").splitlines()
+    assert [s.split(":")[0] for s in subjects[:2]] == ["run b", "run a"]
+    assert subjects[-1] == "rerun-git: start of the runs branch"
+    assert len(subjects) == 3
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    from rerun_git.service.scaffold import write_template
+
+    write_template(other)
+    assert cli("run", "--name", "elsewhere", cwd=other).code == 0
+    root = git(project, "rev-list", "--max-parents=0", "--first-parent", "rerun/runs").split()
+    assert root == git(other, "rev-list", "--max-parents=0", "rerun/runs").split()  # same root in every repository

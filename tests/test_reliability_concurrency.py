@@ -25,7 +25,7 @@ def wait_all(procs, timeout: float = 300) -> list[tuple[int, str, str]]:
 
 
 def first_parent_chain(repo: Path) -> list[str]:
-    return git(repo, "rev-list", "--first-parent", "refs/heads/rerun/runs").split()
+    return git(repo, "rev-list", "--first-parent", "--min-parents=1", "refs/heads/rerun/runs").split()  # without the root
 
 
 def peeled(repo: Path, tags: list[str]) -> dict[str, str]:

@@ -77,6 +77,19 @@ def write_snapshot_tree(writer: ObjectWriter, files: Mapping[str, bytes], blobs:
     return tree
 
 
+#: The first commit of every runs branch: empty tree, fixed identity and date, so it is
+#: the same object in every repository. ``git log --first-parent <branch>`` ends there
+#: instead of walking into the user's history, and runs branches started on two
+#: machines share it as their common ancestor.
+ROOT_IDENT = "rerun-git <rerun-git@localhost> 946684800 +0000"
+ROOT_MESSAGE = "rerun-git: start of the runs branch\n"
+
+
+def runs_branch_root(writer: ObjectWriter) -> str:
+    """The runs branch's root commit (written once; identical in every repository)."""
+    return writer.write_commit(writer.write_tree({}), [], ROOT_IDENT, ROOT_IDENT, ROOT_MESSAGE)
+
+
 def publish_run(
     repo: Repo,
     writer: ObjectWriter,
@@ -106,7 +119,7 @@ def publish_run(
             tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
         if existing_tag:
             raise name_taken(refs, name)
-        parents = [p for p in (tip, head) if p]
+        parents = [tip or runs_branch_root(writer), *([head] if head else [])]
         commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
         tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
         stage("after-commit")
