@@ -70,11 +70,11 @@ def test_every_configuration_problem_is_reported_and_nothing_runs(project: Path,
     found = problems(result.out)
     assert found == [
         "group 'baseline': unknown algorithm 'lasso'",
-        "datasets/diabetes.csv (group 'baseline'): categorical feature(s) not in the dataset: colour",
-        "datasets/missing.csv (group 'baseline'): not found",
+        "group 'baseline', dataset 'diabetes.csv': categorical feature(s) not in dataset: colour",
+        f"group 'baseline': dataset not found: {project / 'datasets' / 'missing.csv'}",
         "group 'db': workflows/absent.py not found in " + str(project),
         "group 'db': invalid DataManager test_size 2.5",
-        "datasets/data.db|nope (group 'db'): no table 'nope'",
+        "group 'db': data.db: no table 'nope'",
         "workflows/regression.py:10: unknown metric 'R2X'",
         "workflows/regression.py:11: unknown metric 'nope'",
         "workflows/regression.py:13: unknown evaluator 'sprea'",
@@ -208,3 +208,69 @@ def test_preprocessors_are_checked_against_the_algorithms(project: Path, cli) ->
     assert run.code == 1 and "group 'baseline': FeatureSelectionPreprocessor: unknown estimator 'rigde'" in run.err
     data.write_text(data.read_text().replace('estimator="rigde"', 'estimator="ridge"'))
     assert cli("check", cwd=project).code == 0
+
+
+def _group_arguments(project: Path, original: str, arguments: str) -> None:
+    """Write ``original`` (the template's settings.py) with the group's datasets line replaced."""
+    assert 'datasets=["diabetes.csv"],' in original
+    (project / "settings.py").write_text(original.replace('datasets=["diabetes.csv"],', arguments))
+
+
+def test_a_bad_workflow_args_key_fails_check_as_it_fails_run(project: Path, cli) -> None:
+    settings = (project / "settings.py").read_text()
+    _group_arguments(project, settings, 'datasets=["diabetes.csv"], workflow_args={"alpha": 0.5, "model": "ridge"},')
+    result = cli("check", cwd=project)
+    assert result.code == 1
+    assert problems(result.out) == ["group 'baseline': invalid workflow argument name 'model'"], result.out
+    assert "hint: workflow_args keys must be identifiers" in result.out
+    run = cli("run", "--name", "bad-args", cwd=project)  # the same code refuses it before training
+    assert run.code == 1 and "rerun-git: error: group 'baseline': invalid workflow argument name 'model'" in run.err
+    assert not (project / "results" / "bad-args").exists()  # nothing trained, nothing written
+    _group_arguments(project, settings, 'datasets=["diabetes.csv"], workflow_args={"alpha": 0.5},')
+    assert cli("check", cwd=project).code == 0
+
+
+def test_two_datasets_of_a_group_sharing_a_results_label_fail_check_as_they_fail_run(project: Path, cli) -> None:
+    settings = (project / "settings.py").read_text()
+    csv_text = (project / "datasets" / "diabetes.csv").read_text()
+    (project / "datasets" / "diabetes.tsv").write_text(csv_text.replace(",", "\t"))
+    _group_arguments(project, settings, 'datasets=["diabetes.csv", "diabetes.tsv"],')
+    result = cli("check", cwd=project)
+    assert result.code == 1
+    clash = "group 'baseline': datasets 'diabetes.csv' and 'diabetes.tsv' share the label 'diabetes'"
+    assert problems(result.out) == [clash], result.out
+    assert "hint: rename one of the files so their results folders differ" in result.out
+    run = cli("run", "--name", "clash", cwd=project)
+    assert run.code == 1 and f"rerun-git: error: {clash}" in run.err
+    assert not (project / "results" / "clash").exists()
+    (project / "datasets" / "diabetes.tsv").rename(project / "datasets" / "diabetes_tab.tsv")
+    _group_arguments(project, settings, 'datasets=["diabetes.csv", "diabetes_tab.tsv"],')
+    assert cli("check", cwd=project).code == 0
+
+
+def test_check_reads_only_headers_of_each_dataset_type(tmp_path: Path) -> None:
+    import gzip
+
+    from rerun_git.errors import RerunError
+    from rerun_git.experiment.data import dataset_columns
+
+    with gzip.open(tmp_path / "a.csv.gz", "wt") as handle:
+        handle.write("x,y\n1,2\n")
+    (tmp_path / "a.tsv").write_text("x\ty\n1\t2\n")
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        conn.execute("CREATE TABLE t (x INTEGER, y INTEGER)")
+    (tmp_path / "a.json").write_text("[]")
+    # the first 64 KiB end inside a two-byte character: only the header line is decoded
+    (tmp_path / "wide.csv").write_bytes(b"xy,z\n" + "\u00e9,1\n".encode() * 20000)
+    assert dataset_columns(tmp_path / "a.csv.gz") == ["x", "y"]
+    assert dataset_columns(tmp_path / "a.tsv") == ["x", "y"]
+    assert dataset_columns(tmp_path / "a.db", "t") == ["x", "y"]
+    assert dataset_columns(tmp_path / "a.json") is None
+    assert dataset_columns(tmp_path / "wide.csv") == ["xy", "z"]
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(RerunError, match="^cannot read dataset empty.csv: the file is empty$"):
+        dataset_columns(tmp_path / "empty.csv")
+    with pytest.raises(RerunError, match="^a.db: no table 'u'$"):
+        dataset_columns(tmp_path / "a.db", "u")
+    with pytest.raises(RerunError, match="^a.tsv: a table name only applies"):
+        dataset_columns(tmp_path / "a.tsv", "t")

@@ -1,11 +1,16 @@
 """Loading datasets and splitting them: ``DataManager`` and ``DataSplit``."""
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import importlib.util
 import inspect
+import io
 import re
 import sqlite3
+import zlib
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ SPLIT_METHODS = ("shuffle", "kfold")
 PROBLEM_TYPES = ("classification", "regression")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SUFFIXES = (".csv.gz", ".csv", ".tsv", ".json", ".xlsx") + SQLITE_SUFFIXES
+_HEADER_BYTES = 1 << 16
 
 
 # ---------------------------------------------------------------- datasets
@@ -67,6 +73,34 @@ def load_dataset(path: Path, table_name: str | None = None) -> pd.DataFrame:
     DataFrame
     """
     path = Path(path)
+    suffix = _checked_suffix(path, table_name)
+    try:
+        return _read(path, suffix, table_name)
+    except RerunError:
+        raise
+    except (ValueError, OSError, sqlite3.Error, UnicodeDecodeError) as exc:
+        raise RerunError(f"cannot read dataset {path.name}: {exc}", hint="check the file's format") from exc
+
+
+def dataset_columns(path: Path, table_name: str | None = None) -> list[str] | None:
+    """Return a dataset's column names from its header alone (no rows are loaded).
+
+    Raises what :func:`load_dataset` raises for a missing, unsupported or
+    unreadable file. Returns ``None`` for .json and .xlsx files, whose columns
+    are not cheaply known (their first bytes are read, to check they can be).
+    """
+    path = Path(path)
+    suffix = _checked_suffix(path, table_name)
+    try:
+        return _read_columns(path, suffix, table_name)
+    except RerunError:
+        raise
+    except (ValueError, OSError, EOFError, zlib.error, sqlite3.Error, csv.Error) as exc:
+        raise RerunError(f"cannot read dataset {path.name}: {exc}", hint="check the file's format") from exc
+
+
+def _checked_suffix(path: Path, table_name: str | None) -> str:
+    """The dataset's suffix, once the file is known to exist and be of a supported type."""
     suffix = _suffix(path)
     if suffix not in SUFFIXES:
         raise RerunError(
@@ -78,12 +112,7 @@ def load_dataset(path: Path, table_name: str | None = None) -> pd.DataFrame:
     if table_name is not None and suffix not in SQLITE_SUFFIXES + (".xlsx",):
         raise RerunError(f"{path.name}: a table name only applies to SQLite or Excel files",
                          hint="give the dataset as a plain file name")
-    try:
-        return _read(path, suffix, table_name)
-    except RerunError:
-        raise
-    except (ValueError, OSError, sqlite3.Error, UnicodeDecodeError) as exc:
-        raise RerunError(f"cannot read dataset {path.name}: {exc}", hint="check the file's format") from exc
+    return suffix
 
 
 def _read(path: Path, suffix: str, table_name: str | None) -> pd.DataFrame:
@@ -105,16 +134,41 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
 
 
 def _read_sqlite(path: Path, table: str | None) -> pd.DataFrame:
+    with closing(_connect_sqlite(path)) as conn:
+        return pd.read_sql_query(f"SELECT * FROM {_sqlite_table(conn, path, table)}", conn)
+
+
+def _connect_sqlite(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _sqlite_table(conn: sqlite3.Connection, path: Path, table: str | None) -> str:
+    """The quoted name of the SQLite dataset's table, once it is known to exist."""
     if not table:
         raise RerunError(f"{path.name}: a SQLite dataset needs a table name",
                          hint=f'give the dataset as ("{path.name}", "<table>")')
-    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
-        if table not in tables:
-            raise RerunError(f"{path.name}: no table {table!r}",
-                             hint=f"tables: {', '.join(sorted(tables)) or '(none)'}")
-        quoted = '"' + table.replace('"', '""') + '"'
-        return pd.read_sql_query(f"SELECT * FROM {quoted}", conn)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
+    if table not in tables:
+        raise RerunError(f"{path.name}: no table {table!r}",
+                         hint=f"tables: {', '.join(sorted(tables)) or '(none)'}")
+    return '"' + table.replace('"', '""') + '"'
+
+
+def _read_columns(path: Path, suffix: str, table: str | None) -> list[str] | None:
+    if suffix in SQLITE_SUFFIXES:
+        with closing(_connect_sqlite(path)) as conn:
+            return [row[1] for row in conn.execute(f"PRAGMA table_info({_sqlite_table(conn, path, table)})")]
+    opener = gzip.open if suffix == ".csv.gz" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(_HEADER_BYTES)
+    if suffix not in (".csv", ".csv.gz", ".tsv"):
+        return None
+    first = head.splitlines()[:1]
+    if not first:
+        raise RerunError(f"cannot read dataset {path.name}: the file is empty",
+                         hint="a dataset needs a header line and rows")
+    header = first[0].decode("utf-8-sig")
+    return next(csv.reader(io.StringIO(header), delimiter="\t" if suffix == ".tsv" else ","))
 
 
 # ---------------------------------------------------------------- splits
@@ -270,23 +324,35 @@ class DataManager:
         if df.shape[1] < 2 or df.shape[0] < 2:
             raise RerunError(f"dataset too small ({df.shape[0]} rows, {df.shape[1]} columns)",
                              hint="need at least one feature column and the target as the last column")
-        target = df.columns[-1]
+        features = self.check_columns(list(df.columns), categorical_features)
+        if self.stratified:
+            self._check_stratifiable(df[df.columns[-1]])
+        for p in self._preprocessor_list():
+            p.check_data(df[features], list(categorical_features or []))
+
+    def check_columns(self, columns: list[Any], categorical_features: list[str] | None = None) -> list[Any]:
+        """Raise RerunError when a dataset with ``columns`` (the target last) cannot be used; return its features.
+
+        What :meth:`check_dataset` checks from the header alone: the group column
+        and the categorical features are feature columns.
+        """
+        if len(columns) < 2:
+            raise RerunError(f"dataset too small ({len(columns)} column{'s' if len(columns) != 1 else ''})",
+                             hint="need at least one feature column and the target as the last column")
+        target = columns[-1]
         if self.group_column is not None:
-            if self.group_column not in df.columns:
+            if self.group_column not in columns:
                 raise RerunError(f"group column {self.group_column!r} not in dataset",
-                                 hint=f"columns: {', '.join(map(str, df.columns))}")
+                                 hint=f"columns: {', '.join(map(str, columns))}")
             if self.group_column == target:
                 raise RerunError(f"group column {self.group_column!r} is the target (last column)",
                                  hint="the last column is the target; choose another group column")
-        features = [c for c in df.columns[:-1] if c != self.group_column]
+        features = [c for c in columns[:-1] if c != self.group_column]
         missing = [c for c in categorical_features or [] if c not in features]
         if missing:
             raise RerunError(f"categorical feature(s) not in dataset: {', '.join(map(str, missing))}",
                              hint=f"feature columns: {', '.join(map(str, features))}")
-        if self.stratified:
-            self._check_stratifiable(df[target])
-        for p in self._preprocessor_list():
-            p.check_data(df[features], list(categorical_features or []))
+        return features
 
     def _check_stratifiable(self, y: pd.Series) -> None:
         """A stratified split needs class labels, each with enough rows (ungrouped splitters)."""

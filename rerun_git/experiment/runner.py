@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from rerun_git.errors import RerunError
 from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrapper
-from rerun_git.experiment.configuration import ExperimentGroup, ExperimentPlan, split_dataset
-from rerun_git.experiment.data import DataManager, dataset_key, dataset_label, load_dataset
+from rerun_git.experiment.configuration import ExperimentPlan
+from rerun_git.experiment.data import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.metrics import MetricManager
-from rerun_git.experiment.project import ProjectLoader, dataset_path
-from rerun_git.experiment.static_checks import check_workflow_names
-from rerun_git.experiment.workflow import Workflow, check_workflow_arg
+from rerun_git.experiment.project import ProjectLoader
+from rerun_git.experiment.validation import Job, validate_project
+from rerun_git.experiment.validation import group_data_manager  # noqa: F401  (its former home)
 
 
 @dataclass
@@ -37,21 +35,6 @@ class RunOutcome:
 
 
 @dataclass
-class _Job:
-    """One group x dataset, validated and ready to run."""
-
-    group: ExperimentGroup
-    file: str
-    table: str | None
-    label: str
-    data: pd.DataFrame
-    manager: DataManager
-    categorical: list[str]
-    workflow: type[Workflow]
-    algorithms: list[AlgorithmWrapper] = field(default_factory=list)
-
-
-@dataclass
 class _Context:
     """The loaded project objects shared by all jobs."""
 
@@ -64,13 +47,6 @@ class _Context:
     algorithms: AlgorithmCollection | None = None
     table: dict[str, dict[str, float]] = field(default_factory=dict)
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def group_data_manager(base: DataManager, data_config: dict[str, Any]) -> DataManager:
-    """Return a DataManager with the group's ``data_config`` overriding ``base``'s params."""
-    manager = DataManager.from_params({**base.get_params(), **data_config})
-    manager.validate()
-    return manager
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progress: bool = False) -> RunOutcome:
@@ -92,18 +68,14 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
     RunOutcome
     """
     with loader.importing():
-        plan = loader.load_configuration()
-        base = loader.load_base_data_manager()
-        algorithms = loader.load_algorithms()
-        metrics = loader.load_metrics()
-        evaluators = loader.load_evaluators(plan.plot_settings)
-        jobs = _prepare_jobs(loader, plan, base, algorithms, seed)
-        _check_workflow_sources(loader, jobs, metrics, evaluators)
-        ctx = _Context(loader, plan, metrics, evaluators, Path(results_dir), seed, algorithms)
+        checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
+        plan, jobs = checked.plan, checked.jobs
+        assert plan is not None and checked.metrics is not None and checked.evaluators is not None
+        ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms)
         dataset_info = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
         splits=ctx.splits,
-        evaluators=evaluators.export_params(),
+        evaluators=checked.evaluators.export_params(),
         metrics=ctx.table,
         datasets=_unique([(j.file, j.table) for j in jobs]),
         dataset_info=dataset_info,
@@ -117,73 +89,6 @@ def _unique(items: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]
     return list(dict.fromkeys(items))
 
 
-# ---------------------------------------------------------------- validation
-def _prepare_jobs(loader: ProjectLoader, plan: ExperimentPlan, base: DataManager,
-                  algorithms: AlgorithmCollection, seed: int | None = None) -> list[_Job]:
-    """Validate everything that can be checked before training; return the jobs."""
-    frames: dict[str, pd.DataFrame] = {}
-    workflows: dict[str, type[Workflow]] = {}
-    jobs: list[_Job] = []
-    for group in plan.groups:
-        manager = _group_manager(base, group, algorithms, seed)
-        if group.workflow not in workflows:
-            workflows[group.workflow] = loader.load_workflow(group.workflow)
-        workflow = workflows[group.workflow]
-        for name in group.workflow_args:
-            check_workflow_arg(workflow, name)
-        wrappers = [_algorithm(algorithms, name, group) for name in group.algorithms]
-        jobs.extend(_group_jobs(loader, plan, group, manager, workflow, wrappers, frames))
-    return jobs
-
-
-def _check_workflow_sources(loader: ProjectLoader, jobs: list[_Job], metrics: MetricManager,
-                            evaluators: EvaluatorRegistry) -> None:
-    """Literal metric and evaluator names in the workflow files must exist (before training)."""
-    for name in dict.fromkeys(j.group.workflow for j in jobs):
-        rel = f"workflows/{name}.py"
-        check_workflow_names(loader.read_bytes(rel), rel, metrics, evaluators)
-
-
-def _group_manager(base: DataManager, group: ExperimentGroup, algorithms: AlgorithmCollection | None = None,
-                   seed: int | None = None) -> DataManager:
-    try:
-        manager = group_data_manager(base, group.data_config)
-        manager.check_context(algorithms, seed)
-        return manager
-    except RerunError as exc:
-        raise RerunError(f"group {group.name!r}: {exc.message}", hint=exc.hint) from exc
-
-
-def _algorithm(algorithms: AlgorithmCollection, name: str, group: ExperimentGroup) -> AlgorithmWrapper:
-    try:
-        wrapper = algorithms[name]
-        wrapper.validate()
-    except RerunError as exc:
-        raise RerunError(f"group {group.name!r}: {exc.message}", hint=exc.hint) from exc
-    return wrapper
-
-
-def _group_jobs(loader: ProjectLoader, plan: ExperimentPlan, group: ExperimentGroup, manager: DataManager,
-                workflow: type[Workflow], wrappers: list[AlgorithmWrapper],
-                frames: dict[str, pd.DataFrame]) -> Iterator[_Job]:
-    labels: dict[str, str] = {}
-    for dataset in group.datasets:
-        file, table = split_dataset(dataset)
-        key, label = dataset_key(file, table), dataset_label(file, table)
-        if label in labels:
-            raise RerunError(f"group {group.name!r}: datasets {labels[label]!r} and {key!r} share the label {label!r}",
-                             hint="rename one of the files so their results folders differ")
-        labels[label] = key
-        if key not in frames:
-            frames[key] = load_dataset(dataset_path(loader.root, file), table)
-        categorical = plan.categorical_for(file, table)
-        try:
-            manager.check_dataset(frames[key], categorical)
-        except RerunError as exc:
-            raise RerunError(f"group {group.name!r}, dataset {key!r}: {exc.message}", hint=exc.hint) from exc
-        yield _Job(group, file, table, label, frames[key], manager, categorical, workflow, wrappers)
-
-
 # ---------------------------------------------------------------- running
 def _progress_bar(total: int, enabled: bool) -> Any:
     if not enabled:
@@ -193,7 +98,7 @@ def _progress_bar(total: int, enabled: bool) -> Any:
     return tqdm(total=total, unit="run", desc="rerun-git")
 
 
-def _run_jobs(ctx: _Context, jobs: list[_Job], progress: bool) -> dict[str, dict[str, Any]]:
+def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> dict[str, dict[str, Any]]:
     total = sum(j.manager.n_splits * len(j.algorithms) for j in jobs)
     bar = _progress_bar(total, progress)
     info: dict[str, dict[str, Any]] = {}
@@ -220,7 +125,7 @@ def _run_jobs(ctx: _Context, jobs: list[_Job], progress: bool) -> dict[str, dict
     return info
 
 
-def _run_one(ctx: _Context, job: _Job, split: Any, wrapper: AlgorithmWrapper) -> None:
+def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> None:
     prefix = f"{job.group.name}/{job.label}/split_{split.index}/{wrapper.name}"
 
     def record(filename: str, values: dict[str, float]) -> None:

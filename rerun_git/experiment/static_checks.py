@@ -66,8 +66,12 @@ def literal_names(source: str | bytes, filename: str = "<workflow>") -> Iterator
                 yield "evaluator", node.lineno, name
 
 
-def check_workflow_names(source: str | bytes, filename: str, metrics: Any, evaluators: Any) -> None:
-    """Raise RerunError (``"<file>:<line>: unknown metric ..."``) for the first unknown literal name.
+def check_workflow_names(source: str | bytes, filename: str, metrics: Any, evaluators: Any,
+                         report: Callable[[RerunError], None] | None = None) -> int:
+    """Look every literal metric and evaluator name up; return how many were looked up.
+
+    An unknown name is a RerunError ``"<file>:<line>: unknown metric ..."``: raised
+    (the first one) or, with ``report``, passed to it and the scan goes on.
 
     Parameters
     ----------
@@ -75,14 +79,28 @@ def check_workflow_names(source: str | bytes, filename: str, metrics: Any, evalu
         The workflow file's source.
     filename : str
         Its project-relative path, for the message.
-    metrics : MetricManager
-        Looks metric names up (``get_metric``).
-    evaluators : EvaluatorRegistry
-        Looks evaluator names up (``get``).
+    metrics : MetricManager or None
+        Looks metric names up (``get_metric``); ``None`` skips metric names.
+    evaluators : EvaluatorRegistry or None
+        Looks evaluator names up (``get``); ``None`` skips evaluator names.
+    report : callable, optional
+        Receives each error instead of it being raised.
     """
-    lookups: dict[str, Callable[[str], Any]] = {"metric": metrics.get_metric, "evaluator": evaluators.get}
+    lookups: dict[str, Callable[[str], Any] | None] = {
+        "metric": metrics.get_metric if metrics is not None else None,
+        "evaluator": evaluators.get if evaluators is not None else None,
+    }
+    count = 0
     for kind, line, name in literal_names(source, filename):
+        get = lookups[kind]
+        if get is None:
+            continue
+        count += 1
         try:
-            lookups[kind](name)
+            get(name)
         except RerunError as exc:
-            raise RerunError(f"{filename}:{line}: {exc.message}", hint=exc.hint) from None
+            error = RerunError(f"{filename}:{line}: {exc.message}", hint=exc.hint)
+            if report is None:
+                raise error from None
+            report(error)
+    return count

@@ -4,26 +4,18 @@ What a later run or reproduction needs is checked, and every problem is
 collected (not just the first):
 
 - ``rerun.toml`` parses; every ``.py`` file of the project compiles;
-- the project modules import (``settings.py``, ``data.py``, ``algorithms.py``,
-  ``metrics.py``, ``evaluators.py`` and the groups' workflows, with whatever
-  they import), errors reported as ``file:line``;
-- ``create_configuration()`` builds; every group's data config, algorithms,
-  datasets (exist, readable, columns) and workflow (one ``Workflow`` subclass)
-  resolve; the group's preprocessors work with the algorithms
-  (``DataManager.check_context``, as the runner checks before training);
-- the literal metric and evaluator names of the workflows' helper calls
-  (``evaluate_model``, ``evaluate_model_cv``, ``run_evaluator`` ...) exist,
-  found by :func:`rerun_git.experiment.static_checks.literal_names`, the same
-  scan the runner uses.
+- everything the runner validates before training, by the same code
+  (:func:`rerun_git.experiment.validation.validate_project`, collecting):
+  the project modules import (errors as ``file:line``), ``create_configuration()``
+  builds, every group's data manager, preprocessors, workflow (and its
+  ``workflow_args`` names), algorithms and datasets (readable, distinct results
+  labels, columns) are valid, and the literal metric and evaluator names of the
+  workflows exist.
 
-Nothing is trained; datasets are opened, not loaded.
+Nothing is trained; datasets are opened and only their headers read.
 """
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,21 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment.validation import Problem, Problems, validate_project
 
 #: The project modules that make a project a Brisk-style experiment project.
 CONVENTION_FILES = ("settings.py", "data.py", "algorithms.py", "metrics.py")
-_HEADER_BYTES = 1 << 16
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing that would break a run: ``"<file>[:<line>]: <what>"`` plus a hint."""
-
-    text: str
-    hint: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"problem": self.text, "hint": self.hint}
 
 
 @dataclass
@@ -76,7 +57,8 @@ class CheckReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "project": str(self.root), "ok": self.ok, "problems": [p.as_dict() for p in self.problems],
+            "project": str(self.root), "ok": self.ok,
+            "problems": [{"problem": p.text, "hint": p.hint} for p in self.problems],
             "checked": dict(self.checked), "import_seconds": round(self.import_seconds, 4),
             "own_seconds": round(self.own_seconds, 4), "script_project": self.script_project,
         }
@@ -101,23 +83,23 @@ class _PassThrough:
         return workflow
 
 
-class _Checker:
-    """Runs the checks of one project, timing the project's own code apart from ours."""
+class _Collected(Problems):
+    """Collects a check's problems into its report, timing the project's own code apart from ours."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.report = CheckReport(root)
-        self.loader: Any = None
+    def __init__(self, report: CheckReport, loader: Any) -> None:
+        super().__init__(collect=True)
+        self.found = report.problems
+        self.report = report
+        self.loader = loader
 
-    def project_call(self, func: Callable[..., Any], *args: Any, context: str = "") -> Any:
-        """Call project-loading ``func``; a failure becomes a problem and ``None``."""
+    def load(self, func: Callable[..., Any], *args: Any, where: str = "") -> Any:
         start = time.perf_counter()
         try:
             return func(*args)
         except RerunError as exc:
-            self.report.add_error(exc, context)
+            self.add(exc, where)
         except Exception as exc:  # project code raising something unexpected
-            self.report.add_error(self.loader.error_from(exc), context)
+            self.add(self.loader.error_from(exc), where)
         finally:
             self.report.import_seconds += time.perf_counter() - start
         return None
@@ -135,21 +117,18 @@ def check_project(root: Path | str) -> CheckReport:
     from rerun_git.service.capture import iter_project_files
 
     started = time.perf_counter()
-    checker = _Checker(Path(root).resolve())
-    report = checker.report
+    report = CheckReport(Path(root).resolve())
     try:
-        load_project_settings(checker.root)
+        load_project_settings(report.root)
     except RerunError as exc:
         report.add_error(exc)
-    py_files = [p for p in iter_project_files(checker.root) if p.endswith(".py")]
+    py_files = [p for p in iter_project_files(report.root) if p.endswith(".py")]
     report.checked["files"] = len(py_files)
-    _compile_all(checker.root, py_files, report)
-    if not any((checker.root / name).is_file() for name in CONVENTION_FILES):
+    _compile_all(report.root, py_files, report)
+    if not any((report.root / name).is_file() for name in CONVENTION_FILES):
         report.script_project = True  # plain scripts (captured with `rerun-git capture`): syntax only
     else:
-        checker.loader = ProjectLoader(checker.root, _PassThrough())
-        with checker.loader.importing():
-            _check_experiment(checker)
+        _check_experiment(report, ProjectLoader(report.root, _PassThrough()))
     report.own_seconds = time.perf_counter() - started - report.import_seconds
     return report
 
@@ -165,188 +144,14 @@ def _compile_all(root: Path, py_files: list[str], report: CheckReport) -> None:
             report.add(f"{rel}: cannot be read as Python source: {exc}", "save it as UTF-8 text")
 
 
-def _check_experiment(checker: _Checker) -> None:
-    from rerun_git.experiment.plot_settings import PlotSettings
-
-    loader, report = checker.loader, checker.report
-    plan = checker.project_call(loader.load_configuration)
-    base = checker.project_call(loader.load_base_data_manager)
-    algorithms = checker.project_call(loader.load_algorithms)
-    metrics = checker.project_call(loader.load_metrics)
-    plot_settings = plan.plot_settings if plan is not None else PlotSettings()
-    evaluators = checker.project_call(loader.load_evaluators, plot_settings)
-    if metrics is not None:
-        _check_metric_functions(metrics, report)
-    if plan is None:
+def _check_experiment(report: CheckReport, loader: Any) -> None:
+    checked = validate_project(loader, _Collected(report, loader), load_data=False)
+    if checked.plan is None:
         return
-    report.checked["groups"] = len(plan.groups)
-    workflows: dict[str, Any] = {}
-    for group in plan.groups:
-        where = f"group {group.name!r}: "
-        if group.workflow not in workflows:
-            workflows[group.workflow] = checker.project_call(loader.load_workflow, group.workflow, context=where)
-        manager = _group_manager(base, algorithms, group, report) if base is not None else None
-        if algorithms is not None:
-            _check_algorithms(algorithms, group, report)
-        for dataset in group.datasets:
-            _check_dataset(checker.root, plan, manager, group, dataset, report)
-    report.checked["datasets"] = len({str(d) for g in plan.groups for d in g.datasets})
-    report.checked["workflows"] = len(workflows)
-    names = 0
-    for name, workflow in workflows.items():
-        if workflow is not None:
-            names += _check_workflow_names(loader, f"workflows/{name}.py", metrics, evaluators, report)
-    report.checked["metric_names"] = names
-
-
-def _check_metric_functions(metrics: Any, report: CheckReport) -> None:
-    for wrapper in metrics:
-        try:
-            wrapper.resolve_func()
-        except RerunError as exc:
-            report.add_error(exc, "metrics.py: ")
-
-
-def _group_manager(base: Any, algorithms: Any, group: Any, report: CheckReport) -> Any:
-    """The group's data manager (as the runner builds it), or ``None`` when it is invalid.
-
-    Its preprocessors are checked against the algorithms (e.g. a feature-selection
-    estimator name) unless ``algorithms.py`` failed to load, which is reported already.
-    """
-    from rerun_git.experiment.runner import group_data_manager
-
-    try:
-        manager = group_data_manager(base, group.data_config)
-    except RerunError as exc:
-        report.add_error(exc, f"group {group.name!r}: ")
-        return None
-    if algorithms is not None:
-        try:
-            manager.check_context(algorithms)
-        except RerunError as exc:
-            report.add_error(exc, f"group {group.name!r}: ")
-    return manager
-
-
-def _check_algorithms(algorithms: Any, group: Any, report: CheckReport) -> None:
-    for name in group.algorithms:
-        try:
-            algorithms[name].validate()
-        except RerunError as exc:
-            report.add_error(exc, f"group {group.name!r}: ")
-
-
-# -- datasets ---------------------------------------------------------------------------------
-
-
-def _check_dataset(root: Path, plan: Any, manager: Any, group: Any, dataset: Any, report: CheckReport) -> None:
-    """The dataset exists, is readable and (for tables with a header) has the named columns."""
-    from rerun_git.experiment.configuration import split_dataset
-    from rerun_git.experiment.data import SQLITE_SUFFIXES, SUFFIXES, dataset_key
-    from rerun_git.experiment.project import dataset_path
-
-    file, table = split_dataset(dataset)
-    label = f"datasets/{dataset_key(file, table)}"
-    where = f"{label} (group {group.name!r})"
-    try:
-        path = dataset_path(root, file)
-    except RerunError as exc:
-        report.add_error(exc, f"group {group.name!r}: ")
-        return
-    suffix = next((s for s in SUFFIXES if path.name.lower().endswith(s)), path.suffix.lower())
-    if not path.is_file():
-        report.add(f"{where}: not found", "put the file under the project's datasets/ folder")
-        return
-    if suffix not in SUFFIXES:
-        report.add(f"{where}: unsupported dataset type {suffix or path.name!r}", f"use one of {', '.join(SUFFIXES)}")
-        return
-    try:
-        columns = _columns(path, suffix, table, SQLITE_SUFFIXES)
-    except (OSError, ValueError, sqlite3.Error, csv.Error, EOFError) as exc:
-        report.add(f"{where}: cannot be read: {exc}", "check the file's format and permissions")
-        return
-    except RerunError as exc:
-        report.add(f"{where}: {exc.message}", exc.hint)
-        return
-    if columns is not None:
-        _check_columns(columns, plan.categorical_for(file, table), manager, where, report)
-
-
-def _columns(path: Path, suffix: str, table: str | None, sqlite_suffixes: tuple[str, ...]) -> list[str] | None:
-    """The column names of a CSV/TSV header or SQLite table; ``None`` when not cheaply known."""
-    if suffix in sqlite_suffixes:
-        return _sqlite_columns(path, table)
-    if table is not None and suffix != ".xlsx":
-        raise RerunError("a table name only applies to SQLite or Excel files", hint="give the dataset as a plain file name")
-    opener = gzip.open if suffix == ".csv.gz" else open
-    with opener(path, "rb") as handle:
-        head = handle.read(_HEADER_BYTES)
-    if suffix not in (".csv", ".csv.gz", ".tsv"):
-        return None
-    first = head.decode("utf-8-sig").splitlines()[:1]
-    if not first:
-        raise RerunError("the file is empty", hint="a dataset needs a header line and rows")
-    return next(csv.reader(io.StringIO(first[0]), delimiter="\t" if suffix == ".tsv" else ","))
-
-
-def _sqlite_columns(path: Path, table: str | None) -> list[str]:
-    if not table:
-        raise RerunError("a SQLite dataset needs a table name", hint=f'give the dataset as ("{path.name}", "<table>")')
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
-        if table not in tables:
-            raise RerunError(f"no table {table!r}", hint=f"tables: {', '.join(sorted(tables)) or '(none)'}")
-        quoted = '"' + table.replace('"', '""') + '"'
-        return [row[1] for row in conn.execute(f"PRAGMA table_info({quoted})")]
-    finally:
-        conn.close()
-
-
-def _check_columns(columns: list[str], categorical: list[str], manager: Any, where: str, report: CheckReport) -> None:
-    if len(columns) < 2:
-        report.add(f"{where}: only {len(columns)} column(s)", "need feature columns and the target as the last column")
-        return
-    features = columns[:-1]
-    group_column = getattr(manager, "group_column", None)
-    if group_column is not None and group_column not in features:
-        report.add(f"{where}: group column {group_column!r} is not a feature column", f"columns: {', '.join(columns)}")
-    missing = [c for c in categorical if c not in features]
-    if missing:
-        report.add(f"{where}: categorical feature(s) not in the dataset: {', '.join(missing)}",
-                   f"feature columns: {', '.join(features)}")
-
-
-# -- workflows: metric and evaluator names --------------------------------------------------------
-
-
-def _check_workflow_names(loader: Any, rel: str, metrics: Any, evaluators: Any, report: CheckReport) -> int:
-    """Look up every literal metric / evaluator name of a workflow file; return how many were checked.
-
-    Names come from the experiment layer's scan (the one the runner uses); unlike the
-    runner, which stops at the first unknown name, every unknown one is reported.
-    """
-    from rerun_git.experiment.static_checks import literal_names
-
-    try:
-        source = loader.read_bytes(rel)
-    except RerunError:
-        return 0  # already reported by the compile or import step
-    lookups: dict[str, Callable[[str], Any] | None] = {
-        "metric": metrics.get_metric if metrics is not None else None,
-        "evaluator": evaluators.get if evaluators is not None else None,
-    }
-    count = 0
-    for kind, line, name in literal_names(source, rel):
-        get = lookups[kind]
-        if get is None:
-            continue  # metrics.py / evaluators.py failed to load: reported already
-        count += 1
-        try:
-            get(name)
-        except RerunError as exc:
-            report.add_error(exc, f"{rel}:{line}: ")
-    return count
+    report.checked["groups"] = len(checked.plan.groups)
+    report.checked["datasets"] = len({str(d) for g in checked.plan.groups for d in g.datasets})
+    report.checked["workflows"] = len(checked.workflows)
+    report.checked["metric_names"] = checked.metric_names
 
 
 # -- which projects -------------------------------------------------------------------------------
