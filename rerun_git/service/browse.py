@@ -241,11 +241,7 @@ def _load_configuration(root: Path, service: Any) -> dict[str, bytes]:
         loader.load_evaluators(plan.plot_settings)
         for workflow in dict.fromkeys(group.workflow for group in plan.groups):
             loader.load_workflow(workflow)
-    groups = [group.export_params() for group in plan.groups]
-    service.configs["configuration"] = plan.export_params() if hasattr(plan, "export_params") else {}
-    service.configs["experiment_groups"] = groups
-    service.configs["plot_settings"] = plan.plot_settings.export_params() if plan.plot_settings is not None else {}
-    service.collect_dataset_metadata(groups)
+    service.record_plan(plan)
     return dict(loader.files)
 
 

@@ -131,19 +131,22 @@ class RerunService:
         self.context = CaptureContext(root=Path(root).resolve(), settings=settings, seed=seed, message=message)
         return self.context
 
+    def record_plan(self, plan: Any) -> None:
+        """Record the built configuration: groups, plot settings and the rest (categorical features)."""
+        exported = plan.export_params()
+        self.configs["experiment_groups"] = exported.pop("experiment_groups")
+        self.configs["plot_settings"] = exported.pop("plot_settings") or {}
+        self.configs["configuration"] = exported
+        self.collect_dataset_metadata(self.configs["experiment_groups"])
+
     def record_outcome(self, outcome: Any, executed_files: dict[str, bytes]) -> None:
         """Record the run's plan, datasets, metric table and the exact bytes that ran."""
         context = self._require_context()
-        plan = outcome.plan
-        groups = [group.export_params() for group in plan.groups]
-        self.configs["configuration"] = plan.export_params() if hasattr(plan, "export_params") else {}
-        self.configs["experiment_groups"] = groups
-        self.configs["plot_settings"] = plan.plot_settings.export_params() if plan.plot_settings is not None else {}
+        self.record_plan(outcome.plan)
         self.configs["results"] = {row: dict(metrics) for row, metrics in outcome.metrics.items()}
         self.configs["splits"] = {key: dict(split) for key, split in getattr(outcome, "splits", {}).items()}
         if getattr(outcome, "evaluators", None):
             self.configs["evaluators"] = {**self.configs.get("evaluators", {}), "registered": dict(outcome.evaluators)}
-        self.collect_dataset_metadata(groups)
         context.dataset_info = dict(outcome.dataset_info)
         context.executed_files = dict(executed_files)
 
