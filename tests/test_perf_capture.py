@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import zlib
 from pathlib import Path
@@ -183,3 +184,89 @@ def test_hooks_folder_read_by_repo_open_is_gits(repo: Path, tmp_path: Path, hook
     assert Repo.open(repo / "sub").hooks == (
         (tmp_path / "abs-hooks") if hooks_path == "ABS" else (repo / (hooks_path or ".git/hooks")).resolve()
     )
+
+
+def test_record_to_dict_equals_asdict_and_is_a_deep_copy() -> None:
+    from collections import OrderedDict
+    from dataclasses import asdict, dataclass
+
+    from rerun_git.service.record import RunRecord
+
+    @dataclass
+    class Inner:
+        a: int
+        b: list
+
+    record = RunRecord(
+        name="r", created="2026-11-26T00:00:00Z", seed=3, rerun_git_version="0.1.0", source_commit=None,
+        env={"python": "3.11", "packages": {"numpy": "2.0"}, "odd": (1, (2, None), [3.5, True])},
+        base_data_manager={"params": {"test_size": 0.2, "random_state": None}, "preprocessors": [{"kind": "s"}]},
+        experiment_groups=[{"name": "g", "datasets": [["a.db", "t"]], "inner": Inner(1, [2, {"x": None}])}],
+        configuration={"ordered": OrderedDict(b=1, a=2), (1, 2): "tuple key", "f": 1e-300},
+        results={"g/d/a": {"MAE": 1.5, "R2": float("inf")}},
+    )
+    plain = record.to_dict()
+    assert plain == asdict(record)
+    assert type(plain["configuration"]["ordered"]) is OrderedDict
+    assert plain["experiment_groups"][0]["inner"] == {"a": 1, "b": [2, {"x": None}]}
+    plain["env"]["packages"]["numpy"] = "changed"
+    plain["results"]["g/d/a"]["MAE"] = 0.0
+    assert record.env["packages"]["numpy"] == "2.0" and record.results["g/d/a"]["MAE"] == 1.5
+    assert RunRecord.from_toml(record.to_toml()).env["packages"] == {"numpy": "2.0"}
+
+
+def reference_iter_project_files(root: Path) -> list[str]:
+    """The pathlib walk that ``iter_project_files`` replaced (same answers, slower)."""
+    from rerun_git.service.capture import SKIPPED_DIRS
+
+    root = root.resolve()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not (here / d).is_symlink())
+        for filename in sorted(filenames):
+            path = here / filename
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                continue
+            if path.is_file():
+                found.append(path.relative_to(root).as_posix())
+    return found
+
+
+def test_project_walk_matches_the_pathlib_walk(tmp_path: Path) -> None:
+    from rerun_git.service.capture import iter_project_files
+
+    root = tmp_path / "proj"
+    write_code(root)
+    for rel in ("sub dir/x.py", "keys/id_rsa.py", ".env.local", "results/r.json", "datasets/d.csv", "a/__pycache__/c.pyc",
+                "deep/er/est/m.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x = 1\n")
+    outside = tmp_path / "outside.py"
+    outside.write_text("secret = 1\n")
+    (root / "link_out.py").symlink_to(outside)
+    (root / "link_in.py").symlink_to(root / "a.py")
+    (root / "linked_dir").symlink_to(root / "pkg")
+    (root / "broken.py").symlink_to(root / "missing.py")
+    walked = list(iter_project_files(root))
+    assert walked == reference_iter_project_files(root)
+    assert "link_in.py" in walked and "link_out.py" not in walked and "deep/er/est/m.py" in walked
+    assert not any(p.startswith(("results/", "datasets/", "linked_dir/")) for p in walked)
+
+
+def test_never_captured_matches_fnmatch_part_by_part() -> None:
+    import fnmatch
+    import random
+    from pathlib import PurePosixPath
+
+    from rerun_git.service.capture import NEVER_CAPTURED, is_never_captured
+
+    def reference(relpath: str) -> bool:
+        return any(fnmatch.fnmatchcase(part, p) for part in PurePosixPath(relpath).parts for p in NEVER_CAPTURED)
+
+    rng = random.Random(7)
+    names = ["a.py", ".env", "x/.envrc", "a//b", "a/./.git/x", "/abs/id_rsa", "k.pem", "dir.key/x", "ok/id_ed25519.pub",
+             ".netrc", "x.netrc", "", "a/b/", ".github/x", "a\nb/.env", ".env\n", "A.PEM", ".ENV"]
+    names += ["".join(rng.choice("ab.*/_-eknvgtirsdp\n") for _ in range(rng.randint(0, 14))) for _ in range(5000)]
+    assert [is_never_captured(n) for n in names] == [reference(n) for n in names]
+    assert is_never_captured("conf/.env.prod") and not is_never_captured("environment.py")
