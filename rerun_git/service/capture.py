@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,17 +17,20 @@ NEVER_CAPTURED = (".env*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", ".netrc",
 #: Folders whose content is handled on its own (datasets, results) or is noise.
 SKIPPED_DIRS = {"results", "datasets", ".rerun", "__pycache__", ".git", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache"}
 MAX_CODE_FILE_BYTES = 5 * 1024 * 1024
+#: NEVER_CAPTURED as one regular expression (what ``fnmatch.fnmatchcase`` tries pattern by pattern).
+_NEVER_CAPTURED_RE = re.compile("|".join(fnmatch.translate(pattern) for pattern in NEVER_CAPTURED))
 
 
 def is_never_captured(relpath: str) -> bool:
     """Secrets and git's own files are never captured."""
-    return any(fnmatch.fnmatchcase(part, pattern) for part in PurePosixPath(relpath).parts for pattern in NEVER_CAPTURED)
+    return any(_NEVER_CAPTURED_RE.match(part) for part in relpath.split("/"))
 
 
 def glob_matches(relpath: str, patterns: Iterable[str]) -> bool:
     """``**``-aware glob match of a POSIX relative path (``**/*.py`` also matches top-level files)."""
-    path = PurePosixPath(relpath)
+    path = None
     for pattern in patterns:
+        path = path or PurePosixPath(relpath)  # built only when there is a pattern to try
         if path.match(pattern) or fnmatch.fnmatchcase(relpath, pattern):
             return True
         if pattern.startswith("**/") and fnmatch.fnmatchcase(relpath, pattern[3:]):
@@ -37,15 +41,17 @@ def glob_matches(relpath: str, patterns: Iterable[str]) -> bool:
 def iter_project_files(root: Path) -> Iterable[str]:
     """Regular files under ``root`` as POSIX relative paths, not following symlinks out of it."""
     root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not (here / d).is_symlink())
+    top = str(root)
+    for dirpath, dirnames, filenames in os.walk(top):  # plain strings: pathlib costs more than the walk here
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(dirpath, d)))
+        rel = os.path.relpath(dirpath, top)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
         for filename in sorted(filenames):
-            path = here / filename
-            if path.is_symlink() and not _inside(path.resolve(), root):
+            path = os.path.join(dirpath, filename)
+            if os.path.islink(path) and not _inside(Path(path).resolve(), root):
                 continue
-            if path.is_file():
-                yield path.relative_to(root).as_posix()
+            if os.path.isfile(path):
+                yield prefix + filename
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -64,9 +70,10 @@ def select_project_files(
     for relpath in iter_project_files(root):
         if not glob_matches(relpath, include) or glob_matches(relpath, exclude) or is_never_captured(relpath):
             continue
-        path = root / relpath
-        if path.stat().st_size <= MAX_CODE_FILE_BYTES:
-            files[relpath] = path.read_bytes()
+        path = os.path.join(root, relpath)
+        if os.stat(path).st_size <= MAX_CODE_FILE_BYTES:
+            with open(path, "rb") as handle:
+                files[relpath] = handle.read()
     for relpath, data in executed.items():
         if not is_never_captured(relpath) and not relpath.startswith(("results/", ".rerun/")):
             files[relpath] = data
