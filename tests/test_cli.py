@@ -1,7 +1,6 @@
 """CLI wiring: entry points, start-up cost, exit codes."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rerun_git.errors import RerunError
 
 CHUNK = 1 << 20
 
@@ -60,9 +59,3 @@ def check_dataset(key: str, entry: dict[str, Any], path: Path) -> DatasetDrift |
     if sha256_file(path) != entry.get("sha256"):
         return DatasetDrift(key, "sha256 differs from the recorded one (the data changed since the run)")
     return None
-
-
-def require_dataset(path: Path, filename: str) -> Path:
-    if not path.is_file():
-        raise RerunError(f"dataset {filename} not found at {path}", hint="put the file under the project's datasets/ folder")
-    return path

@@ -88,17 +88,6 @@ def remove_worktree(repo: Repo, path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-@contextmanager
-def snapshot_worktree(repo: Repo, commit: str, label: str, keep: bool = False) -> Iterator[Path]:
-    """A worktree of ``commit`` for the duration of the block; removed afterwards unless ``keep``."""
-    path = add_worktree(repo, commit, label)
-    try:
-        yield path
-    finally:
-        if not keep:
-            remove_worktree(repo, path)
-
-
 def list_worktrees(repo: Repo) -> list[WorktreeEntry]:
     with worktree_lock(repo):
         out = repo.git("worktree", "list", "--porcelain", "-z").stdout.decode("utf-8", "surrogateescape")

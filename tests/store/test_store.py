@@ -12,7 +12,7 @@ from rerun_git.store.objects import ObjectWriter, TreeEntry, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings, default_run_name, list_runs, resolve_run, validate_run_name
 from rerun_git.store.snapshot import Identity, publish_run
-from rerun_git.store.worktree import add_worktree, list_worktrees, remove_stale_worktrees, snapshot_worktree
+from rerun_git.store.worktree import add_worktree, list_worktrees, remove_stale_worktrees, remove_worktree
 
 MESSAGE = "run {name}: x=1\n\nRerun-Source: none\nRerun-Dirty: no\nRerun-Version: 0.1.0\nRerun-Metric: x=1.0\n"
 
@@ -99,10 +99,11 @@ def test_default_name_shape() -> None:
 
 def test_worktree_lifecycle(repo: Path) -> None:
     r = Repo.open(repo)
-    with snapshot_worktree(r, "HEAD", "life") as path:
-        assert (path / "README.md").is_file()
-        entry = [w for w in list_worktrees(r) if w.path == path][0]
-        assert entry.owner_pid == os.getpid()
+    path = add_worktree(r, "HEAD", "life")
+    assert (path / "README.md").is_file()
+    entry = [w for w in list_worktrees(r) if w.path == path][0]
+    assert entry.owner_pid == os.getpid()
+    remove_worktree(r, path)
     assert not path.exists()
     assert len(list_worktrees(r)) == 1
 
