@@ -270,3 +270,25 @@ def test_never_captured_matches_fnmatch_part_by_part() -> None:
     names += ["".join(rng.choice("ab.*/_-eknvgtirsdp\n") for _ in range(rng.randint(0, 14))) for _ in range(5000)]
     assert [is_never_captured(n) for n in names] == [reference(n) for n in names]
     assert is_never_captured("conf/.env.prod") and not is_never_captured("environment.py")
+
+
+def test_hash_cache_reads_a_new_file_once_and_gets_both_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rerun_git.service.capture import HashCache
+    from rerun_git.service.datasets import sha256_file
+    from rerun_git.store.objects import blob_id_of_file
+
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"a,b\n" + b"1,2\n" * 300_000)  # over one read chunk
+    old = data.stat().st_mtime - 10
+    os.utime(data, (old, old))
+    expected = (sha256_file(data), blob_id_of_file(data))
+    opened = []
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: opened.append(self) or real_open(self, *a, **k))
+    cache = HashCache(tmp_path / "cache.json")
+    first = cache.identity(data, lambda p, also: blob_id_of_file(p, "sha1", also))
+    assert (first.sha256, first.blob) == expected
+    assert opened.count(data) == 1
+    cache.save()
+    again = HashCache(tmp_path / "cache.json").identity(data, lambda p, also: pytest.fail("re-hashed a cached file"))
+    assert again == first

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from rerun_git.service.datasets import sha256_file
 
 #: Never captured, whatever rerun.toml says (matched against each path component).
 NEVER_CAPTURED = (".env*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", ".netrc", ".git*")
@@ -117,14 +118,21 @@ class HashCache:
         except (OSError, ValueError):
             self._entries = {}
 
-    def identity(self, file: Path, blob_id: callable) -> FileIdentity:
+    def identity(self, file: Path, blob_id: Callable[[Path, Sequence[Any]], str]) -> FileIdentity:
+        """The file's sha256 and blob id: from the cache when its stat is unchanged, else from one read.
+
+        ``blob_id(file, also)`` returns the blob id and feeds the same bytes to
+        each digest in ``also`` (here the sha256).
+        """
         stat = file.stat()
         key = str(file.resolve())
         stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
         cached = self._entries.get(key)
         if isinstance(cached, list) and len(cached) == 5 and cached[:3] == stamp:
             return FileIdentity(cached[3], cached[4])
-        identity = FileIdentity(sha256_file(file), blob_id(file))
+        sha256 = hashlib.sha256()
+        blob = blob_id(file, [sha256])
+        identity = FileIdentity(sha256.hexdigest(), blob)
         if time.time_ns() - stat.st_mtime_ns > 2_000_000_000:
             self._entries[key] = [*stamp, identity.sha256, identity.blob]
             self._dirty = True

@@ -77,7 +77,7 @@ def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: d
     for filename, table in context.datasets:
         key = filename if table is None else f"{filename}|{table}"
         path = context.root / "datasets" / filename
-        identity = cache.identity(path, lambda p: blob_id_of_file(p, repo.object_format))
+        identity = cache.identity(path, lambda p, also: blob_id_of_file(p, repo.object_format, also))
         embedded = path.stat().st_size <= limit
         if embedded:
             blobs[f"datasets/{filename}"] = TreeEntry("100644", writer.write_blob_file(path, identity.blob))

@@ -11,10 +11,11 @@ import hashlib
 import os
 import secrets
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.store.repo import Repo
@@ -183,11 +184,17 @@ def _nest(files: Mapping[str, TreeEntry]) -> dict[str, TreeEntry | dict]:
     return root
 
 
-def blob_id_of_file(path: Path, object_format: str = "sha1") -> str:
-    """The blob id git would give the file at ``path`` (streamed)."""
+def blob_id_of_file(path: Path, object_format: str = "sha1", also: Sequence[Any] = ()) -> str:
+    """The blob id git would give the file at ``path`` (streamed).
+
+    Each digest in ``also`` (``hashlib`` objects) is fed the same bytes, so a
+    file needing another hash too is read once.
+    """
     digest = hashlib.sha1() if object_format == "sha1" else hashlib.sha256()
     digest.update(f"blob {path.stat().st_size}\0".encode())
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
+            for other in also:
+                other.update(chunk)
     return digest.hexdigest()
