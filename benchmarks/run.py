@@ -61,6 +61,8 @@ class Row:
 
 @dataclass
 class Config:
+    """How much to measure: ``--quick`` (CI smoke test) or the full run."""
+
     quick: bool
     repeats: int
     process_repeats: int
@@ -69,6 +71,8 @@ class Config:
 
 
 class Harness:
+    """Runs each section of the table in the temporary folder ``base`` and collects its rows."""
+
     def __init__(self, config: Config, base: Path) -> None:
         self.config = config
         self.base = base
