@@ -41,7 +41,7 @@ def test_lists_every_run_oldest_first(many: Path, cli) -> None:
     assert repo_state(many) == before
 
 
-def test_list_reads_one_for_each_ref(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_reads_tags_in_one_pipeline(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
     from rerun_git.runs import list_runs
@@ -57,7 +57,7 @@ def test_list_reads_one_for_each_ref(many: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(subprocess, "Popen", Counting)
     runs = list_runs(many, sort="-MAE", limit=5)
     assert len(runs) == 5
-    assert calls == ["rev-parse", "for-each-ref"]
+    assert calls == ["rev-parse", "for-each-ref", "cat-file"]  # for-each-ref | cat-file --batch, whatever the number of runs
 
 
 def test_glob_pattern_sort_and_limit(many: Path, cli) -> None:
@@ -155,25 +155,61 @@ def test_browse_commands_do_not_import_heavy_packages(many: Path, args: tuple[st
     assert not modules & {"sklearn", "pandas", "scipy"}
 
 
-def test_fast_run_construction_matches_the_dataclass() -> None:
-    from dataclasses import fields
-
+def test_trailers_read_straight_from_the_message_match_the_parsed_ones() -> None:
     from rerun_git.store.runs import RunInfo
 
-    message = "run n: MAE=1\n\nRerun-Source: abc\nRerun-Dirty: yes\nRerun-Version: 0.1.0\nRerun-Metric: MAE=1.0"
-    fast = RunInfo._from_tag("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
-    slow = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
-    assert set(fast.__dict__) == {f.name for f in fields(RunInfo)}
-    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
-    assert (fast.source, fast.dirty, fast.metrics) == ("abc", True, {"MAE": 1.0})
+    message = ("run n: MAE=1\n\nRerun-Source: abc\nRerun-Dirty: yes\nRerun-Version: 0.1.0\nRerun-Metric: MAE=1.0\n"
+               "Rerun-Metric: R2=0.5\nRerun-Source: def")
+    fast = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
+    assert (fast.source, fast.dirty, fast.metrics) == ("def", True, {"MAE": 1.0, "R2": 0.5})  # before any parsing
+    parsed = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
+    assert parsed.trailers["Rerun-Source"] == ["abc", "def"]
+    assert (parsed.source, parsed.dirty, parsed.metrics) == (fast.source, fast.dirty, fast.metrics)
+    assert fast == parsed and hash(fast) == hash(parsed)
 
 
-def test_streamed_git_failure_is_one_clear_error(repo: Path) -> None:
+def test_tag_reading_failures_are_one_clear_error(repo: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
     from rerun_git.errors import RerunError
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import _streamed_records
+    from rerun_git.store.runs import RefSettings, list_runs
 
+    not_a_repo = tmp_path / "plain"
+    not_a_repo.mkdir()
     with pytest.raises(RerunError, match="git for-each-ref failed"):
-        list(_streamed_records(Repo.open(repo), ["for-each-ref", "--no-such-option"], "\n"))
-    records = list(_streamed_records(Repo.open(repo), ["for-each-ref", "--format=%(refname)"], "\n"))
-    assert records == ["refs/heads/main"]
+        list_runs(replace(Repo.open(repo), top=not_a_repo), RefSettings())
+    (tmp_path / "gone.txt").write_text("gone\n")
+    blob = git(repo, "hash-object", "-w", str(tmp_path / "gone.txt")).strip()
+    git(repo, "update-ref", "refs/tags/run/broken", blob)
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # a ref to an object that is gone
+    with pytest.raises(RerunError, match=f"{blob} is missing"):
+        list_runs(Repo.open(repo), RefSettings())
+
+
+def test_tag_objects_read_like_git_for_each_ref_reads_them(repo: Path) -> None:
+    """Commit, date and message of each run as ``%(*objectname)``, ``%(taggerdate:unix)`` and ``%(contents)`` give them."""
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import RefSettings, list_runs
+
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    messages = {
+        "signed": "\n\nrun signed: MAE=1\r\nmore\n\nRerun-Dirty: no\nRerun-Version: 0.1.0\n"
+                  "-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n",
+        "plain": "run plain\n\nRerun-Source: abc\nRerun-Version: 0.1.0\n",
+    }
+    for index, (name, message) in enumerate(messages.items()):
+        tag_file = repo.parent / f"{name}.tag"
+        tag_file.write_text(f"object {commit}\ntype commit\ntag run/{name}\ntagger U <u@x> {1700000000 + index} -0500\n\n"
+                            f"{message}", newline="")
+        tag = subprocess.run(["git", "mktag"], cwd=repo, stdin=tag_file.open("rb"), capture_output=True,
+                             check=True).stdout.decode().strip()
+        git(repo, "update-ref", f"refs/tags/run/{name}", tag)
+    runs, warnings = list_runs(Repo.open(repo), RefSettings())
+    expected = git(repo, "for-each-ref", "--format=%(refname:lstrip=3) %(*objectname) %(taggerdate:unix)", "refs/tags/run")
+    assert warnings == []
+    assert sorted(f"{r.name} {r.commit} {r.timestamp}" for r in runs) == expected.splitlines()
+    assert [(r.subject, r.message, r.source, r.dirty) for r in runs] == [
+        ("run signed: MAE=1", messages["signed"].strip("\n"), None, False),
+        ("run plain", messages["plain"].strip("\n"), "abc", False),
+    ]

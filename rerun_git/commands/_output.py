@@ -1,7 +1,6 @@
 """Terse, aligned, git-like output helpers shared by the commands."""
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +24,8 @@ def _cell(value: Any) -> str:
 
 
 def print_json(data: Any) -> None:
+    import json  # here: `list` and `show` print tables without it
+
     json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
 
