@@ -104,7 +104,7 @@ def list_runs(
     sort: str = "date",
     limit: int | None = None,
 ):
-    """Every run of the repository at ``path``, from one ``git for-each-ref`` call.
+    """Every run of the repository at ``path``, read from its tag objects alone (``for-each-ref | cat-file --batch``).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""``rerun-git list``: the runs, from one ``git for-each-ref`` call (like ``git tag -l``)."""
+"""``rerun-git list``: the runs, read from their tag objects alone (like ``git tag -l``)."""
 from __future__ import annotations
 
 import argparse
