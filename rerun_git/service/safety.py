@@ -21,6 +21,7 @@ from typing import Any
 from rerun_git.errors import RerunError
 from rerun_git.service.datasets import sha256_file
 from rerun_git.service.record import RECORD_PATH, RunRecord
+from rerun_git.store.worktree import pid_alive
 
 #: ``--name-suffix`` choices: ``never`` fails on a taken name, ``auto`` tries ``<name>-2``, ``<name>-3``, ...
 NAME_SUFFIX_CHOICES = ("never", "auto")
@@ -130,21 +131,11 @@ def _busy(lock: Path, name: str) -> RerunError:
         pid = int(lock.read_text().strip() or 0)
     except (OSError, ValueError):
         pid = 0
-    if pid and not _alive(pid):
+    if pid and not pid_alive(pid):
         return NameTaken(f"results/{name} was left locked by an interrupted run (pid {pid})",
                          hint=f"remove results/.{name}.lock and results/{name}, or choose another --name")
     return NameTaken(f"run name {name!r} is taken by another capture running in this project now",
                      hint="choose another --name, or pass --name-suffix auto")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ---------------------------------------------------------------- reproduce

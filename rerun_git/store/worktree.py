@@ -105,7 +105,8 @@ def list_worktrees(repo: Repo) -> list[WorktreeEntry]:
     return entries
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -119,7 +120,7 @@ def stale_worktrees(repo: Repo) -> list[WorktreeEntry]:
     """rerun-git's own worktrees whose owning process is gone; never anyone else's."""
     return [
         entry for entry in list_worktrees(repo)
-        if entry.owner_pid is not None and entry.owner_pid != os.getpid() and not _pid_alive(entry.owner_pid)
+        if entry.owner_pid is not None and entry.owner_pid != os.getpid() and not pid_alive(entry.owner_pid)
     ]
 
 
