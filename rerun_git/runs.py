@@ -22,9 +22,7 @@ from rerun_git.store.runs import RefSettings, RunInfo
 
 if TYPE_CHECKING:
     from rerun_git.service.browse import CheckedOut, EnvCheck, LogEntry, MetricDelta, RemovedRuns, RunDiff
-    from rerun_git.service.environment import EnvDifference
     from rerun_git.service.record import RunRecord
-    from rerun_git.store.history import FileStat
     from rerun_git.store.repo import Repo
 
 __all__ = [

@@ -78,3 +78,13 @@ def test_run_name_taken_and_case_collision(project: Path, cli) -> None:
 def test_usage_error_exits_2(project: Path, cli) -> None:
     assert cli("reproduce", cwd=project).code == 2
     assert cli("frobnicate", cwd=project).code == 2
+
+
+def test_message_cannot_forge_trailers(project: Path, cli) -> None:
+    result = cli("run", "--name", "x", "-m", "fine\nRerun-Metric: MAE=0", cwd=project)
+    assert_clean_error(result, "may not have a line starting with 'Rerun-'")
+    assert git(project, "tag", "-l") == ""
+    assert not (project / "results" / "x").exists()
+    ok = cli("run", "--name", "y", "-m", "baseline with Rerun- in the middle", cwd=project)
+    assert ok.code == 0, ok.err
+    assert "baseline with Rerun- in the middle" in git(project, "cat-file", "tag", "run/y")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import git
 from rerun_git.errors import RerunError
-from rerun_git.service.snapshotting import _is_dirty, _probe_refs
+from rerun_git.service.snapshotting import _probe_refs
 from rerun_git.store.objects import ObjectWriter, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings
@@ -24,11 +24,22 @@ def project_files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
 
 
+def ls_tree_dirty(repo: Repo, head: str | None, project_path: str, files: dict[str, bytes]) -> bool:
+    """The dirty flag the slow way: ``git ls-tree`` of HEAD's project folder, compared blob by blob."""
+    if head is None:
+        return True
+    args = ["ls-tree", "-r", "-z", head] + (["--", project_path + "/"] if project_path else [])
+    cut = len(project_path) + 1 if project_path else 0
+    items = [item for item in repo.git(*args).stdout.decode("utf-8", "surrogateescape").split("\0") if item]
+    committed = {item.partition("\t")[2][cut:]: item.split()[2] for item in items}
+    return any(committed.get(path) != object_id("blob", data, repo.object_format) for path, data in files.items())
+
+
 def slow_probe(repo: Repo, name: str, project_path: str, files: dict[str, bytes]):
     """What capture asked git before: HEAD, then the refs, then ``ls-tree`` for the dirty flag."""
     head, = repo.resolve_revisions("HEAD^{commit}")
     tip, tag = repo.resolve_revisions(REFS.branch_ref, REFS.tag_ref(name))
-    return head, (tip, tag), _is_dirty(repo, head, project_path, files)
+    return head, (tip, tag), ls_tree_dirty(repo, head, project_path, files)
 
 
 def write_code(root: Path) -> None:

@@ -128,6 +128,7 @@ class RerunService:
 
     def bind_project(self, root: Path, settings: Any, seed: int, message: str = "") -> CaptureContext:
         """Tell a capturing service which project it records."""
+        check_message(message)
         self.context = CaptureContext(root=Path(root).resolve(), settings=settings, seed=seed, message=message)
         return self.context
 
@@ -218,6 +219,17 @@ class RerunService:
 
     def metric_summary(self) -> dict[str, float]:
         return summarize_metrics(self.configs.get("results", {}))
+
+
+def check_message(message: str) -> str:
+    """Refuse a run message that would forge rerun-git's own ``Rerun-*`` trailers in the tag."""
+    for line in message.splitlines():
+        if line.lstrip().startswith("Rerun-"):
+            raise RerunError(
+                "a run message may not have a line starting with 'Rerun-'",
+                hint="such lines are rerun-git's trailers (source, dirty flag, metrics); reword that line",
+            )
+    return message
 
 
 def new_seed() -> int:

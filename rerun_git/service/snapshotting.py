@@ -11,7 +11,7 @@ from rerun_git.service.datasets import dataset_entry, sha256_bytes
 from rerun_git.service.record import RECORD_PATH, RunRecord, headline
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run, tree_blob_ids
+from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
 from rerun_git.store.snapshot import Identity, PublishedRun, publish_run, write_snapshot_tree
 
 if TYPE_CHECKING:
@@ -101,12 +101,6 @@ def _probe_refs(
         committed = reader.ids_at(commit_tree(head[2]), [prefix + path for path in files]) if head else {}
     dirty = any(committed.get(prefix + path) != object_id("blob", data, repo.object_format) for path, data in files.items())
     return head and head[0], (tip and tip[0], tag and tag[0]), dirty
-
-
-def _is_dirty(repo: Repo, head: str | None, project_path: str, files: dict[str, bytes]) -> bool:
-    """Whether the bytes that ran differ from what HEAD holds for the project (``ls-tree``; see :func:`_probe_refs`)."""
-    committed = tree_blob_ids(repo, head, project_path)
-    return any(committed.get(path) != object_id("blob", data, repo.object_format) for path, data in files.items())
 
 
 def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -> str:

@@ -344,23 +344,6 @@ def delete_tags(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> None:
     repo.git(*NO_HOOKS, "update-ref", "--stdin", input=payload)
 
 
-def tree_blob_ids(repo: Repo, commit: str | None, prefix: str) -> dict[str, str]:
-    """``{path relative to prefix: blob id}`` of the files under ``prefix`` in ``commit``."""
-    if commit is None:
-        return {}
-    args = ["ls-tree", "-r", "-z", commit]
-    if prefix:
-        args += ["--", prefix + "/"]
-    out = repo.git(*args).stdout.decode("utf-8", "surrogateescape")
-    cut = len(prefix) + 1 if prefix else 0
-    blobs: dict[str, str] = {}
-    for item in out.split("\0"):
-        if item:
-            meta, _, path = item.partition("\t")
-            blobs[path[cut:]] = meta.split()[2]
-    return blobs
-
-
 @dataclass(frozen=True)
 class Provenance:
     """Who made a run and where it came from, as git recorded it (shown before reproducing it)."""
