@@ -83,14 +83,9 @@ def _find(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
 
 
 def _load_record(repo: Repo, run: RunInfo) -> RunRecord:
-    """The run's ``.rerun/run.toml``; absent or corrupt: one error naming the run (and the key)."""
-    from rerun_git.service.record import RECORD_PATH, RunRecord
-    from rerun_git.store.runs import read_blob
+    from rerun_git.service.record import load_record
 
-    data = read_blob(repo, run.commit, RECORD_PATH)
-    if data is None:
-        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
-    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
+    return load_record(repo, run)
 
 
 # ---------------------------------------------------------------- list

@@ -193,6 +193,19 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def load_record(repo: Any, run: Any) -> RunRecord:
+    """The :class:`RunRecord` of ``run`` (a ``store.runs.RunInfo``) in ``repo``.
+
+    Absent or corrupt: one :class:`RerunError` naming the run (and the key).
+    """
+    from rerun_git.store.runs import read_blob
+
+    data = read_blob(repo, run.commit, RECORD_PATH)
+    if data is None:
+        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
+
+
 def encode_none(value: Any) -> Any:
     """Replace every ``None`` with the marker table, recursively (tuples become lists)."""
     if value is None:

@@ -8,10 +8,10 @@ from rerun_git import __version__
 from rerun_git.errors import RerunError
 from rerun_git.service.capture import HashCache, kept_results, select_project_files
 from rerun_git.service.datasets import dataset_entry, sha256_bytes
-from rerun_git.service.record import RECORD_PATH, RunRecord, headline
+from rerun_git.service.record import RECORD_PATH, RunRecord, headline, load_record
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
+from rerun_git.store.runs import RefSettings, RunInfo, resolve_run
 from rerun_git.store.snapshot import Identity, PublishedRun, publish_run, write_snapshot_tree
 
 if TYPE_CHECKING:
@@ -115,14 +115,6 @@ def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -
     if with_metrics:
         lines += [f"Rerun-Metric: {k}={v!r}" for k, v in summary.items()]
     return "\n".join(lines) + "\n"
-
-
-def load_record(repo: Repo, run: RunInfo) -> RunRecord:
-    """The :class:`RunRecord` of ``run``; one clear error when it is absent or corrupt."""
-    data = read_blob(repo, run.commit, RECORD_PATH)
-    if data is None:
-        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
-    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
 
 
 def load_run(name: str, repo_path: Path) -> tuple[RunInfo, RunRecord, Path]:
