@@ -63,6 +63,22 @@ def project(repo: Path) -> Path:
     return repo
 
 
+BARE_RUN_MESSAGE = "run {name}: x=1\n\nRerun-Source: none\nRerun-Dirty: no\nRerun-Version: 0.1.0\nRerun-Metric: x=1.0\n"
+
+
+def publish_tree(repo_path: Path, name: str, tree: str, refs=None):
+    """Publish ``tree`` as run ``name`` through the store API (no experiment, no record); return the PublishedRun."""
+    from rerun_git.store.objects import ObjectWriter
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import RefSettings
+    from rerun_git.store.snapshot import Identity, publish_run
+
+    repo = Repo.open(repo_path)
+    message = BARE_RUN_MESSAGE.format(name=name)
+    return publish_run(repo, ObjectWriter(repo), refs or RefSettings(), name=name, tree=tree, head=None,
+                       commit_message=message, tag_message=message, identity=Identity.of(repo))
+
+
 @dataclass
 class CliResult:
     code: int

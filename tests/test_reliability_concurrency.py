@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import publish_tree
 from reliability_support import (
     assert_fsck_clean, git, python_cli, repo_state, rerun_worktrees, run_tags, settle, tiny_repo,
 )
@@ -114,20 +115,13 @@ def test_default_names_never_collide_even_when_one_is_taken(tmp_path: Path, cli,
 def test_ref_transaction_decides_a_name_race(tmp_path: Path) -> None:
     """Two publishers of one name (say, from two worktrees): the loser's ``create`` fails, nothing is half-done."""
     from rerun_git.store import snapshot
-    from rerun_git.store.objects import ObjectWriter
-    from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import NameTaken, RefSettings
+    from rerun_git.store.runs import NameTaken
 
     repo_path = tiny_repo(tmp_path / "repo")
-    repo, refs = Repo.open(repo_path), RefSettings()
-    writer = ObjectWriter(repo)
-    identity = snapshot.Identity.of(repo)
     tree = git(repo_path, "rev-parse", "HEAD^{tree}").strip()
-    message = "run x: no metrics\n\nRerun-Source: none\nRerun-Dirty: no\nRerun-Version: 0.1.0\n"
 
     def publish(name: str, tree_id: str = tree):
-        return snapshot.publish_run(repo, writer, refs, name=name, tree=tree_id, head=None, commit_message=message,
-                                    tag_message=message, identity=identity)
+        return publish_tree(repo_path, name, tree_id)
 
     def rival_publishes_first(stage: str) -> None:
         if stage == "before-refs":
@@ -148,21 +142,13 @@ def test_ref_transaction_decides_a_name_race(tmp_path: Path) -> None:
 def test_lost_branch_race_is_rebuilt_on_the_new_tip(tmp_path: Path) -> None:
     """Another capture moves the runs branch between our read and our transaction: both runs stay, in order."""
     from rerun_git.store import snapshot
-    from rerun_git.store.objects import ObjectWriter
-    from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import RefSettings
 
     repo_path = tiny_repo(tmp_path / "repo")
-    repo, refs = Repo.open(repo_path), RefSettings()
-    writer = ObjectWriter(repo)
-    identity = snapshot.Identity.of(repo)
     tree = git(repo_path, "rev-parse", "HEAD^{tree}").strip()
-    message = "run x: no metrics\n\nRerun-Source: none\nRerun-Dirty: no\nRerun-Version: 0.1.0\n"
     stages: list[str] = []
 
     def publish(name: str):
-        return snapshot.publish_run(repo, writer, refs, name=name, tree=tree, head=None, commit_message=message,
-                                    tag_message=message, identity=identity)
+        return publish_tree(repo_path, name, tree)
 
     def rival(stage: str) -> None:
         stages.append(stage)

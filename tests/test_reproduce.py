@@ -41,12 +41,19 @@ def test_reproduce_after_user_wrecks_the_working_tree(captured: Path, cli) -> No
     assert len(worktrees(captured)) == 1
 
 
-def test_reproduce_reports_a_mismatch(project: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def shifty(project: Path, cli) -> Path:
+    """A run whose workflow shifts the target by ``$SHIFT_FOR_TEST`` (0 when captured)."""
     workflow = project / "workflows" / "regression.py"
     workflow.write_text(workflow.read_text().replace(
         "        model = self.model.fit(X_train, y_train)",
         "        import os\n        model = self.model.fit(X_train, y_train + float(os.environ.get('SHIFT_FOR_TEST', 0)))"))
     assert cli("run", "--name", "shifty", cwd=project).code == 0
+    return project
+
+
+def test_reproduce_reports_a_mismatch(shifty: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = shifty
     monkeypatch.setenv("SHIFT_FOR_TEST", "5")
     result = cli("reproduce", "shifty", cwd=project)
     assert result.code == 1
@@ -55,12 +62,8 @@ def test_reproduce_reports_a_mismatch(project: Path, cli, monkeypatch: pytest.Mo
     assert len(worktrees(project)) == 1
 
 
-def test_reproduce_with_tolerance(project: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    workflow = project / "workflows" / "regression.py"
-    workflow.write_text(workflow.read_text().replace(
-        "        model = self.model.fit(X_train, y_train)",
-        "        import os\n        model = self.model.fit(X_train, y_train + float(os.environ.get('SHIFT_FOR_TEST', 0)))"))
-    assert cli("run", "--name", "shifty", cwd=project).code == 0
+def test_reproduce_with_tolerance(shifty: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = shifty
     monkeypatch.setenv("SHIFT_FOR_TEST", "1e-9")
     assert cli("reproduce", "shifty", cwd=project).code == 1
     assert cli("reproduce", "shifty", "--rtol", "1e-6", cwd=project).code == 0

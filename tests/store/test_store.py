@@ -6,24 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git
+from conftest import git, publish_tree
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings, default_run_name, list_runs, resolve_run, validate_run_name
-from rerun_git.store.snapshot import Identity, publish_run
 from rerun_git.store.worktree import add_worktree, list_worktrees, remove_stale_worktrees, remove_worktree
 
-MESSAGE = "run {name}: x=1\n\nRerun-Source: none\nRerun-Dirty: no\nRerun-Version: 0.1.0\nRerun-Metric: x=1.0\n"
 
 
-def publish(repo: Repo, name: str, files: dict[str, bytes] | None = None) -> str:
+def small_tree(repo: Repo, data: bytes = b"x = 1\n") -> str:
     writer = ObjectWriter(repo)
-    entries = {p: TreeEntry("100644", writer.write_blob(d)) for p, d in (files or {"a.py": b"x = 1\n"}).items()}
-    tree = writer.write_tree(entries)
-    msg = MESSAGE.format(name=name)
-    return publish_run(repo, writer, RefSettings(), name=name, tree=tree, head=None,
-                       commit_message=msg, tag_message=msg, identity=Identity.of(repo)).commit
+    return writer.write_tree({"a.py": TreeEntry("100644", writer.write_blob(data))})
+
+
+def publish(repo: Repo, name: str) -> str:
+    return publish_tree(repo.top, name, small_tree(repo)).commit
 
 
 def test_objects_match_stock_git(repo: Path) -> None:
@@ -129,9 +127,6 @@ def test_ref_settings_are_validated(prefix: str, branch: str) -> None:
 def test_custom_prefix_and_branch(repo: Path) -> None:
     r = Repo.open(repo)
     refs = RefSettings("exp/runs/", "experiments")
-    writer = ObjectWriter(r)
-    tree = writer.write_tree({"a.py": TreeEntry("100644", writer.write_blob(b"1"))})
-    msg = MESSAGE.format(name="one")
-    publish_run(r, writer, refs, name="one", tree=tree, head=None, commit_message=msg, tag_message=msg, identity=Identity.of(r))
+    publish_tree(repo, "one", small_tree(r, b"1"), refs)
     assert [run.tag for run in list_runs(r, refs)[0]] == ["exp/runs/one"]
     assert git(repo, "rev-parse", "--verify", "-q", "refs/heads/experiments").strip()
