@@ -109,3 +109,8 @@ def check_choice(value: Any, allowed: tuple[Any, ...], what: str) -> None:
     if not any(type(value) is type(a) and value == a for a in allowed):
         choices = ", ".join(repr(a) for a in allowed)
         raise RerunError(f"invalid {what} {value!r}", hint=f"choose one of {choices}")
+
+
+def dataset_key(file: str, table: str | None = None) -> str:
+    """Return the record key of a dataset: ``"file"`` or ``"file|table"`` (import-light, for the service too)."""
+    return file if table is None else f"{file}|{table}"

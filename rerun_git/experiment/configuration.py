@@ -7,7 +7,8 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.experiment._params import check_safe_name, to_plain
-from rerun_git.experiment.data import DATA_MANAGER_PARAMS, dataset_key
+from rerun_git.experiment._params import dataset_key
+from rerun_git.experiment.data import DATA_MANAGER_PARAMS
 from rerun_git.experiment.plot_settings import PlotSettings
 
 Dataset = str | tuple[str, str]

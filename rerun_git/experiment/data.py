@@ -43,11 +43,6 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def dataset_key(file: str, table: str | None = None) -> str:
-    """Return the record key of a dataset: ``"file"`` or ``"file|table"``."""
-    return file if table is None else f"{file}|{table}"
-
-
 def dataset_label(file: str, table: str | None = None) -> str:
     """Return a path-safe label: the file stem, or ``<stem>_<table>``."""
     name = Path(file).name

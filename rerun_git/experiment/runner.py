@@ -11,7 +11,7 @@ import numpy as np
 from rerun_git.errors import RerunError
 from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrapper
 from rerun_git.experiment.configuration import ExperimentPlan
-from rerun_git.experiment.data import dataset_key
+from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader

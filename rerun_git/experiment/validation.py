@@ -220,7 +220,8 @@ def _group_datasets(root: Path, group: ExperimentGroup, problems: Problems, load
     ``opened`` keeps each dataset's content (or the error reading it) across groups.
     """
     from rerun_git.experiment.configuration import split_dataset
-    from rerun_git.experiment.data import dataset_key, dataset_label
+    from rerun_git.experiment._params import dataset_key
+    from rerun_git.experiment.data import dataset_label
 
     where = f"group {group.name!r}"
     labels: dict[str, str] = {}
@@ -255,7 +256,7 @@ def _open_dataset(root: Path, file: str, table: str | None, load_data: bool) -> 
 def _dataset_passes(manager: DataManager, group: ExperimentGroup, file: str, table: str | None, content: Any,
                     categorical: list[str], problems: Problems) -> bool:
     """Check a loaded dataset (a DataFrame) or, from its header, its column names (``None``: unknown)."""
-    from rerun_git.experiment.data import dataset_key
+    from rerun_git.experiment._params import dataset_key
 
     if content is None:
         return True

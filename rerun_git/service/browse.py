@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rerun_git.compare import compare_metrics
 from rerun_git.errors import RerunError
+from rerun_git.experiment._params import dataset_key
 from rerun_git.service.record import RunRecord
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
         keys = [(f, t) for f, t in context.datasets]
     else:
         keys = [(d.get("filename", k), d.get("table_name")) for k, d in run_record.datasets.items()]
-    record.datasets = {_dataset_key(f, t): _dataset_now(root, f, t) for f, t in keys}
+    record.datasets = {dataset_key(f, t): _dataset_now(root, f, t) for f, t in keys}
     return WorkingTree(root, record, dict(sorted(files.items())), error)
 
 
@@ -243,10 +244,6 @@ def _load_configuration(root: Path, service: Any) -> dict[str, bytes]:
             loader.load_workflow(workflow)
     service.record_plan(plan)
     return dict(loader.files)
-
-
-def _dataset_key(filename: str, table: str | None) -> str:
-    return filename if table is None else f"{filename}|{table}"
 
 
 def _dataset_now(root: Path, filename: str, table: str | None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rerun_git import __version__
 from rerun_git.errors import RerunError
+from rerun_git.experiment._params import dataset_key
 from rerun_git.service.capture import HashCache, kept_results, select_project_files
 from rerun_git.service.datasets import dataset_entry, sha256_bytes
 from rerun_git.service.record import RECORD_PATH, RunRecord, headline, load_record
@@ -75,7 +76,7 @@ def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: d
     cache = HashCache(repo.rerun_dir / "hash-cache.json")
     entries: dict[str, dict] = {}
     for filename, table in context.datasets:
-        key = filename if table is None else f"{filename}|{table}"
+        key = dataset_key(filename, table)
         path = context.root / "datasets" / filename
         identity = cache.identity(path, lambda p, also: blob_id_of_file(p, repo.object_format, also))
         embedded = path.stat().st_size <= limit

@@ -8,7 +8,8 @@ import pytest
 from sklearn import model_selection as ms
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment.data import DataManager, dataset_key, dataset_label, load_dataset
+from rerun_git.experiment._params import dataset_key
+from rerun_git.experiment.data import DataManager, dataset_label, load_dataset
 from rerun_git.experiment.preprocessing import MissingDataPreprocessor, ScalingPreprocessor
 
 
