@@ -401,9 +401,8 @@ def _consume(record) -> None:
     from rerun_git.experiment.data import DataManager
     from rerun_git.service.datasets import check_dataset
     from rerun_git.service.environment import compare_environment
-    from rerun_git.service.pipeline import check_recorded_paths
     from rerun_git.service.record import RunRecord, headline
-    from rerun_git.service.safety import check_snapshot_layout
+    from rerun_git.service.safety import check_recorded_paths, check_snapshot_layout
 
     assert RunRecord.from_toml(record.to_toml()) == record, "a loaded record round-trips"
     headline(record.metric_summary())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from rerun_git import __version__
@@ -121,7 +121,9 @@ def reproduce_run(
     """
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
-    from rerun_git.service.safety import check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout
+    from rerun_git.service.safety import (
+        check_recorded_paths, check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout,
+    )
     from rerun_git.service.snapshotting import ref_settings, settings_near
     from rerun_git.store.repo import Repo
     from rerun_git.store.runs import list_tree, run_provenance
@@ -154,17 +156,6 @@ def reproduce_run(
     finally:
         strategy.cleanup_temp_files()
     return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches)
-
-
-def check_recorded_paths(record: RunRecord) -> None:
-    """Refuse a record naming a path that is absolute or escapes the project root."""
-    paths = list(record.files) + [w.get("file", "") for w in record.workflows.values()]
-    paths += [d.get("filename", "") for d in record.datasets.values()]
-    paths += [record.project_path] if record.project_path else []
-    for path in paths:
-        pure = PurePosixPath(str(path))
-        if pure.is_absolute() or ".." in pure.parts or "\\" in str(path) or str(path).startswith("~"):
-            raise RerunError(f"run {record.name} records an unsafe path {path!r}", hint="the run's record was tampered with; refusing to reproduce it")
 
 
 def _drift(record: RunRecord, worktree: Path, project_dir: Path) -> list[str]:

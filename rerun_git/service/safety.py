@@ -146,6 +146,17 @@ def check_tolerances(rtol: float, atol: float) -> None:
             raise RerunError(f"{flag} must be a non-negative number, not {value!r}", hint=f"e.g. {flag} 1e-9")
 
 
+def check_recorded_paths(record: RunRecord) -> None:
+    """Refuse a record naming a path that is absolute or escapes the project root."""
+    paths = list(record.files) + [w.get("file", "") for w in record.workflows.values()]
+    paths += [d.get("filename", "") for d in record.datasets.values()]
+    paths += [record.project_path] if record.project_path else []
+    for path in paths:
+        if not _safe_relative(str(path)):
+            raise RerunError(f"run {record.name} records an unsafe path {path!r}",
+                             hint="the run's record was tampered with; refusing to reproduce it")
+
+
 def check_snapshot_layout(record: RunRecord, tree: list[tuple[str, str, str]], tag: str) -> None:
     """Refuse a snapshot tree holding anything but the recorded files and ``.rerun/``, as regular files.
 
