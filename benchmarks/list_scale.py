@@ -94,10 +94,10 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
     (the capture code path, about 10 ms per run).
     """
     from rerun_git.service.environment import capture_environment
-    from rerun_git.service.snapshotting import _message
+    from rerun_git.service.snapshotting import run_message
     from rerun_git.store.objects import ObjectWriter, TreeEntry
-    from rerun_git.store.repo import ZERO_SHA, Repo
-    from rerun_git.store.runs import RefSettings
+    from rerun_git.store.refs import RefSettings
+    from rerun_git.store.repo import Repo
     from rerun_git.store.snapshot import Identity, publish_run
 
     repo = Repo.open(repo_path)
@@ -116,19 +116,17 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
         tree = writer.write_tree(entries)
         summary = record.metric_summary()
         ident = f"Bench <bench@example.invalid> {stamp} +0000"
-        commit_message = _message(record, summary, with_metrics=False)
-        tag_message = _message(record, summary, with_metrics=True)
+        message = run_message(record, summary)
         if via_publish:
-            publish_run(repo, writer, refs, name=name, tree=tree, head=head, commit_message=commit_message,
-                        tag_message=tag_message, identity=Identity(ident, ident))
+            publish_run(repo, writer, refs, tree=tree, head=head, message=message, identity=Identity(ident, ident))
         else:
             parents = [p for p in (tip, head) if p]
-            tip = writer.write_commit(tree, parents, ident, ident, commit_message)
-            tag = writer.write_tag(tip, refs.tag_prefix + name, ident, tag_message)
+            tip = writer.write_commit(tree, parents, ident, ident, message.format(with_metrics=False))
+            tag = writer.write_tag(tip, refs.tag_prefix + name, ident, message.format())
             payload.append(f"create {refs.tag_ref(name)} {tag}\n")
         names.append(name)
     if payload:
-        old = repo.resolve_revisions(refs.branch_ref)[0] or ZERO_SHA
+        old = repo.resolve_revisions(refs.branch_ref)[0] or repo.zero_id
         payload.append(f"update {refs.branch_ref} {tip} {old}\n")
         repo.git("update-ref", "--stdin", input="".join(payload).encode())
     return names

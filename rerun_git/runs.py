@@ -211,12 +211,10 @@ def log_runs(path: Path | str = ".", patch: bool = False, limit: int | None = No
     entries = []
     for item in commits:
         name = names.get(item.commit)
-        source = (item.trailers.get("Rerun-Source") or [None])[-1]
         entries.append(LogEntry(
             name=name or item.name, tag=refs.tag_prefix + name if name else None, commit=item.commit,
             date=datetime.fromtimestamp(item.timestamp, tz=timezone.utc), subject=item.subject,
-            source=None if source in (None, "none") else source,
-            dirty=(item.trailers.get("Rerun-Dirty") or ["no"])[-1] == "yes",
+            source=item.source, dirty=item.dirty,
         ))
     if patch:
         _fill_patches(repo, entries, [c.commit for c in commits], commits)

@@ -9,10 +9,10 @@ from typing import Any
 
 from rerun_git import __version__
 from rerun_git.service.record import RECORD_PATH, RunRecord
-from rerun_git.service.snapshotting import _message
+from rerun_git.service.snapshotting import run_message
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings
+from rerun_git.store.refs import RefSettings
 from rerun_git.store.snapshot import Identity, publish_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,11 +79,8 @@ def make_run(
     if stamp is not None:
         who = ident.committer.rsplit(" ", 2)[0]
         ident = Identity(f"{who} {stamp} +0000", f"{who} {stamp} +0000")
-    published = publish_run(
-        repo, writer, refs or RefSettings(), name=name, tree=tree, head=head,
-        commit_message=_message(run_record, summary, with_metrics=False),
-        tag_message=_message(run_record, summary, with_metrics=True), identity=ident,
-    )
+    published = publish_run(repo, writer, refs or RefSettings(), tree=tree, head=head,
+                            message=run_message(run_record, summary), identity=ident)
     return published.commit
 
 

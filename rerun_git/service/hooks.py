@@ -20,7 +20,7 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.store.hooks import MARKER, HookChange, hooks_dir, install_hook_file, uninstall_hook_file
-from rerun_git.store.repo import REDIRECTING_VARIABLES, Repo
+from rerun_git.store.repo import Repo, redirecting_variables
 
 HOOK_NAMES = ("pre-commit", "post-run")
 #: Set in a post-run hook's environment; a capture started by the hook does not fire it again.
@@ -129,7 +129,8 @@ def post_run_command(repo: Repo, settings: Any) -> list[str] | None:
 
 def hook_environment(variables: Mapping[str, str]) -> dict[str, str]:
     """The environment of a post-run hook: ours without git's redirecting variables, plus ``variables``."""
-    env = {k: v for k, v in os.environ.items() if k not in REDIRECTING_VARIABLES}
+    drop = redirecting_variables()
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(variables)
     env[ACTIVE_VARIABLE] = "post-run"
     return env

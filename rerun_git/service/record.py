@@ -198,7 +198,7 @@ def load_record(repo: Any, run: Any) -> RunRecord:
 
     Absent or corrupt: one :class:`RerunError` naming the run (and the key).
     """
-    from rerun_git.store.runs import read_blob
+    from rerun_git.store.reader import read_blob
 
     data = read_blob(repo, run.commit, RECORD_PATH)
     if data is None:

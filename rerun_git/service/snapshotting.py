@@ -11,8 +11,9 @@ from rerun_git.service.capture import HashCache, kept_results, select_project_fi
 from rerun_git.service.datasets import dataset_entry, sha256_bytes
 from rerun_git.service.record import RECORD_PATH, RunRecord, headline, load_record
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
+from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings, RunInfo, resolve_run
+from rerun_git.store.runs import RunInfo, resolve_run
 from rerun_git.store.snapshot import Identity, PublishedRun, publish_run, write_snapshot_tree
 
 if TYPE_CHECKING:
@@ -53,16 +54,8 @@ def capture_snapshot(service: RerunService, context: CaptureContext, results_dir
 
     tree = write_snapshot_tree(writer, files, blobs)
     summary = record.metric_summary()
-    published = publish_run(
-        repo, writer, refs,
-        name=service.name,
-        tree=tree,
-        head=head,
-        commit_message=_message(record, summary, with_metrics=False),
-        tag_message=_message(record, summary, with_metrics=True),
-        identity=identity(),
-        known_refs=known_refs,
-    )
+    published = publish_run(repo, writer, refs, tree=tree, head=head, message=run_message(record, summary),
+                            identity=identity(), known_refs=known_refs)
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
     from rerun_git.service.hooks import after_capture
@@ -98,24 +91,16 @@ def _probe_refs(
 
     prefix = f"{project_path}/" if project_path else ""
     with ObjectReader(repo) as reader:
-        head, tip, tag = [reader.read(ref) for ref in ("HEAD^{commit}", refs.branch_ref, refs.tag_ref(name))]
-        committed = reader.ids_at(commit_tree(head[2]), [prefix + path for path in files]) if head else {}
+        head, tip, tag = [reader.read(ref) for ref in ("HEAD^{commit}", refs.branch_ref, RunRef(name, refs).ref)]
+        committed = reader.ids_at(commit_tree(head.content), [prefix + path for path in files]) if head else {}
     dirty = any(committed.get(prefix + path) != object_id("blob", data, repo.object_format) for path, data in files.items())
-    return head and head[0], (tip and tip[0], tag and tag[0]), dirty
+    return head and head.id, (tip and tip.id, tag and tag.id), dirty
 
 
-def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -> str:
-    lines = [f"run {record.name}: {headline(summary)}", ""]
-    if record.message:
-        lines += [record.message, ""]
-    lines += [
-        f"Rerun-Source: {record.source_commit or 'none'}",
-        f"Rerun-Dirty: {'yes' if record.dirty else 'no'}",
-        f"Rerun-Version: {__version__}",
-    ]
-    if with_metrics:
-        lines += [f"Rerun-Metric: {k}={v!r}" for k, v in summary.items()]
-    return "\n".join(lines) + "\n"
+def run_message(record: RunRecord, summary: dict[str, float]) -> TagMessage:
+    """The commit and tag message of the run ``record`` describes."""
+    return TagMessage(record.name, headline(summary), record.source_commit, record.dirty, __version__,
+                      record.message, summary)
 
 
 def load_run(name: str, repo_path: Path) -> tuple[RunInfo, RunRecord, Path]:

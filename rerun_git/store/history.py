@@ -7,22 +7,19 @@ or a full ref name built from a validated run name, and always follows
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter
+from rerun_git.store.reader import read_blobs, read_objects
+from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message, resolve_run
+from rerun_git.store.runs import NO_HOOKS, RunInfo
 
 #: Paths of a snapshot that are not project code: the record and kept results, and embedded datasets.
 NON_CODE_PATHS = (".rerun", "datasets")
 _LOG_FORMAT = "--format=%H%x00%P%x00%ct%x00%B%x00%x00"
 _LOG_END = "\x00\x00\n"
-
-
-def find_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
-    """Resolve one run (``NAME``, ``<prefix>NAME`` or ``refs/tags/<prefix>NAME``); see :func:`resolve_run`."""
-    return resolve_run(repo, refs, name)
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class BranchCommit:
     parents: tuple[str, ...]
     timestamp: int
     subject: str
-    trailers: dict[str, list[str]] = field(default_factory=dict)
+    message: TagMessage
 
     @property
     def first_parent(self) -> str | None:
@@ -42,7 +39,15 @@ class BranchCommit:
     @property
     def name(self) -> str:
         """The run name from the subject ``run <name>: ...``."""
-        return self.subject[4:].partition(":")[0] if self.subject.startswith("run ") else ""
+        return self.message.name
+
+    @property
+    def source(self) -> str | None:
+        return self.message.source
+
+    @property
+    def dirty(self) -> bool:
+        return self.message.dirty
 
 
 def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None) -> list[BranchCommit]:
@@ -64,10 +69,11 @@ def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None) -> 
         if not record:
             continue
         sha, parents, stamp, message = record.split("\0", 3)
-        subject, trailers = parse_message(message)
-        if "Rerun-Version" not in trailers:
+        parsed = TagMessage.parse(message)
+        if parsed is None:
             break
-        commits.append(BranchCommit(sha, tuple(parents.split()), int(stamp or 0), subject, trailers))
+        subject = message.strip("\n").partition("\n")[0]
+        commits.append(BranchCommit(sha, tuple(parents.split()), int(stamp or 0), subject, parsed))
     return commits
 
 
@@ -106,32 +112,6 @@ def diff_code(repo: Repo, old: str, new: str, patch: bool = True) -> tuple[list[
     return files, text
 
 
-def read_objects(repo: Repo, names: list[str]) -> list[tuple[str, str, bytes] | None]:
-    """``(id, type, raw content)`` of each object or revision in ``names`` (one ``cat-file --batch``); None when missing."""
-    if not names:
-        return []
-    payload = "".join(f"{n}\n" for n in names).encode()
-    out = repo.git("cat-file", "--batch", input=payload).stdout
-    results: list[tuple[str, str, bytes] | None] = []
-    pos = 0
-    for _ in names:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].decode("utf-8", "replace").split()
-        pos = end + 1
-        if len(header) != 3 or header[-1] == "missing":
-            results.append(None)
-            continue
-        size = int(header[2])
-        results.append((header[0], header[1], out[pos:pos + size]))
-        pos += size + 1
-    return results
-
-
-def read_blobs(repo: Repo, specs: list[str]) -> list[bytes | None]:
-    """The bytes of ``<commit>:<path>`` specs, in one git call; None when absent."""
-    return [obj[2] if obj is not None and obj[1] == "blob" else None for obj in read_objects(repo, specs)]
-
-
 @dataclass(frozen=True)
 class PruneResult:
     """What ``rm --prune-history`` changed."""
@@ -166,18 +146,18 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
             continue
         if new_parent == parent or raw is None:
             continue
-        mapping[entry.commit] = writer.write("commit", _reparent(raw[2], new_parent))
+        mapping[entry.commit] = writer.write("commit", _reparent(raw.content, new_parent))
         new_commits.add(mapping[entry.commit])
     lines, rewritten = [], []
     for run in runs:
-        lines.append(f"delete {refs.tag_ref(run.name)}\n")
+        lines.append(f"delete {RunRef(run.name, refs).ref}\n")
     moved = [r for r in tagged_runs(repo, refs) if r[1] in mapping and r[1] not in doomed]
     tags = read_objects(repo, [refs.tag_ref(name) for name, _commit in moved])
     for (name, commit), tag in zip(moved, tags):
-        if tag is None or tag[1] != "tag":
+        if tag is None or tag.type != "tag":
             continue
-        new_tag = writer.write("tag", _retarget(tag[2], mapping[commit] or ""))
-        lines.append(f"update {refs.tag_ref(name)} {new_tag} {tag[0]}\n")
+        new_tag = writer.write("tag", _retarget(tag.content, mapping[commit] or ""))
+        lines.append(f"update {refs.tag_ref(name)} {new_tag} {tag.id}\n")
         rewritten.append(name)
     branch_deleted = False
     if tip is not None and tip in mapping:
@@ -200,7 +180,7 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
 
 def tagged_runs(repo: Repo, refs: RefSettings) -> list[tuple[str, str]]:
     """``(name, commit)`` of every annotated tag under the prefix (one ``for-each-ref``)."""
-    out = repo.text("for-each-ref", "--format=%(refname)%00%(*objectname)", "--", refs.tag_namespace.rstrip("/"))
+    out = repo.text("for-each-ref", "--format=%(refname)%00%(*objectname)", "--", refs.tag_pattern)
     pairs = []
     for line in out.splitlines():
         refname, _, commit = line.partition("\0")
@@ -254,6 +234,6 @@ def branch_commits(repo: Repo, refs: RefSettings) -> set[str]:
 
 
 __all__ = [
-    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "diff_code", "find_run",
+    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "diff_code",
     "gc_auto", "prune_runs", "read_blobs", "read_objects", "runs_branch_log", "tagged_runs",
 ]

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
-from rerun_git.store.repo import ZERO_SHA, Repo
-from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings
+from rerun_git.store.refs import RefSettings, RunRef, TagMessage
+from rerun_git.store.repo import Repo
+from rerun_git.store.runs import NO_HOOKS, NameTaken
 
 #: Test seam: called with the name of each capture stage. Only the test
 #: helper ``tests/crash_helper.py`` sets it; there is no public flag.
@@ -95,23 +96,25 @@ def publish_run(
     writer: ObjectWriter,
     refs: RefSettings,
     *,
-    name: str,
     tree: str,
     head: str | None,
-    commit_message: str,
-    tag_message: str,
+    message: TagMessage,
     identity: Identity,
     known_refs: tuple[str | None, str | None] | None = None,
 ) -> PublishedRun:
     """Commit ``tree`` on the runs branch and tag it, in one ``git update-ref --stdin`` transaction.
 
-    The transaction ``create``s the tag (a name is taken at most once) and
-    compare-and-swaps the branch. When another capture moved the branch
-    first, the commit is rebuilt on the new tip and the transaction retried.
-    ``known_refs`` is ``(branch tip, tag)`` as the caller just resolved them,
-    used for the first attempt instead of resolving them again.
+    The commit's message is ``message`` without the metric trailers, the
+    tag's with them. The transaction ``create``s the tag (a name is taken at
+    most once) and compare-and-swaps the branch. When another capture moved
+    the branch first, the commit is rebuilt on the new tip and the
+    transaction retried. ``known_refs`` is ``(branch tip, tag)`` as the
+    caller just resolved them, used for the first attempt instead of
+    resolving them again.
     """
-    tag_ref = refs.tag_ref(name)
+    run = RunRef(message.name, refs)
+    name, tag_ref = run.name, run.ref
+    commit_message, tag_message = message.format(with_metrics=False), message.format()
     for attempt in range(MAX_ATTEMPTS):
         if attempt == 0 and known_refs is not None:
             tip, existing_tag = known_refs
@@ -121,14 +124,14 @@ def publish_run(
             raise name_taken(refs, name)
         parents = [tip or runs_branch_root(writer), *([head] if head else [])]
         commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
-        tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
+        tag_object = writer.write_tag(commit, run.tag, identity.committer, tag_message)
         stage("after-commit")
-        payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or ZERO_SHA}\n"
+        payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or repo.zero_id}\n"
         stage("before-refs")
         proc = repo.git(*NO_HOOKS, "update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
         if proc.returncode == 0:
             stage("after-refs")
-            return PublishedRun(name, refs.tag_prefix + name, commit, tag_object, tree)
+            return PublishedRun(name, run.tag, commit, tag_object, tree)
         _raise_unless_lost_race(repo, refs, name, proc.stderr.decode("utf-8", "replace"))
         time.sleep(random.uniform(0.005, 0.02) * (1 + attempt))
     raise RerunError(
@@ -138,7 +141,7 @@ def publish_run(
 
 
 def name_taken(refs: RefSettings, name: str) -> NameTaken:
-    return NameTaken(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name")
+    return NameTaken(f"run {RunRef(name, refs).tag} already exists", hint="choose another --name")
 
 
 def _raise_unless_lost_race(repo: Repo, refs: RefSettings, name: str, stderr: str) -> None:

@@ -1,0 +1,207 @@
+"""Where runs live and what their tags say: :class:`RefSettings`, :class:`RunRef` and :class:`TagMessage`.
+
+The only code that builds or parses a run's ref names (``refs/tags/<prefix><name>``,
+``refs/heads/<branch>``) and the subject + ``Rerun-*`` trailers of its commit
+and tag messages (modelled on DVC's ``ExpRefInfo``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rerun_git.errors import RerunError
+
+MAX_NAME_LENGTH = 200
+TAGS = "refs/tags/"
+HEADS = "refs/heads/"
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]*/)+")
+_BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+_NAME_HINT = "use letters, digits, '.', '_', '+' and '-', starting with a letter or digit"
+
+
+def validate_run_name(name: str) -> str:
+    """Return ``name`` if it is a valid run name, else raise :class:`RerunError`.
+
+    Stricter than git's ref-name rules, so a valid name is always a valid ref
+    and can never be read by git as an option.
+    """
+    if not name:
+        raise RerunError("run name is empty", hint=_NAME_HINT)
+    if len(name) > MAX_NAME_LENGTH:
+        raise RerunError(f"run name is longer than {MAX_NAME_LENGTH} characters", hint=_NAME_HINT)
+    if not _NAME_RE.fullmatch(name):
+        raise RerunError(f"invalid run name {name!r}", hint=_NAME_HINT)
+    if ".." in name or name.endswith((".", ".lock")):
+        raise RerunError(f"invalid run name {name!r}: git refuses '..', a trailing '.' or '.lock'", hint=_NAME_HINT)
+    return name
+
+
+@dataclass(frozen=True)
+class RefSettings:
+    """Where runs live: the tag prefix and the runs branch (``[refs]`` of ``rerun.toml``)."""
+
+    tag_prefix: str = "run/"
+    branch: str = "rerun/runs"
+
+    def __post_init__(self) -> None:
+        if not _PREFIX_RE.fullmatch(self.tag_prefix) or ".." in self.tag_prefix or ".lock/" in self.tag_prefix:
+            raise RerunError(f"rerun.toml: invalid refs.tag_prefix {self.tag_prefix!r}",
+                             hint="use folder-like names ending in '/', e.g. \"run/\" or \"exp/runs/\"")
+        if not _BRANCH_RE.fullmatch(self.branch) or ".." in self.branch or self.branch.endswith((".lock", "/", ".")):
+            raise RerunError(f"rerun.toml: invalid refs.branch {self.branch!r}",
+                             hint="use a plain branch name such as \"rerun/runs\"")
+
+    @property
+    def tag_namespace(self) -> str:
+        """``refs/tags/<prefix>``: every run tag starts with it."""
+        return TAGS + self.tag_prefix
+
+    @property
+    def tag_pattern(self) -> str:
+        """The ``for-each-ref`` pattern matching every run tag (``refs/tags/run``)."""
+        return self.tag_namespace.rstrip("/")
+
+    @property
+    def branch_ref(self) -> str:
+        return HEADS + self.branch
+
+    def tag_ref(self, name: str) -> str:
+        return self.tag_namespace + name
+
+    def tracking_ref(self, remote: str) -> str:
+        """Where ``fetch`` keeps ``remote``'s runs branch: ``refs/remotes/<remote>/<branch>``."""
+        return f"refs/remotes/{remote}/{self.branch}"
+
+    def is_runs_branch(self, refname: str) -> bool:
+        """Whether ``refname`` is the runs branch or a remote's copy of it."""
+        return refname == self.branch_ref or (refname.startswith("refs/remotes/") and refname.endswith("/" + self.branch))
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """One run's names: ``name``, its tag ``<prefix><name>`` and ref ``refs/tags/<prefix><name>``."""
+
+    name: str
+    settings: RefSettings = field(default=RefSettings())
+
+    def __post_init__(self) -> None:
+        validate_run_name(self.name)
+
+    @property
+    def tag(self) -> str:
+        return self.settings.tag_prefix + self.name
+
+    @property
+    def ref(self) -> str:
+        return self.settings.tag_namespace + self.name
+
+    @classmethod
+    def parse(cls, text: str, settings: RefSettings = RefSettings()) -> RunRef:
+        """``NAME``, ``<prefix>NAME`` or ``refs/tags/<prefix>NAME`` as a run; an invalid name is refused."""
+        for prefix in (settings.tag_namespace, settings.tag_prefix):
+            if text.startswith(prefix):
+                return cls(text[len(prefix):], settings)
+        return cls(text, settings)
+
+    @classmethod
+    def from_ref(cls, refname: str, settings: RefSettings = RefSettings()) -> RunRef | None:
+        """The run a full ref names; ``None`` when it is not a valid run tag under the prefix."""
+        if not refname.startswith(settings.tag_namespace):
+            return None
+        try:
+            return cls(refname[len(settings.tag_namespace):], settings)
+        except RerunError:
+            return None
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+SOURCE, DIRTY, VERSION, METRIC = "Rerun-Source", "Rerun-Dirty", "Rerun-Version", "Rerun-Metric"
+#: A trailer line: ``Rerun-<Key>: <value>``, anywhere after the subject.
+_TRAILER_RE = re.compile(r"^(Rerun-[A-Za-z]+): (.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TagMessage:
+    """The message of a run's commit and tag: subject, the user's message, ``Rerun-*`` trailers.
+
+    ::
+
+        run <name>: <headline>
+
+        <message, if any>
+
+        Rerun-Source: <HEAD id | none>
+        Rerun-Dirty: yes|no
+        Rerun-Version: <rerun-git version>
+        Rerun-Metric: <metric>=<value>      (tag only; one per headline metric)
+    """
+
+    name: str
+    headline: str
+    source: str | None
+    dirty: bool
+    version: str
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        return f"run {self.name}: {self.headline}"
+
+    def format(self, with_metrics: bool = True) -> str:
+        """The message text (the commit's leaves the metric trailers out)."""
+        for text in (self.name, self.headline, self.source or "", self.version):
+            if "\n" in text:
+                raise ValueError(f"a newline in a one-line field: {text!r}")
+        if _TRAILER_RE.search(self.message):
+            raise ValueError("a run message may not hold a line starting with 'Rerun-'")
+        lines = [self.subject, ""]
+        if self.message.strip("\n"):
+            lines += [self.message.strip("\n"), ""]
+        lines += [f"{SOURCE}: {self.source or 'none'}", f"{DIRTY}: {'yes' if self.dirty else 'no'}",
+                  f"{VERSION}: {self.version}"]
+        if with_metrics:
+            for key, value in self.metrics.items():
+                if "=" in key or "\n" in key:
+                    raise ValueError(f"a metric name with '=' or a newline: {key!r}")
+                lines.append(f"{METRIC}: {key}={float(value)!r}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def parse(cls, text: str) -> TagMessage | None:
+        """The run message in ``text``; ``None`` when it is not one (no ``Rerun-Version`` trailer).
+
+        Each trailer's last value counts; a metric whose value is no number is left out.
+        """
+        text = text.strip("\n")
+        subject, _, rest = text.partition("\n")
+        subject = subject.rstrip("\r")
+        values: dict[str, str] = {}
+        metrics: dict[str, float] = {}
+        first = None
+        for match in _TRAILER_RE.finditer(rest):
+            key, value = match.group(1, 2)
+            if first is None:
+                first = match.start()
+            if key == METRIC:
+                metric, _, number = value.strip().partition("=")
+                try:
+                    metrics[metric] = float(number)
+                except ValueError:
+                    continue
+            else:
+                values[key] = value.strip()
+        version = values.get(VERSION)
+        if version is None:
+            return None
+        name, headline = "", subject
+        if subject.startswith("run "):
+            name, sep, headline = subject[4:].partition(": ")
+            if not sep:
+                name, headline = "", subject
+        source = values.get(SOURCE)
+        return cls(name, headline, None if source in (None, "none") else source, values.get(DIRTY) == "yes",
+                   version, rest[:first].strip("\n"), metrics)
