@@ -223,13 +223,16 @@ def log_runs(path: Path | str = ".", patch: bool = False, limit: int | None = No
 
 def _fill_patches(repo: Repo, entries: list[LogEntry], shas: list[str], commits: list) -> None:
     from rerun_git.service.browse import config_changes
-    from rerun_git.service.record import RECORD_PATH, RunRecord
-    from rerun_git.store.history import diff_code, read_blobs
+    from rerun_git.service.record import RECORD_PATH, RunRecord, record_paths
+    from rerun_git.store.history import diff_code
+    from rerun_git.store.reader import read_blobs
 
-    blobs = read_blobs(repo, [f"{sha}:{RECORD_PATH}" for sha in shas])
+    paths = record_paths()
+    blobs = read_blobs(repo, [f"{sha}:{path}" for sha in shas for path in paths])
     records = []
-    for entry, blob in zip(entries, blobs):
-        records.append(None if blob is None else RunRecord.from_toml(blob, origin=f"{entry.tag or entry.commit[:12]}:{RECORD_PATH}"))
+    for i, entry in enumerate(entries):
+        parts = dict(zip(paths, blobs[i * len(paths):(i + 1) * len(paths)]))
+        records.append(None if parts[RECORD_PATH] is None else RunRecord.from_blobs(parts, entry.tag or entry.commit[:12]))
     for i, entry in enumerate(entries):
         if i + 1 >= len(entries):
             entry.first = True
@@ -284,7 +287,8 @@ def _metric_changes(old: RunRecord, new: RunRecord) -> list[MetricDelta]:
 
 def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path) -> RunDiff:
     from rerun_git.service.browse import RunDiff, load_working_tree, unified_diff
-    from rerun_git.store.history import NON_CODE_PATHS, FileStat, read_blobs
+    from rerun_git.store.history import NON_CODE_PATHS, FileStat
+    from rerun_git.store.reader import read_blobs
     from rerun_git.store.objects import object_id
     from rerun_git.store.runs import list_tree
 
@@ -338,9 +342,9 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise RerunError(f"{directory} already exists and is not empty", hint="give a new directory to check the run out into")
     record = _load_record(repo, run)
-    add_inspection_worktree(repo, run.commit, target)
+    checkout = add_inspection_worktree(repo, run.commit, target)
     missing = [key for key, d in record.datasets.items() if not d.get("embedded")]
-    return CheckedOut(run, target, missing)
+    return CheckedOut(run, target, missing, checkout.filtered)
 
 
 def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = False) -> RemovedRuns:

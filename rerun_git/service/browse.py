@@ -361,6 +361,8 @@ class CheckedOut:
     run: RunInfo
     path: Path
     missing_datasets: list[str]
+    #: files with a ``filter`` attribute (git-lfs...): checked out as git stores them, unfiltered
+    filtered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from rerun_git.store.objects import check_tree_path
+
 
 #: Never captured, whatever rerun.toml says (matched against each path component).
 NEVER_CAPTURED = (".env*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", ".netrc", ".git*")
@@ -71,6 +73,7 @@ def select_project_files(
     for relpath in iter_project_files(root):
         if not glob_matches(relpath, include) or glob_matches(relpath, exclude) or is_never_captured(relpath):
             continue
+        check_tree_path(relpath)
         path = os.path.join(root, relpath)
         if os.stat(path).st_size <= MAX_CODE_FILE_BYTES:
             with open(path, "rb") as handle:
@@ -89,7 +92,7 @@ def kept_results(results_dir: Path, patterns: list[str]) -> dict[str, Path]:
     for path in sorted(results_dir.rglob("*")):
         rel = path.relative_to(results_dir).as_posix()
         if path.is_file() and not path.is_symlink() and glob_matches(rel, patterns) and not is_never_captured(rel):
-            kept[rel] = path
+            kept[check_tree_path(rel)] = path
     return kept
 
 

@@ -139,7 +139,10 @@ def reproduce_run(
     check_recorded_paths(record)
     check_snapshot_layout(record, list_tree(repo, service.commit), run.tag)
     remove_stale_worktrees(repo)
-    worktree = add_worktree(repo, service.commit, label=record.name)
+    checkout = add_worktree(repo, service.commit, label=record.name)
+    worktree = checkout.path
+    for path in checkout.filtered:
+        report(f"note: {path} has a git filter attribute; the run uses the bytes it stored, unfiltered")
     strategy = service.strategy
     strategy.add_cleanup(lambda: None if keep_worktree else remove_worktree(repo, worktree))
     try:

@@ -13,8 +13,12 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RECORD_PATH = ".rerun/run.toml"
+ENV_PATH = ".rerun/env.toml"
+FILES_PATH = ".rerun/files.toml"
+#: Sections kept in blobs of their own from schema 2 on: unchanged ones are one blob shared by every run.
+SECTION_BLOBS = {ENV_PATH: "env", FILES_PATH: "files"}
 NONE_MARKER = "__none__"
 
 
@@ -55,9 +59,38 @@ class RunRecord:
         return {spec.name: _plain(getattr(self, spec.name)) for spec in fields(self)}
 
     def to_toml(self) -> str:
+        """The whole record as one TOML document (the layout of schema 1's ``.rerun/run.toml``)."""
         import tomli_w
 
         return tomli_w.dumps(encode_none(self.to_dict()))
+
+    def to_blobs(self) -> dict[str, bytes]:
+        """The record as stored in a snapshot: ``.rerun/run.toml`` plus one blob per :data:`SECTION_BLOBS` entry."""
+        import tomli_w
+
+        data = encode_none(self.to_dict())
+        sections = {path: data.pop(key) for path, key in SECTION_BLOBS.items()}
+        blobs = {RECORD_PATH: tomli_w.dumps(data).encode()}
+        blobs.update((path, tomli_w.dumps(table).encode()) for path, table in sections.items())
+        return blobs
+
+    @classmethod
+    def from_blobs(cls, blobs: dict[str, bytes | None], where: str = "run") -> RunRecord:
+        """Parse a snapshot's record blobs (``{path: bytes or None}``); schema 1 keeps everything in ``run.toml``.
+
+        ``where`` (a tag) prefixes the path in error messages.
+        """
+        origin = f"{where}:{RECORD_PATH}"
+        data = _parse_toml(blobs.get(RECORD_PATH) or b"", origin)
+        if isinstance(data.get("schema"), int) and not isinstance(data["schema"], bool) and data["schema"] >= 2:
+            for path, key in SECTION_BLOBS.items():
+                if key in data:
+                    raise RerunError(f"{origin}: schema {data['schema']} keeps {key!r} in {path}", hint=_CORRUPT_HINT)
+                raw = blobs.get(path)
+                if raw is None:
+                    raise RerunError(f"{where} has no {path}", hint="it is not a complete rerun-git run")
+                data[key] = _parse_toml(raw, f"{where}:{path}")
+        return cls.from_dict(data, origin)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -81,19 +114,22 @@ class RunRecord:
 
     @classmethod
     def from_toml(cls, text: str | bytes, origin: str = "run record") -> RunRecord:
-        """Parse ``.rerun/run.toml``; any problem is one :class:`RerunError` naming ``origin``."""
-        try:
-            raw = text.decode("utf-8") if isinstance(text, bytes) else text
-            data = decode_none(tomllib.loads(raw))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise RerunError(f"{origin}: cannot parse: {exc}", hint=_CORRUPT_HINT) from None
-        return cls.from_dict(data, origin)
+        """Parse a whole record from one TOML document; any problem is one :class:`RerunError` naming ``origin``."""
+        return cls.from_dict(_parse_toml(text, origin), origin)
 
     def metric_summary(self) -> dict[str, float]:
         return summarize_metrics(self.results)
 
 
 _CORRUPT_HINT = "the record was edited or damaged; `git show <tag>:.rerun/run.toml` shows it"
+
+
+def _parse_toml(text: str | bytes, origin: str) -> Any:
+    try:
+        raw = text.decode("utf-8") if isinstance(text, bytes) else text
+        return decode_none(tomllib.loads(raw))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RerunError(f"{origin}: cannot parse: {exc}", hint=_CORRUPT_HINT) from None
 
 _REQUIRED = {"name", "created", "seed", "rerun_git_version", "schema"}
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -198,12 +234,23 @@ def load_record(repo: Any, run: Any) -> RunRecord:
 
     Absent or corrupt: one :class:`RerunError` naming the run (and the key).
     """
-    from rerun_git.store.reader import read_blob
+    return record_at(repo, run.commit, run.tag)
 
-    data = read_blob(repo, run.commit, RECORD_PATH)
-    if data is None:
-        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
-    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
+
+def record_paths() -> list[str]:
+    """Every path of the snapshot that holds part of the record."""
+    return [RECORD_PATH, *SECTION_BLOBS]
+
+
+def record_at(repo: Any, commit: str, where: str) -> RunRecord:
+    """The record in ``commit``'s tree (one git call for all its parts); ``where`` names it in errors."""
+    from rerun_git.store.reader import read_blobs
+
+    paths = record_paths()
+    blobs = dict(zip(paths, read_blobs(repo, [f"{commit}:{path}" for path in paths])))
+    if blobs[RECORD_PATH] is None:
+        raise RerunError(f"{where} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+    return RunRecord.from_blobs(blobs, where)
 
 
 def encode_none(value: Any) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.service.datasets import sha256_file
-from rerun_git.service.record import RECORD_PATH, RunRecord
+from rerun_git.service.record import RunRecord, record_paths
 from rerun_git.store.worktree import pid_alive
 
 #: ``--name-suffix`` choices: ``never`` fails on a taken name, ``auto`` tries ``<name>-2``, ``<name>-3``, ...
@@ -167,13 +167,14 @@ def check_snapshot_layout(record: RunRecord, tree: list[tuple[str, str, str]], t
     hint = (f"a run is code: refusing to run it. Inspect it with `git show --stat {tag}`; "
             "reproduce only runs from sources you trust")
     paths = {path for _, _, path in tree}
+    record_parts = set(record_paths())
     for mode, _sha, path in tree:
         if not _safe_relative(path):
             raise RerunError(f"{tag}: snapshot path {path!r} is outside the project", hint=hint)
         if mode not in REGULAR_MODES:
             kind = {"120000": "a symbolic link", "160000": "a submodule"}.get(mode, f"mode {mode}")
             raise RerunError(f"{tag}: snapshot path {path!r} is {kind}, not a regular file", hint=hint)
-        if path != RECORD_PATH and not path.startswith(".rerun/results/") and path not in record.files:
+        if path not in record_parts and not path.startswith(".rerun/results/") and path not in record.files:
             raise RerunError(f"{tag}: snapshot holds {path!r}, which its record does not list", hint=hint)
     missing = sorted(set(record.files) - paths)
     if missing:

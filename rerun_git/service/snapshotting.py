@@ -9,7 +9,7 @@ from rerun_git.errors import RerunError
 from rerun_git.experiment._params import dataset_key
 from rerun_git.service.capture import HashCache, kept_results, select_project_files
 from rerun_git.service.datasets import dataset_entry, sha256_bytes
-from rerun_git.service.record import RECORD_PATH, RunRecord, headline, load_record
+from rerun_git.service.record import RunRecord, headline, load_record
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
 from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
@@ -50,7 +50,7 @@ def capture_snapshot(service: RerunService, context: CaptureContext, results_dir
     record.datasets = datasets
     record.files = {path: sha256_bytes(data) for path, data in files.items()}
     record.files.update({f"datasets/{d['filename']}": d["sha256"] for d in datasets.values() if d["embedded"]})
-    files[RECORD_PATH] = record.to_toml().encode()
+    files.update(record.to_blobs())
 
     tree = write_snapshot_tree(writer, files, blobs)
     summary = record.metric_summary()

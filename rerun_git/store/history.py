@@ -15,6 +15,7 @@ from rerun_git.store.reader import read_blobs, read_objects
 from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import NO_HOOKS, RunInfo
+from rerun_git.store.worktree import checked_out_at
 
 #: Paths of a snapshot that are not project code: the record and kept results, and embedded datasets.
 NON_CODE_PATHS = (".rerun", "datasets")
@@ -130,6 +131,10 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
     transaction; if another capture moved the branch meanwhile, nothing is
     changed and an error asks to retry.
     """
+    where = checked_out_at(repo, refs.branch_ref)
+    if where is not None:
+        raise RerunError(f"the runs branch {refs.branch} is checked out in {where}",
+                         hint="check out another branch there first; rerun-git never moves a checked-out branch")
     chain = list(reversed(runs_branch_log(repo, refs)))  # oldest first
     tip = chain[-1].commit if chain else None
     doomed = {run.commit for run in runs}

@@ -91,24 +91,23 @@ class ObjectWriter:
         from gitdb import IStream
 
         with self._writing():
-            self._prepare_folder(sha)
+            shared = self._shared_bits()
             stored = self._db.store(IStream(kind, size, stream))
+            if shared is not None:
+                folder = self._objects / sha[:2]
+                mode = folder.stat().st_mode
+                if shared_mode(mode, shared, directory=True) != mode:
+                    folder.chmod(shared_mode(mode, shared, directory=True) & 0o7777)
         if stored.hexsha.decode() != sha:
             raise RerunError("a file changed while it was being captured", hint="run again once nothing writes to it")
 
-    def _prepare_folder(self, sha: str) -> None:
-        """Create ``objects/<xx>/`` as git would (``core.sharedRepository`` honoured) and set the file mode."""
+    def _shared_bits(self) -> tuple[int, bool] | None:
+        """``core.sharedRepository`` as permission bits (read once); gitdb is told the mode for object files."""
         if self._shared_setting is not None:
             self._shared = shared_permissions(config_value(self._shared_setting))
             self._shared_setting = None
-            mode = shared_mode(OBJECT_FILE_MODE, self._shared) if self._shared else OBJECT_FILE_MODE
-            self._db._loose_db.new_objects_mode = mode
-        folder = self._objects / sha[:2]
-        if folder.is_dir():
-            return
-        folder.mkdir(exist_ok=True)
-        if self._shared is not None:
-            folder.chmod(shared_mode(folder.stat().st_mode, self._shared, directory=True) & 0o7777)
+            self._db._loose_db.new_objects_mode = shared_mode(OBJECT_FILE_MODE, self._shared) if self._shared else OBJECT_FILE_MODE
+        return self._shared
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -127,6 +126,8 @@ class ObjectWriter:
 
     def write_tree(self, files: Mapping[str, TreeEntry]) -> str:
         """Write the nested trees holding ``files`` (POSIX path -> entry); return the root tree id."""
+        for path in files:
+            check_tree_path(path)
         return self._write_level(_nest(files))
 
     def _write_level(self, level: dict[str, TreeEntry | dict]) -> str:
@@ -153,6 +154,18 @@ def _open_gitdb(repo: Repo) -> Any:
     from gitdb import GitDB
 
     return GitDB(str(repo.common_dir / "objects"))
+
+
+def check_tree_path(path: str) -> str:
+    """Refuse a path rerun-git cannot store and show faithfully: not UTF-8, a newline or a NUL in it."""
+    hint = "rename it, or leave it out of the capture with [capture] exclude in rerun.toml"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RerunError(f"cannot capture {path!r}: its name is not valid UTF-8", hint=hint) from None
+    if "\n" in path or "\r" in path or "\0" in path:
+        raise RerunError(f"cannot capture {path!r}: its name holds a line break or NUL", hint=hint)
+    return path
 
 
 def object_id(kind: str, data: bytes, object_format: str = "sha1") -> str:

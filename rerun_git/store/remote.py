@@ -21,6 +21,7 @@ from rerun_git.errors import RerunError
 from rerun_git.store.refs import TAGS, RefSettings, RunRef
 from rerun_git.store.repo import Repo, run_git
 from rerun_git.store.runs import NO_HOOKS
+from rerun_git.store.worktree import checked_out_at
 
 _PUSH_FLAGS = {" ": "updated", "+": "forced", "-": "deleted", "*": "new", "!": "rejected", "=": "up-to-date"}
 
@@ -187,8 +188,8 @@ def fast_forward_runs_branch(repo: Repo, refs: RefSettings, target: str) -> RefU
     The update is a compare-and-swap: a capture that moved the branch meanwhile wins.
     """
     local = repo.resolve_revisions(refs.branch_ref)[0]
-    if local == target:
-        return None
+    if local == target or checked_out_at(repo, refs.branch_ref) is not None:
+        return None  # up to date, or checked out somewhere: a checked-out branch is never moved
     if local is not None and repo.git("merge-base", "--is-ancestor", local, target, check=False).returncode != 0:
         return None  # diverged (runs captured here): both histories stay reachable through their tags
     proc = repo.git(*NO_HOOKS, "update-ref", "-m", "rerun-git: fetch (fast-forward)", refs.branch_ref, target,

@@ -11,6 +11,7 @@ from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import NO_HOOKS, NameTaken
+from rerun_git.store.worktree import checked_out_at
 
 #: Test seam: called with the name of each capture stage. Only the test
 #: helper ``tests/crash_helper.py`` sets it; there is no public flag.
@@ -91,6 +92,25 @@ def runs_branch_root(writer: ObjectWriter) -> str:
     return writer.write_commit(writer.write_tree({}), [], ROOT_IDENT, ROOT_IDENT, ROOT_MESSAGE)
 
 
+def check_runs_branch(repo: Repo, refs: RefSettings, tip: str | None, root: str) -> None:
+    """Refuse a runs branch rerun-git must not move: checked out in any worktree, or not started by rerun-git.
+
+    A branch rerun-git started has the runs branch's root commit (:func:`runs_branch_root`) at the
+    start of its history; any other (``[refs] branch = "main"``, a ``rerun/runs`` of the user's) is
+    someone else's history.
+    """
+    ancestry = repo.start("merge-base", "--is-ancestor", root, tip) if tip and tip != root else None
+    where = checked_out_at(repo, refs.branch_ref)
+    if where is not None:
+        raise RerunError(f"the runs branch {refs.branch} is checked out in {where}",
+                         hint="rerun-git never moves a checked-out branch: check out another branch there, "
+                              "or set [refs] branch in rerun.toml to a branch of rerun-git's own (default rerun/runs)")
+    if ancestry is not None and ancestry.result(check=False).returncode != 0:
+        raise RerunError(f"the branch {refs.branch} was not started by rerun-git (its history lacks the runs root commit)",
+                         hint="set [refs] branch in rerun.toml to a new name (default rerun/runs), "
+                              "or rename that branch with `git branch -m`")
+
+
 def publish_run(
     repo: Repo,
     writer: ObjectWriter,
@@ -122,7 +142,10 @@ def publish_run(
             tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
         if existing_tag:
             raise name_taken(refs, name)
-        parents = [tip or runs_branch_root(writer), *([head] if head else [])]
+        root = runs_branch_root(writer)
+        if attempt == 0:
+            check_runs_branch(repo, refs, tip, root)
+        parents = [tip or root, *([head] if head else [])]
         commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
         tag_object = writer.write_tag(commit, run.tag, identity.committer, tag_message)
         stage("after-commit")
