@@ -204,7 +204,7 @@ class Harness:
     def reproduce(self, project: Path, trained: Trained) -> None:
         """In-process ``reproduce_run`` minus the time of its own training (``run_experiments``)."""
         import rerun_git.experiment.runner as runner
-        from rerun_git.service.pipeline import reproduce_run
+        from rerun_git.reproduce.run import reproduce_run
 
         repo = self.fresh_copy(project, "reproduce")
         time_capture(trained, repo, "first")
@@ -255,7 +255,7 @@ class Harness:
                      note="python -X importtime" + (f"; imported: {', '.join(found[:5])}" if found else "")))
 
     def environment(self) -> None:
-        from rerun_git.service.environment import capture_environment
+        from rerun_git.record.environment import capture_environment
 
         capture_environment()
         ours = []

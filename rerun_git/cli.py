@@ -10,7 +10,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from rerun_git import __version__
+from rerun_git._version import __version__
 from rerun_git.errors import RerunError
 
 PROG = "rerun-git"

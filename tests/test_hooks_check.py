@@ -48,7 +48,7 @@ def problems(out: str) -> list[str]:
 
 
 def test_template_project_passes_quickly(project: Path, cli) -> None:
-    from rerun_git.service.checks import check_project
+    from rerun_git.check.project import check_project
 
     result = cli("check", cwd=project / "workflows")
     assert result.code == 0, result.out + result.err
@@ -105,7 +105,7 @@ def test_import_errors_are_reported_with_file_and_line(project: Path, cli) -> No
 
 
 def test_check_selects_the_projects_of_the_given_paths(repo: Path, cli) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     for name in ("a", "b"):
         write_template(repo / name)
@@ -120,7 +120,7 @@ def test_check_selects_the_projects_of_the_given_paths(repo: Path, cli) -> None:
 
 
 def test_check_staged_reads_the_index_git_hands_to_the_hook(repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     for name in ("a", "b"):
         write_template(repo / name)

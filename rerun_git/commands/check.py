@@ -10,7 +10,7 @@ from rerun_git.errors import RerunError
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.checks import check_paths, check_staged
+    from rerun_git.check.project import check_paths, check_staged
 
     cwd = Path.cwd()
     reports = check_staged(cwd) if args.staged else check_paths(args.paths, cwd)

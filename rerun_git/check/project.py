@@ -113,8 +113,9 @@ def check_project(root: Path | str) -> CheckReport:
     CheckReport
         ``report.ok`` is true when nothing would break a run.
     """
-    from rerun_git.experiment.project import ProjectLoader, load_project_settings
-    from rerun_git.service.capture import iter_project_files
+    from rerun_git.experiment.project import ProjectLoader
+    from rerun_git.settings import load_project_settings
+    from rerun_git.capture.selection import iter_project_files
 
     started = time.perf_counter()
     report = CheckReport(Path(root).resolve())
@@ -167,7 +168,7 @@ def project_roots(paths: Iterable[str | Path], top: Path | None = None, base: Pa
     top : Path, optional
         Do not look above this folder (the repository's top level).
     """
-    from rerun_git.experiment.project import MARKER
+    from rerun_git.settings import MARKER
 
     base = Path(base or Path.cwd())
     top = top.resolve() if top is not None else None
@@ -212,7 +213,7 @@ def check_staged(cwd: Path) -> list[CheckReport]:
 
 def check_paths(paths: list[str], cwd: Path) -> list[CheckReport]:
     """Check the projects containing ``paths``; with no paths, the project containing ``cwd``."""
-    from rerun_git.experiment.project import find_project_root
+    from rerun_git.settings import find_project_root
 
     if not paths:
         return [check_project(find_project_root(cwd))]
