@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rerun_git.errors import RerunError
 
@@ -72,6 +73,11 @@ class RefSettings:
     def tracking_ref(self, remote: str) -> str:
         """Where ``fetch`` keeps ``remote``'s runs branch: ``refs/remotes/<remote>/<branch>``."""
         return f"refs/remotes/{remote}/{self.branch}"
+
+    @classmethod
+    def of(cls, settings: Any) -> RefSettings:
+        """The ``[refs]`` of a project's settings (a :class:`rerun_git.settings.ProjectSettings`)."""
+        return cls(tag_prefix=settings.tag_prefix, branch=settings.branch)
 
     def is_runs_branch(self, refname: str) -> bool:
         """Whether ``refname`` is the runs branch or a remote's copy of it."""

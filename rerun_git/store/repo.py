@@ -174,7 +174,7 @@ class Repo:
         The shared git dir holding objects and refs.
     object_format : str
         ``sha1`` or ``sha256``.
-    hooks : Path or None
+    hooks : Path
         The folder git runs hooks from (``core.hooksPath`` honoured), as read by :meth:`open`.
     env : tuple
         ``(name, value)`` pairs every git call of this repository gets: ``GIT_DIR`` and
@@ -185,7 +185,7 @@ class Repo:
     git_dir: Path
     common_dir: Path
     object_format: str
-    hooks: Path | None = None
+    hooks: Path
     env: tuple[tuple[str, str], ...] = field(default=())
 
     @classmethod

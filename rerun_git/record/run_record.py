@@ -9,9 +9,15 @@ import copy
 import json
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.settings import settings_near
+from rerun_git.store.repo import Repo
+from rerun_git.store.reader import read_blobs
+from rerun_git.store.refs import RefSettings
+from rerun_git.store.runs import RunInfo, resolve_run
 
 SCHEMA_VERSION = 2
 RECORD_PATH = ".rerun/run.toml"
@@ -229,8 +235,8 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def load_record(repo: Any, run: Any) -> RunRecord:
-    """The :class:`RunRecord` of ``run`` (a ``store.runs.RunInfo``) in ``repo``.
+def load_record(repo: Repo, run: RunInfo) -> RunRecord:
+    """The :class:`RunRecord` of ``run`` in ``repo``.
 
     Absent or corrupt: one :class:`RerunError` naming the run (and the key).
     """
@@ -242,15 +248,23 @@ def record_paths() -> list[str]:
     return [RECORD_PATH, *SECTION_BLOBS]
 
 
-def record_at(repo: Any, commit: str, where: str) -> RunRecord:
+def record_at(repo: Repo, commit: str, where: str) -> RunRecord:
     """The record in ``commit``'s tree (one git call for all its parts); ``where`` names it in errors."""
-    from rerun_git.store.reader import read_blobs
-
     paths = record_paths()
     blobs = dict(zip(paths, read_blobs(repo, [f"{commit}:{path}" for path in paths])))
     if blobs[RECORD_PATH] is None:
         raise RerunError(f"{where} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
     return RunRecord.from_blobs(blobs, where)
+
+
+def load_run(name: str, start: Path) -> tuple[RunInfo, RunRecord, Path]:
+    """Resolve run ``name`` from any folder of its repository and load its record; also return the repository's top.
+
+    The ``[refs]`` settings come from the project containing ``start``, when there is one.
+    """
+    repo = Repo.open(start)
+    run = resolve_run(repo, RefSettings.of(settings_near(start)), name)
+    return run, load_record(repo, run), repo.top
 
 
 def encode_none(value: Any) -> Any:
