@@ -26,7 +26,7 @@ BASE_FILES = {
 }
 
 BASE_RECORD: dict[str, Any] = {
-    "name": "base", "created": "2026-11-01T00:00:00Z", "seed": 7, "rerun_git_version": __version__, "schema": 1,
+    "name": "base", "created": "2026-11-01T00:00:00Z", "seed": 7, "rerun_git_version": __version__, "schema": 2,
     "source_commit": None, "dirty": False,
     "env": {"python": "3.11.7", "implementation": "cpython", "platform": "Linux",
             "packages": {"numpy": "2.4.6", "pandas": "3.1.1", "scikit-learn": "1.9.1", "scipy": "1.17.1",
@@ -72,7 +72,10 @@ def make_run(
     content = dict(BASE_FILES if files is None else files)
     data.setdefault("files", {path: hashlib.sha256(blob).hexdigest() for path, blob in content.items()})
     run_record = RunRecord.from_dict(data)
-    content[RECORD_PATH] = raw_record if raw_record is not None else run_record.to_toml().encode()
+    if raw_record is not None:
+        content[RECORD_PATH] = raw_record
+    else:
+        content.update(run_record.to_blobs())
     tree = writer.write_tree({p: TreeEntry("100644", writer.write_blob(d)) for p, d in content.items()})
     summary = run_record.metric_summary()
     ident = Identity.of(repo)

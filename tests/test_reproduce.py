@@ -114,10 +114,10 @@ def test_workflow_class_absent_from_snapshot(project: Path, cli) -> None:
     renamed = git(project, "show", "run/orig:workflows/regression.py").replace("class Regression", "class Renamed")
     entries["workflows/regression.py"] = TreeEntry("100644", writer.write_blob(renamed.encode()))
     # keep the record consistent with the tampered bytes, so the strategy's own check is what fires
-    record = git(project, "show", "run/orig:.rerun/run.toml")
+    files = git(project, "show", "run/orig:.rerun/files.toml")
     old_sha = hashlib.sha256(git(project, "show", "run/orig:workflows/regression.py").encode()).hexdigest()
-    record = record.replace(old_sha, hashlib.sha256(renamed.encode()).hexdigest())
-    entries[".rerun/run.toml"] = TreeEntry("100644", writer.write_blob(record.encode()))
+    files = files.replace(old_sha, hashlib.sha256(renamed.encode()).hexdigest())
+    entries[".rerun/files.toml"] = TreeEntry("100644", writer.write_blob(files.encode()))
     message = replace(TagMessage.parse(git(project, "cat-file", "tag", "run/orig").split("\n\n", 1)[1]), name="tampered")
     publish_run(repo, writer, RefSettings(), tree=writer.write_tree(entries), head=None, message=message,
                 identity=Identity.of(repo))

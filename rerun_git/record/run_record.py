@@ -82,16 +82,19 @@ class RunRecord:
 
     @classmethod
     def from_blobs(cls, blobs: dict[str, bytes | None], where: str = "run") -> RunRecord:
-        """Parse a snapshot's record blobs (``{path: bytes or None}``); schema 1 keeps everything in ``run.toml``.
+        """Parse a snapshot's record blobs (``{path: bytes or None}``); ``where`` (a tag) names them in errors.
 
-        ``where`` (a tag) prefixes the path in error messages.
+        Schema 1 keeps everything in ``run.toml``; schema 2 keeps each of
+        :data:`SECTION_BLOBS` in its own blob (a schema 2 record written as
+        one document, sections inline, is read too).
         """
         origin = f"{where}:{RECORD_PATH}"
         data = _parse_toml(blobs.get(RECORD_PATH) or b"", origin)
-        if isinstance(data.get("schema"), int) and not isinstance(data["schema"], bool) and data["schema"] >= 2:
+        schema = data.get("schema")
+        if isinstance(schema, int) and not isinstance(schema, bool) and schema >= 2:
             for path, key in SECTION_BLOBS.items():
                 if key in data:
-                    raise RerunError(f"{origin}: schema {data['schema']} keeps {key!r} in {path}", hint=_CORRUPT_HINT)
+                    continue
                 raw = blobs.get(path)
                 if raw is None:
                     raise RerunError(f"{where} has no {path}", hint="it is not a complete rerun-git run")

@@ -106,7 +106,8 @@ class ObjectWriter:
         if self._shared_setting is not None:
             self._shared = shared_permissions(config_value(self._shared_setting))
             self._shared_setting = None
-            self._db._loose_db.new_objects_mode = shared_mode(OBJECT_FILE_MODE, self._shared) if self._shared else OBJECT_FILE_MODE
+            created = OBJECT_FILE_MODE & ~current_umask()  # what git's own open(..., 0444) leaves
+            self._db._loose_db.new_objects_mode = shared_mode(created, self._shared) if self._shared else created
         return self._shared
 
     @contextmanager
@@ -148,6 +149,13 @@ class ObjectWriter:
     def write_tag(self, target: str, tag_name: str, tagger: str, message: str) -> str:
         lines = [f"object {target}", "type commit", f"tag {tag_name}", f"tagger {tagger}"]
         return self.write("tag", ("\n".join(lines) + "\n\n" + _end_line(message)).encode())
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _open_gitdb(repo: Repo) -> Any:
