@@ -162,26 +162,27 @@ def _reftable_supported(tmp_path: Path) -> bool:
     return proc.returncode == 0
 
 
-def state_reftable(tmp_path: Path) -> State:
-    if not _reftable_supported(tmp_path):
-        pytest.skip(f"this git ({git(tmp_path, 'version').strip()}) has no `git init --ref-format=reftable`")
+def _committed_project(tmp_path: Path, *init_options: str) -> Path:
+    """``git init <init_options> repo`` holding a README and the tiny project, committed."""
     repo = tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--ref-format=reftable", str(repo))
+    git(tmp_path, "init", "-q", *init_options, str(repo))
     (repo / "README.md").write_text("a user's repository\n")
     write_tiny_project(repo)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "project")
+    return repo
+
+
+def state_reftable(tmp_path: Path) -> State:
+    if not _reftable_supported(tmp_path):
+        pytest.skip(f"this git ({git(tmp_path, 'version').strip()}) has no `git init --ref-format=reftable`")
+    repo = _committed_project(tmp_path, "--ref-format=reftable")
     return State(repo, [repo])
 
 
 def state_sha256(tmp_path: Path) -> State:
     """``git init --object-format=sha256``: 64-digit ids, another zero id, another root commit."""
-    repo = tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--object-format=sha256", str(repo))
-    (repo / "README.md").write_text("a user's repository\n")
-    write_tiny_project(repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "project")
+    repo = _committed_project(tmp_path, "--object-format=sha256")
     return State(repo, [repo])
 
 
@@ -214,12 +215,7 @@ def state_autocrlf(tmp_path: Path) -> State:
 
 def state_separate_git_dir(tmp_path: Path) -> State:
     """``git init --separate-git-dir``: ``.git`` is a file naming the git dir elsewhere."""
-    repo = tmp_path / "repo"
-    git(tmp_path, "init", "-q", f"--separate-git-dir={tmp_path / 'elsewhere.git'}", str(repo))
-    (repo / "README.md").write_text("a user's repository\n")
-    write_tiny_project(repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "project")
+    repo = _committed_project(tmp_path, f"--separate-git-dir={tmp_path / 'elsewhere.git'}")
     assert (repo / ".git").is_file()
     return State(repo, [repo])
 

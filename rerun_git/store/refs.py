@@ -125,11 +125,11 @@ class RunRef:
 
 
 SOURCE, DIRTY, VERSION, METRIC = "Rerun-Source", "Rerun-Dirty", "Rerun-Version", "Rerun-Metric"
-#: A trailer line: ``Rerun-<Key>: <value>``, anywhere after the subject.
-_TRAILER_RE = re.compile(r"^(Rerun-[A-Za-z]+): (.*)$", re.MULTILINE)
+#: A line of a message that ``parse`` reads as a trailer: ``Rerun-<Key>: <value>``.
+_TRAILER_RE = re.compile(r"^Rerun-", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TagMessage:
     """The message of a run's commit and tag: subject, the user's message, ``Rerun-*`` trailers.
 
@@ -180,34 +180,34 @@ class TagMessage:
     def parse(cls, text: str) -> TagMessage | None:
         """The run message in ``text``; ``None`` when it is not one (no ``Rerun-Version`` trailer).
 
-        Each trailer's last value counts; a metric whose value is no number is left out.
+        A trailer is a line after the subject that starts with ``Rerun-<Key>: ``;
+        each key's last value counts; a metric whose value is no number is left
+        out. One ``split`` finds them all: ``list`` parses every tag this way.
         """
-        text = text.strip("\n")
-        subject, _, rest = text.partition("\n")
-        subject = subject.rstrip("\r")
+        head, *trailers = text.strip("\n").split("\nRerun-")
         values: dict[str, str] = {}
         metrics: dict[str, float] = {}
-        first = None
-        for match in _TRAILER_RE.finditer(rest):
-            key, value = match.group(1, 2)
-            if first is None:
-                first = match.start()
-            if key == METRIC:
-                metric, _, number = value.strip().partition("=")
+        for trailer in trailers:
+            key, sep, value = trailer.partition(": ")
+            if not sep or " " in key:
+                continue
+            value = value.partition("\n")[0].strip()
+            if key == "Metric":
+                metric, _, number = value.partition("=")
                 try:
                     metrics[metric] = float(number)
                 except ValueError:
                     continue
             else:
-                values[key] = value.strip()
-        version = values.get(VERSION)
+                values[key] = value
+        version = values.get("Version")
         if version is None:
             return None
-        name, headline = "", subject
-        if subject.startswith("run "):
-            name, sep, headline = subject[4:].partition(": ")
-            if not sep:
-                name, headline = "", subject
-        source = values.get(SOURCE)
-        return cls(name, headline, None if source in (None, "none") else source, values.get(DIRTY) == "yes",
-                   version, rest[:first].strip("\n"), metrics)
+        subject, _, message = head.partition("\n")
+        subject = subject.rstrip("\r")
+        name, sep, headline = subject[4:].partition(": ") if subject[:4] == "run " else ("", "", subject)
+        if not sep:
+            name, headline = "", subject
+        source = values.get("Source")
+        return cls(name, headline, None if source in (None, "none") else source, values.get("Dirty") == "yes",
+                   version, message.strip("\n"), metrics)
