@@ -47,9 +47,10 @@ def read_batch_entry(stream: IO[bytes], strict: bool = False) -> GitObject | Non
                              hint="`git fsck` checks the repository")
         return None
     size = int(parts[2])
-    content = stream.read(size)
-    if len(content) != size or stream.read(1) != b"\n":
+    content = stream.read(size + 1)  # the object and the newline after it
+    if len(content) != size + 1 or content[-1:] != b"\n":
         raise RerunError(_STOPPED, hint="run `git fsck` in this repository")
+    content = content[:-1]
     rest = parts[3].decode("utf-8", "surrogateescape") if len(parts) > 3 else ""
     return GitObject(parts[0].decode(), parts[1].decode(), content, rest)
 

@@ -125,7 +125,7 @@ class RunRef:
 
 
 SOURCE, DIRTY, VERSION, METRIC = "Rerun-Source", "Rerun-Dirty", "Rerun-Version", "Rerun-Metric"
-#: A line of a message that ``parse`` reads as a trailer: ``Rerun-<Key>: <value>``.
+#: A line that ``format`` refuses in the user's message: ``parse`` would take it for a trailer.
 _TRAILER_RE = re.compile(r"^Rerun-", re.MULTILINE)
 
 
@@ -189,17 +189,16 @@ class TagMessage:
         metrics: dict[str, float] = {}
         for trailer in trailers:
             key, sep, value = trailer.partition(": ")
-            if not sep or " " in key:
-                continue
-            value = value.partition("\n")[0].strip()
+            if "\n" in value:  # lines after the last trailer (a signature): not part of it
+                value = value[:value.index("\n")]
             if key == "Metric":
                 metric, _, number = value.partition("=")
                 try:
                     metrics[metric] = float(number)
                 except ValueError:
                     continue
-            else:
-                values[key] = value
+            elif sep and " " not in key:
+                values[key] = value.strip()
         version = values.get("Version")
         if version is None:
             return None

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
 
 from rerun_git.errors import RerunError
 from rerun_git.store.reader import read_objects, stream_objects
@@ -31,13 +30,15 @@ class RunInfo:
     commit: str
     timestamp: int
     subject: str
-    #: The whole tag message; parsed (:class:`TagMessage`) on first use.
+    #: The whole tag message.
     message: str = field(default="", repr=False)
+    #: ``message`` parsed (an empty one when it is not a run message); given by the reader that made the run.
+    parsed: TagMessage = field(default=None, repr=False, compare=False, hash=False)  # type: ignore[assignment]
 
-    @cached_property
-    def parsed(self) -> TagMessage:
-        """The tag message's subject and trailers (an empty one when it is not a run message)."""
-        return TagMessage.parse(self.message) or TagMessage("", self.subject, None, False, "")
+    def __post_init__(self) -> None:
+        if self.parsed is None:
+            parsed = TagMessage.parse(self.message) or TagMessage("", self.subject, None, False, "")
+            object.__setattr__(self, "parsed", parsed)
 
     @property
     def source(self) -> str | None:
@@ -113,12 +114,12 @@ def _run_from_tag(name: str, prefix: str, kind: str, content: bytes) -> RunInfo 
         return f"skipping {tag}: a lightweight tag, not a rerun-git run"
     head, _, message = content.decode("utf-8", "replace").partition("\n\n")
     text = message.strip("\n")
-    first = text.partition("\n")[0]
-    run = RunInfo(name, tag, head[7:head.find("\n")], _tagger_time(head),  # the first header is "object <id>"
-                  first.splitlines()[0] if first else "", text)
-    if not run.parsed.version:  # the trailer every rerun-git run carries
+    parsed = TagMessage.parse(text)
+    if parsed is None:  # no Rerun-Version, the trailer every rerun-git run carries
         return f"skipping {tag}: not created by rerun-git"
-    return run
+    first = text.partition("\n")[0]
+    return RunInfo(name, tag, head[7:head.find("\n")], _tagger_time(head),  # the first header is "object <id>"
+                   first.splitlines()[0] if first else "", text, parsed)
 
 
 def _tagger_time(head: str) -> int:
