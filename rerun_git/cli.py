@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when the name is taken: fail (never, the default) or use NAME-2, NAME-3, ... (auto)")
     p.add_argument("-m", "--message", default="", help="a note stored with the run")
     p.add_argument("--no-capture", action="store_true", help="run without capturing (nothing is written to git)")
-    p.add_argument("--seed", type=int, help="seed for runs whose DataManager leaves random_state unset")
+    p.add_argument("--seed", metavar="N|random",
+                   help="the run seed (default: [run] seed, else the DataManager's random_state, else 0); "
+                        "'random' draws a fresh one")
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")

@@ -18,18 +18,13 @@ from typing import TYPE_CHECKING, Any
 from rerun_git.errors import RerunError
 from rerun_git.experiment._params import dataset_key
 from rerun_git.record.compare import compare_metrics
-from rerun_git.record.run_record import RunRecord
+from rerun_git.record.run_record import CONFIG_SECTIONS, RunRecord
 
 if TYPE_CHECKING:
     from rerun_git.record.environment import EnvDifference
     from rerun_git.store.history import FileStat
     from rerun_git.store.runs import RunInfo
 
-#: Sections of the record compared as configuration, in display order.
-CONFIG_SECTIONS = (
-    "base_data_manager", "configuration", "experiment_groups", "algorithms", "metrics", "evaluators", "workflows",
-    "plot_settings",
-)
 #: Dataset fields compared; a field unknown on one side (None) is not compared.
 DATASET_FIELDS = ("sha256", "size", "num_samples", "num_features", "feature_names", "table_name")
 
@@ -214,14 +209,7 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
         rerun_git_version=run_record.rerun_git_version, env=capture_environment(),
     )
     if error is None:
-        record.base_data_manager = service.configs.get("base_data_manager", {})
-        record.configuration = service.configs.get("configuration", {})
-        record.experiment_groups = service.configs.get("experiment_groups", [])
-        record.algorithms = service.configs.get("algorithms", [])
-        record.metrics = service.configs.get("metrics", [])
-        record.evaluators = service.configs.get("evaluators", {})
-        record.workflows = service.configs.get("workflows", {})
-        record.plot_settings = service.configs.get("plot_settings", {})
+        record.set_config_sections(service.configs)
         keys = [(f, t) for f, t in context.datasets]
     else:
         keys = [(d.get("filename", k), d.get("table_name")) for k, d in run_record.datasets.items()]
