@@ -62,6 +62,28 @@ class DatasetChange:
 
 
 @dataclass(frozen=True)
+class SummaryDelta:
+    """One metric of one group / dataset / algorithm / result file: the means over splits of run a and b."""
+
+    label: str
+    file: str
+    metric: str
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+
+def summary_changes(old: RunRecord, new: RunRecord) -> list[SummaryDelta]:
+    """Per-algorithm means of both runs, for every summary line of either (identical ones included)."""
+    a = {(l.label, l.file, l.metric): l.mean for l in old.summary()}
+    b = {(l.label, l.file, l.metric): l.mean for l in new.summary()}
+    return [SummaryDelta(*key, a.get(key), b.get(key)) for key in list(a) + [k for k in b if k not in a]]
+
+
+@dataclass(frozen=True)
 class MetricDelta:
     """One metric of one result row whose value differs (``None``: absent on that side)."""
 
@@ -272,7 +294,7 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None) -> tuple[str, 
 class LogEntry:
     """One run on the runs branch (``rerun-git log``), newest first.
 
-    ``code`` / ``patch`` / ``config`` (filled by ``log_runs(patch=True)``)
+    ``code`` / ``patch`` / ``config`` / ``datasets`` (filled by ``log_runs(patch=True)``)
     are the changes from the previous run on the branch.
     """
 
@@ -286,6 +308,7 @@ class LogEntry:
     code: list[FileStat] = field(default_factory=list)
     patch: str = ""
     config: list[ConfigChange] = field(default_factory=list)
+    datasets: list[DatasetChange] = field(default_factory=list)
     first: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -323,6 +346,8 @@ class RunDiff:
     datasets: list[DatasetChange] = field(default_factory=list)
     env: list[EnvDifference] = field(default_factory=list)
     metrics: list[MetricDelta] = field(default_factory=list)
+    #: Per-algorithm means of both runs (empty against the working tree).
+    summary: list[SummaryDelta] = field(default_factory=list)
     metrics_compared: bool = True
     notes: list[str] = field(default_factory=list)
 

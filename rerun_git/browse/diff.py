@@ -41,6 +41,10 @@ def diff_runs(a: str, b: str | None = None, path: Path | str = ".") -> RunDiff:
     result.code, result.patch = diff_code(repo, run_a.commit, run_b.commit)
     _compare_records(result, record_a, record_b, with_seed=True)
     result.metrics = _metric_changes(record_a, record_b)
+    if result.metrics:
+        from rerun_git.browse.changes import summary_changes
+
+        result.summary = summary_changes(record_a, record_b)
     return result
 
 

@@ -34,8 +34,8 @@ class CaptureContext:
     datasets: list[tuple[str, str | None]] = field(default_factory=list)
     dataset_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     reproduces: str | None = None
-    #: An external command's argv, when the run is one (``capture -- CMD``).
-    command: list[str] = field(default_factory=list)
+    #: An external command, when the run is one (``capture -- CMD``): see ``RunRecord.command``.
+    command: dict[str, Any] = field(default_factory=dict)
 
 
 class ConfigRecorder:
@@ -123,7 +123,7 @@ class ConfigRecorder:
             env=capture_environment(),
             results=results,
             splits=self.configs.get("splits", {}),
-            command=list(context.command),
+            command=dict(context.command),
         )
         record.set_config_sections({k: v for k, v in self.configs.items() if k in CONFIG_SECTIONS})
         directions = record.directions()

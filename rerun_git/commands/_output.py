@@ -52,3 +52,10 @@ def print_summary(lines: Sequence[Any], file=None) -> None:
     print_table(headers, [(label, *([row_file] if with_file else []), *(mean_std(cells[m]) if m in cells else None
                                                                        for m in metrics))
                           for label, row_file, cells in rows], file=file)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (escape sequences, newlines) shown as ``\\x1b``-style escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

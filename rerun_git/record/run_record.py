@@ -58,8 +58,9 @@ class RunRecord:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: An external command's argv (``rerun-git capture -- CMD ARGS...``); reproduce re-runs it.
-    command: list[str] = field(default_factory=list)
+    #: An external command (``rerun-git capture -- CMD ARGS...``, ``recording()``): ``argv``, ``cwd``
+    #: (project-relative) and ``metrics`` (the metrics file it writes, project-relative); reproduce re-runs it.
+    command: dict[str, Any] = field(default_factory=dict)
     #: metric name -> whether larger is better (from the metrics' config; external captures: by name).
     greater_is_better: dict[str, bool] = field(default_factory=dict)
 
@@ -194,8 +195,8 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
             _check_entry(key, name, entry, origin)
     if key == "env":
         _check_env(value, origin)
-    if key == "command" and not all(isinstance(v, str) for v in value):
-        raise RerunError(f"{origin}: every entry of 'command' should be a string", hint=_CORRUPT_HINT)
+    if key == "command" and value:
+        _check_command(value, origin)
     if key == "greater_is_better" and not all(isinstance(v, bool) for v in value.values()):
         raise RerunError(f"{origin}: every entry of 'greater_is_better' should be true or false", hint=_CORRUPT_HINT)
     if key == "results":
@@ -227,6 +228,18 @@ def _check_entry(key: str, name: str, entry: dict[str, Any], origin: str) -> Non
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             raise RerunError(f"{origin}: {key}[{name!r}][{field_name!r}] has the wrong type ({type(value).__name__})",
                              hint=_CORRUPT_HINT)
+
+
+def _check_command(command: dict[str, Any], origin: str) -> None:
+    argv = command.get("argv")
+    if not isinstance(argv, list) or not argv or not all(isinstance(v, str) for v in argv):
+        raise RerunError(f"{origin}: command.argv should be a non-empty list of strings", hint=_CORRUPT_HINT)
+    for key in ("cwd", "metrics", "recording"):
+        if key in command and not isinstance(command[key], (str, bool) if key == "recording" else str):
+            raise RerunError(f"{origin}: command.{key} has the wrong type", hint=_CORRUPT_HINT)
+    unknown = sorted(set(command) - {"argv", "cwd", "metrics", "recording"})
+    if unknown:
+        raise RerunError(f"{origin}: unknown key command.{unknown[0]}", hint=_CORRUPT_HINT)
 
 
 def _check_env(env: dict[str, Any], origin: str) -> None:

@@ -240,6 +240,18 @@ def gc_auto(repo: Repo) -> None:
     repo.git("-c", "gc.worktreePruneExpire=never", "gc", "--auto", "--quiet")
 
 
+def commit_authors(repo: Repo, commits: list[str]) -> dict[str, str]:
+    """``{commit: author name}`` of ``commits`` in one ``git log --no-walk``."""
+    if not commits:
+        return {}
+    proc = repo.git("log", "--no-walk=unsorted", "--format=%H%x00%an", "--stdin", input="\n".join(commits).encode(), check=False)
+    authors = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        commit, _, name = line.partition("\0")
+        authors[commit] = name
+    return authors
+
+
 def branch_tip(repo: Repo, refs: RefSettings) -> str | None:
     return repo.resolve_revisions(refs.branch_ref)[0]
 

@@ -100,6 +100,14 @@ class RunInfo:
                 continue
         return out
 
+    @property
+    def primary(self) -> tuple[str, bool] | None:
+        """``(metric, greater_is_better)`` from the ``Rerun-Primary: MAE min`` trailer (runs before it: None)."""
+        metric, _, way = (self.trailer("Rerun-Primary") or "").partition(" ")
+        if not metric or way not in ("min", "max"):
+            return None
+        return metric, way == "max"
+
     def _metric_items(self) -> list[str]:
         """The ``Rerun-Metric`` trailer values, found straight in the message (``list --sort=<metric>`` at scale)."""
         if "trailers" in self.__dict__:
