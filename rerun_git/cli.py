@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("push", help="push the runs branch and run tags to a remote (never forced)")
     p.add_argument("remote", nargs="?", help="a configured remote (default: origin)")
     p.add_argument("runs", nargs="*", metavar="RUN", help="push only these runs' tags (default: all)")
+    p.add_argument("--delete", action="store_true",
+                   help="delete these runs' tags on the remote (`push --delete [REMOTE] RUN...`); their commits stay "
+                        "on its runs branch, as after a local `rm`")
     _add_format(p)
 
     p = sub.add_parser("fetch", help="fetch a remote's runs: its run tags and its runs branch")

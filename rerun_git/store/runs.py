@@ -334,6 +334,20 @@ def check_name_free(repo: Repo, refs: RefSettings, name: str) -> None:
             )
 
 
+def tracking_tip(repo: Repo, refs: RefSettings) -> str | None:
+    """The runs branch as a remote has it (``refs/remotes/origin/<branch>``, else the only remote's), or None.
+
+    A fresh clone has it before any ``rerun-git fetch``: ``log`` reads it, and
+    the first capture builds on it so that its push fast-forwards.
+    """
+    out = repo.text("for-each-ref", "--format=%(refname) %(objectname)", "--", f"refs/remotes/*/{refs.branch}")
+    tips = dict(line.split(" ", 1) for line in out.splitlines() if line)
+    origin = tips.get(f"refs/remotes/origin/{refs.branch}")
+    if origin is not None:
+        return origin
+    return next(iter(tips.values())) if len(tips) == 1 else None
+
+
 def read_blob(repo: Repo, commit: str, path: str) -> bytes | None:
     """The bytes of ``path`` in ``commit``'s tree, or ``None`` when absent."""
     proc = repo.git("cat-file", "blob", f"{commit}:{path}", check=False)
