@@ -207,10 +207,10 @@ def choose_seed(given: int | str | None, configured: int | str | None = None) ->
         if text == "random":
             return new_seed()
         if not text.lstrip("-").isdigit():
-            raise RerunError(f"{origin} {value!r} is not a seed", hint=_SEED_HINT)
+            raise RerunError(f"{origin} {value} is not a seed", hint=_SEED_HINT)
         value = int(text)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise RerunError(f"{origin} {value!r} is out of range", hint=_SEED_HINT)
+        raise RerunError(f"{origin} {value} is out of range", hint=_SEED_HINT)
     return value
 
 
