@@ -61,8 +61,19 @@ class DatasetChange:
         return f"{self.key}: " + ", ".join(parts)
 
 
+class _Delta:
+    """``delta`` of a value in run a (``old``) and run b (``new``); None when one is absent."""
+
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+
 @dataclass(frozen=True)
-class SummaryDelta:
+class SummaryDelta(_Delta):
     """One metric of one group / dataset / algorithm / result file: the means over splits of run a and b."""
 
     label: str
@@ -70,10 +81,6 @@ class SummaryDelta:
     metric: str
     old: float | None
     new: float | None
-
-    @property
-    def delta(self) -> float | None:
-        return None if self.old is None or self.new is None else self.new - self.old
 
 
 def summary_changes(old: RunRecord, new: RunRecord) -> list[SummaryDelta]:
@@ -84,17 +91,13 @@ def summary_changes(old: RunRecord, new: RunRecord) -> list[SummaryDelta]:
 
 
 @dataclass(frozen=True)
-class MetricDelta:
+class MetricDelta(_Delta):
     """One metric of one result row whose value differs (``None``: absent on that side)."""
 
     row: str
     metric: str
     old: float | None
     new: float | None
-
-    @property
-    def delta(self) -> float | None:
-        return None if self.old is None or self.new is None else self.new - self.old
 
 
 def _show(value: Any) -> str:

@@ -65,6 +65,12 @@ def _summary(data: dict[str, Any]) -> None:
         print(f"message  {record['message']}")
     if record.get("reproduces"):
         print(f"reproduces {record['reproduces']}")
+    if record.get("command"):
+        import shlex
+
+        from rerun_git.commands._output import terminal_safe
+
+        print(f"command  {terminal_safe(shlex.join(record['command']['argv']))}")
 
 
 def _summary_table(record: dict[str, Any]) -> None:
