@@ -180,7 +180,7 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
             record = _record(name, index, stamp, env, head)
             entries = dict(blobs)
             entries.update((path, TreeEntry("100644", writer.write_blob(data))) for path, data in record.to_blobs().items())
-            message = run_message(record, record.metric_summary())
+            message = run_message(record)
         tree = writer.write_tree(entries)
         ident = f"Bench <bench@example.invalid> {stamp} +0000"
         if via_publish:

@@ -77,13 +77,12 @@ def make_run(
     else:
         content.update(run_record.to_blobs())
     tree = writer.write_tree({p: TreeEntry("100644", writer.write_blob(d)) for p, d in content.items()})
-    summary = run_record.metric_summary()
     ident = Identity.of(repo)
     if stamp is not None:
         who = ident.committer.rsplit(" ", 2)[0]
         ident = Identity(f"{who} {stamp} +0000", f"{who} {stamp} +0000")
     published = publish_run(repo, writer, refs or RefSettings(), tree=tree, head=head,
-                            message=run_message(run_record, summary), identity=ident)
+                            message=run_message(run_record), identity=ident)
     return published.commit
 
 

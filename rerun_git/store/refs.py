@@ -125,6 +125,7 @@ class RunRef:
 
 
 SOURCE, DIRTY, VERSION, METRIC = "Rerun-Source", "Rerun-Dirty", "Rerun-Version", "Rerun-Metric"
+PRIMARY = "Rerun-Primary"
 #: A line that ``format`` refuses in the user's message: ``parse`` would take it for a trailer.
 _TRAILER_RE = re.compile(r"^Rerun-", re.MULTILINE)
 
@@ -143,6 +144,7 @@ class TagMessage:
         Rerun-Dirty: yes|no
         Rerun-Version: <rerun-git version>
         Rerun-Metric: <metric>=<value>      (tag only; one per headline metric)
+        Rerun-Primary: <metric> min|max     (tag only; the primary metric and its direction)
     """
 
     name: str
@@ -152,6 +154,8 @@ class TagMessage:
     version: str
     message: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    #: ``(metric, greater_is_better)`` of the primary metric (``list --sort best``); None before it was recorded
+    primary: tuple[str, bool] | None = None
 
     @property
     def subject(self) -> str:
@@ -174,6 +178,11 @@ class TagMessage:
                 if "=" in key or "\n" in key:
                     raise ValueError(f"a metric name with '=' or a newline: {key!r}")
                 lines.append(f"{METRIC}: {key}={float(value)!r}")
+            if self.primary is not None:
+                metric, greater = self.primary
+                if not metric or " " in metric or "\n" in metric:
+                    raise ValueError(f"a primary metric name with a space or a newline: {metric!r}")
+                lines.append(f"{PRIMARY}: {metric} {'max' if greater else 'min'}")
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -208,5 +217,7 @@ class TagMessage:
         if not sep:
             name, headline = "", subject
         source = values.get("Source")
+        metric, _, way = values.get("Primary", "").partition(" ")
+        primary = (metric, way == "max") if metric and way in ("min", "max") else None
         return cls(name, headline, None if source in (None, "none") else source, values.get("Dirty") == "yes",
-                   version, message.strip("\n"), metrics)
+                   version, message.strip("\n"), metrics, primary)

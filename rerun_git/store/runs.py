@@ -65,6 +65,11 @@ class RunInfo:
             return "-" if parsed.headline == "no metrics" else parsed.headline
         return " ".join(f"{k}={v:.6g}" for k, v in list(self.metrics.items())[:3]) or "-"
 
+    @property
+    def primary(self) -> tuple[str, bool] | None:
+        """``(metric, greater_is_better)`` from the ``Rerun-Primary: MAE min`` trailer (runs before it: None)."""
+        return self.parsed.primary
+
 
 class NameTaken(RerunError):
     """A run name that is already taken (also in another case, or by a capture running now)."""
@@ -187,6 +192,20 @@ def check_name_free(repo: Repo, refs: RefSettings, name: str) -> None:
                 f"run name {name!r} differs only in case from {refs.tag_prefix}{existing}",
                 hint="such refs collide on case-insensitive file systems; choose another --name",
             )
+
+
+def tracking_tip(repo: Repo, refs: RefSettings) -> str | None:
+    """The runs branch as a remote has it (``refs/remotes/origin/<branch>``, else the only remote's), or None.
+
+    A fresh clone has it before any ``rerun-git fetch``: ``log`` reads it, and
+    the first capture builds on it so that its push fast-forwards.
+    """
+    out = repo.text("for-each-ref", "--format=%(refname) %(objectname)", "--", f"refs/remotes/*/{refs.branch}")
+    tips = dict(line.split(" ", 1) for line in out.splitlines() if line)
+    origin = tips.get(f"refs/remotes/origin/{refs.branch}")
+    if origin is not None:
+        return origin
+    return next(iter(tips.values())) if len(tips) == 1 else None
 
 
 def list_tree(repo: Repo, commit: str) -> list[tuple[str, str, str]]:

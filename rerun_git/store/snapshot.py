@@ -10,7 +10,7 @@ from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import NO_HOOKS, NameTaken
+from rerun_git.store.runs import NO_HOOKS, NameTaken, tracking_tip
 from rerun_git.store.worktree import checked_out_at
 
 #: Test seam: called with the name of each capture stage. Only the test
@@ -128,7 +128,9 @@ def publish_run(
     tag's with them. The transaction ``create``s the tag (a name is taken at
     most once) and compare-and-swaps the branch. When another capture moved
     the branch first, the commit is rebuilt on the new tip and the
-    transaction retried. ``known_refs`` is ``(branch tip, tag)`` as the
+    transaction retried. Without a local runs branch (a fresh clone) the
+    first run builds on the remote's (:func:`~rerun_git.store.runs.tracking_tip`),
+    so its push fast-forwards. ``known_refs`` is ``(branch tip, tag)`` as the
     caller just resolved them, used for the first attempt instead of
     resolving them again.
     """
@@ -145,7 +147,7 @@ def publish_run(
         root = runs_branch_root(writer)
         if attempt == 0:
             check_runs_branch(repo, refs, tip, root)
-        parents = [tip or root, *([head] if head else [])]
+        parents = [tip or tracking_tip(repo, refs) or root, *([head] if head else [])]
         commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
         tag_object = writer.write_tag(commit, run.tag, identity.committer, tag_message)
         stage("after-commit")

@@ -46,12 +46,13 @@ def test_a_run_ref_refuses_names_that_are_not_safe_refs(bad: str) -> None:
     body=BODY_LINES,
     metrics=st.dictionaries(METRIC_NAMES.map(str.strip).filter(bool),
                             st.floats(allow_nan=False), max_size=5),
+    primary=st.one_of(st.none(), st.tuples(st.from_regex(r"[A-Za-z0-9_:.]{1,12}", fullmatch=True), st.booleans())),
 )
-def test_a_tag_message_parses_back_to_itself(name, headline, source, dirty, version, body, metrics) -> None:
-    message = TagMessage(name, headline.strip(), source, dirty, version, "\n".join(body).strip("\n"), metrics)
+def test_a_tag_message_parses_back_to_itself(name, headline, source, dirty, version, body, metrics, primary) -> None:
+    message = TagMessage(name, headline.strip(), source, dirty, version, "\n".join(body).strip("\n"), metrics, primary)
     assert TagMessage.parse(message.format()) == message
     commit = TagMessage.parse(message.format(with_metrics=False))
-    assert commit is not None and commit.metrics == {} and commit.subject == message.subject
+    assert commit is not None and commit.metrics == {} and commit.primary is None and commit.subject == message.subject
 
 
 def test_a_tag_message_reads_the_last_value_of_each_trailer_and_skips_bad_metrics() -> None:
