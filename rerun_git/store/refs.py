@@ -189,35 +189,69 @@ class TagMessage:
     def parse(cls, text: str) -> TagMessage | None:
         """The run message in ``text``; ``None`` when it is not one (no ``Rerun-Version`` trailer).
 
-        A trailer is a line after the subject that starts with ``Rerun-<Key>: ``;
-        each key's last value counts; a metric whose value is no number is left
-        out. One ``split`` finds them all: ``list`` parses every tag this way.
+        Built from the same readers ``list`` uses lazily (:func:`trailer_value`, :func:`metric_values`),
+        so a message parses one way only: each trailer's last value counts, a metric whose value is no
+        number is left out.
         """
-        head, *trailers = text.strip("\n").split("\nRerun-")
-        values: dict[str, str] = {}
-        metrics: dict[str, float] = {}
-        for trailer in trailers:
-            key, sep, value = trailer.partition(": ")
-            if "\n" in value:  # lines after the last trailer (a signature): not part of it
-                value = value[:value.index("\n")]
-            if key == "Metric":
-                metric, _, number = value.partition("=")
-                try:
-                    metrics[metric] = float(number)
-                except ValueError:
-                    continue
-            elif sep and " " not in key:
-                values[key] = value.strip()
-        version = values.get("Version")
+        text = text.strip("\n")
+        version = trailer_value(text, VERSION)
         if version is None:
             return None
+        head = text[:text.find(_TRAILER_START)]
         subject, _, message = head.partition("\n")
-        subject = subject.rstrip("\r")
-        name, sep, headline = subject[4:].partition(": ") if subject[:4] == "run " else ("", "", subject)
-        if not sep:
-            name, headline = "", subject
-        source = values.get("Source")
-        metric, _, way = values.get("Primary", "").partition(" ")
-        primary = (metric, way == "max") if metric and way in ("min", "max") else None
-        return cls(name, headline, None if source in (None, "none") else source, values.get("Dirty") == "yes",
-                   version, message.strip("\n"), metrics, primary)
+        name, headline = split_subject(subject)
+        return cls(name, headline, source_of(text), trailer_value(text, DIRTY) == "yes", version,
+                   message.strip("\n"), metric_values(text), primary_of(text))
+
+
+_TRAILER_START = "\nRerun-"
+_NEEDLES = {key: f"\n{key}: " for key in (SOURCE, DIRTY, VERSION, METRIC, PRIMARY)}
+
+
+def trailer_value(text: str, key: str) -> str | None:
+    """The last value of trailer ``key`` (``Rerun-Source``...) in a message, found straight in the text."""
+    needle = _NEEDLES[key]
+    start = text.rfind(needle)  # a trailer is a line after the subject starting with "Rerun-<Key>: "
+    if start < 0:
+        return None
+    start += len(needle)
+    end = text.find("\n", start)
+    return (text[start:] if end < 0 else text[start:end]).strip()
+
+
+def metric_values(text: str) -> dict[str, float]:
+    """Every ``Rerun-Metric: <name>=<value>`` of a message (the last value of a name counts; no number: left out)."""
+    needle, metrics = _NEEDLES[METRIC], {}
+    start = text.find(needle)
+    while start >= 0:
+        start += len(needle)
+        end = text.find("\n", start)
+        metric, _, number = (text[start:] if end < 0 else text[start:end]).strip().partition("=")
+        try:
+            metrics[metric] = float(number)
+        except ValueError:
+            pass
+        start = text.find(needle, start) if end >= 0 else -1
+    return metrics
+
+
+def source_of(text: str) -> str | None:
+    """The ``Rerun-Source`` commit of a message (``none``: None)."""
+    value = trailer_value(text, SOURCE)
+    return None if value in (None, "none") else value
+
+
+def primary_of(text: str) -> tuple[str, bool] | None:
+    """``(metric, greater_is_better)`` of a message's ``Rerun-Primary: MAE min`` trailer, if any."""
+    metric, _, way = (trailer_value(text, PRIMARY) or "").partition(" ")
+    return (metric, way == "max") if metric and way in ("min", "max") else None
+
+
+def split_subject(subject: str) -> tuple[str, str]:
+    """``run <name>: <headline>`` -> ``(name, headline)``; another subject -> ``("", subject)``."""
+    subject = subject.rstrip("\r")
+    if subject[:4] == "run ":
+        name, sep, headline = subject[4:].partition(": ")
+        if sep:
+            return name, headline
+    return "", subject

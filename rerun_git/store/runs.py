@@ -6,10 +6,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 
 from rerun_git.errors import RerunError
 from rerun_git.store.reader import read_objects, stream_objects
-from rerun_git.store.refs import RefSettings, RunRef, TagMessage, validate_run_name
+from rerun_git.store.refs import (
+    DIRTY, VERSION, RefSettings, RunRef, TagMessage, metric_values, primary_of, source_of, split_subject, trailer_value,
+    validate_run_name,
+)
 from rerun_git.store.repo import Repo
 
 __all__ = ["NO_HOOKS", "NameTaken", "RefSettings", "RunInfo", "check_name_free", "default_run_name", "delete_tags",
@@ -23,7 +27,11 @@ _HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One run as ``list`` sees it, read from its annotated tag alone."""
+    """One run as ``list`` sees it, read from its annotated tag alone.
+
+    Its trailers are read from ``message`` on first use, each with the same readers
+    :meth:`TagMessage.parse` is built from (``list`` reads two of them per run, not all).
+    """
 
     name: str
     tag: str
@@ -32,43 +40,41 @@ class RunInfo:
     subject: str
     #: The whole tag message.
     message: str = field(default="", repr=False)
-    #: ``message`` parsed (an empty one when it is not a run message); given by the reader that made the run.
-    parsed: TagMessage = field(default=None, repr=False, compare=False, hash=False)  # type: ignore[assignment]
 
-    def __post_init__(self) -> None:
-        if self.parsed is None:
-            parsed = TagMessage.parse(self.message) or TagMessage("", self.subject, None, False, "")
-            object.__setattr__(self, "parsed", parsed)
+    @cached_property
+    def parsed(self) -> TagMessage:
+        """The whole tag message parsed (an empty one when it is not a run message)."""
+        return TagMessage.parse(self.message) or TagMessage("", self.subject, None, False, "")
 
     @property
     def source(self) -> str | None:
-        return self.parsed.source
+        return source_of(self.message)
 
     @property
     def dirty(self) -> bool:
-        return self.parsed.dirty
+        return trailer_value(self.message, DIRTY) == "yes"
 
     @property
     def date(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
 
-    @property
+    @cached_property
     def metrics(self) -> dict[str, float]:
         """Headline metrics carried by the tag message."""
-        return self.parsed.metrics
-
-    @property
-    def headline(self) -> str:
-        """The headline metrics as the subject ``run <name>: MAE=42.5 R2=0.51`` carries them ("-": none)."""
-        parsed = self.parsed
-        if parsed.name == self.name:
-            return "-" if parsed.headline == "no metrics" else parsed.headline
-        return " ".join(f"{k}={v:.6g}" for k, v in list(self.metrics.items())[:3]) or "-"
+        return metric_values(self.message)
 
     @property
     def primary(self) -> tuple[str, bool] | None:
         """``(metric, greater_is_better)`` from the ``Rerun-Primary: MAE min`` trailer (runs before it: None)."""
-        return self.parsed.primary
+        return primary_of(self.message)
+
+    @property
+    def headline(self) -> str:
+        """The headline metrics as the subject ``run <name>: MAE=42.5 R2=0.51`` carries them ("-": none)."""
+        name, headline = split_subject(self.subject)
+        if name == self.name:
+            return "-" if headline == "no metrics" else headline
+        return " ".join(f"{k}={v:.6g}" for k, v in list(self.metrics.items())[:3]) or "-"
 
 
 class NameTaken(RerunError):
@@ -119,12 +125,11 @@ def _run_from_tag(name: str, prefix: str, kind: str, content: bytes) -> RunInfo 
         return f"skipping {tag}: a lightweight tag, not a rerun-git run"
     head, _, message = content.decode("utf-8", "replace").partition("\n\n")
     text = message.strip("\n")
-    parsed = TagMessage.parse(text)
-    if parsed is None:  # no Rerun-Version, the trailer every rerun-git run carries
+    if trailer_value(text, VERSION) is None:  # the trailer every rerun-git run carries
         return f"skipping {tag}: not created by rerun-git"
     first = text.partition("\n")[0]
     return RunInfo(name, tag, head[7:head.find("\n")], _tagger_time(head),  # the first header is "object <id>"
-                   first.splitlines()[0] if first else "", text, parsed)
+                   first.splitlines()[0] if first else "", text)
 
 
 def _tagger_time(head: str) -> int:
