@@ -402,7 +402,7 @@ def _consume(record) -> None:
     from rerun_git.record.datasets import check_dataset
     from rerun_git.record.environment import compare_environment
     from rerun_git.record.run_record import RunRecord, headline
-    from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout
+    from rerun_git.reproduce.checks import check_snapshot_layout
 
     assert RunRecord.from_toml(record.to_toml()) == record, "a loaded record round-trips"
     headline(record.metric_summary())
@@ -415,7 +415,6 @@ def _consume(record) -> None:
         for printer in show.PRINTERS.values():
             printer(data["record"])
     for step in (
-        lambda: check_recorded_paths(record),
         lambda: check_snapshot_layout(record, [("100644", "0" * 40, p) for p in record.files], "run/x"),
         lambda: [check_dataset(k, e, Path("/nonexistent") / e["filename"]) for k, e in record.datasets.items()],
         lambda: DataManager.from_params(record.base_data_manager).validate(),

@@ -59,14 +59,17 @@ def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = 
     return RemovedRuns(chosen, True, result.rewritten, result.branch_deleted)
 
 
-def gc(path: Path | str = ".") -> list[Path]:
-    """Remove rerun-git's own stale worktrees (their process is gone), then ``git gc --auto``; return the removed paths."""
+def gc(path: Path | str = ".", kept: bool = False) -> list[Path]:
+    """Remove rerun-git's own stale worktrees (their process is gone), then ``git gc --auto``; return the removed paths.
+
+    Worktrees kept by ``reproduce --keep-worktree`` stay, unless ``kept``.
+    """
     from rerun_git.store.history import gc_auto
     from rerun_git.store.repo import Repo
-    from rerun_git.store.worktree import remove_stale_worktrees
+    from rerun_git.store.worktree import remove_kept_worktrees, remove_stale_worktrees
 
     repo = Repo.open(path)
-    removed = remove_stale_worktrees(repo)
+    removed = remove_stale_worktrees(repo) + (remove_kept_worktrees(repo) if kept else [])
     gc_auto(repo)
     return removed
 

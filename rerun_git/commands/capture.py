@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rerun_git.commands._output import print_table
+from rerun_git.commands._output import print_table, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -21,5 +21,5 @@ def main(args: argparse.Namespace) -> int:
     summary = summarize_metrics(run.metrics)
     if summary:
         print_table(["metric", "mean"], list(summary.items()))
-    print(f"captured {run.tag} ({run.commit[:12]}): {headline(summary)}")
+    out(f"captured {run.tag} ({run.commit[:12]}): {headline(summary)}")
     return 0

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, escape
 
 
 def main(args: argparse.Namespace) -> int:
@@ -79,8 +79,8 @@ def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> No
         columns.append([_headline(run) for run in runs])
     widths = [max(len(header), max(map(len, column))) for header, column in zip(headers, columns)]
     line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-    out = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in zip(*columns)]
-    sys.stdout.write("\n".join(out) + "\n")
+    lines = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in zip(*columns)]
+    sys.stdout.write(escape("\n".join(lines), multiline=True) + "\n")
 
 
 class _Dates:

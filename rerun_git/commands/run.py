@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rerun_git.commands._output import print_table
+from rerun_git.commands._output import print_table, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
     )
     print_table(["metric", "mean"], [(k, v) for k, v in result.summary.items()])
     if result.tag:
-        print(f"captured {result.tag} ({result.commit[:12]}): {headline(result.summary)}")
+        out(f"captured {result.tag} ({result.commit[:12]}): {headline(result.summary)}")
     else:
-        print(f"ran {result.name} without capture; results in {result.results_dir}")
+        out(f"ran {result.name} without capture; results in {result.results_dir}")
     return 0

@@ -13,6 +13,7 @@ from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrappe
 from rerun_git.experiment.configuration import ExperimentPlan
 from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
+from rerun_git.experiment.guard import project_code
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader
 from rerun_git.experiment.validation import Job, validate_project
@@ -67,7 +68,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
     -------
     RunOutcome
     """
-    with loader.importing():
+    with project_code("the run"), loader.importing():
         checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
         plan, jobs = checked.plan, checked.jobs
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None

@@ -15,6 +15,7 @@ from typing import Any
 from rerun_git.errors import RerunError
 from rerun_git.settings import settings_near
 from rerun_git.store.repo import Repo
+from rerun_git.record.validation import check_record_values
 from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
 
 SCHEMA_VERSION = 1
@@ -81,6 +82,7 @@ class RunRecord:
                 f"{origin}: schema {data['schema']} is newer than this rerun-git understands ({SCHEMA_VERSION})",
                 hint="upgrade rerun-git",
             )
+        check_record_values(data, origin)
         return cls(**data)
 
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
+from rerun_git.store.provenance import note_captured
 from rerun_git.store.repo import ZERO_SHA, Repo
 from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings
 
@@ -128,6 +129,7 @@ def publish_run(
         proc = repo.git(*NO_HOOKS, "update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
         if proc.returncode == 0:
             stage("after-refs")
+            note_captured(repo, tag_object, commit, name)
             return PublishedRun(name, refs.tag_prefix + name, commit, tag_object, tree)
         _raise_unless_lost_race(repo, refs, name, proc.stderr.decode("utf-8", "replace"))
         time.sleep(random.uniform(0.005, 0.02) * (1 + attempt))
