@@ -250,7 +250,7 @@ CASES: dict[str, Case] = {
     "snapshot-unlisted-file": Case(forged("extra", entries={"sitecustomize.py": ("100644", b"import os\n")}),
                                    ("reproduce", "extra"), "does not list"),
     "snapshot-bytes-differ-from-record": Case(forged("edited", entries={"data.py": ("100644", b"BASE_DATA_MANAGER = 1\n")}),
-                                              ("reproduce", "edited"), "differs from the bytes the run recorded"),
+                                              ("reproduce", "edited", "--trust"), "differs from the bytes the run recorded"),
     # run names
     "name-empty": Case(unchanged, ("run", "--name="), "run name is empty"),
     "name-space": Case(unchanged, ("run", "--name=two words"), NAME_HINT),
@@ -402,7 +402,7 @@ def _consume(record) -> None:
     from rerun_git.record.datasets import check_dataset
     from rerun_git.record.environment import compare_environment
     from rerun_git.record.run_record import RunRecord, headline
-    from rerun_git.reproduce.checks import check_snapshot_layout
+    from rerun_git.record.validation import check_snapshot_layout
 
     assert RunRecord.from_toml(record.to_toml()) == record, "a loaded record round-trips"
     headline(record.metric_summary())

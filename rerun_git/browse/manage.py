@@ -17,12 +17,19 @@ if TYPE_CHECKING:
 def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> CheckedOut:
     """Check run ``name`` out into the new (or empty) folder ``directory`` as a detached git worktree.
 
+    The snapshot passes the checks ``reproduce`` makes before anything is
+    written (only listed regular files, no symbolic link, no path out of the
+    project, no ``.git*``), and its checked-out bytes are verified. On any
+    failure the worktree is removed; an empty folder the user named stays.
     The worktree is not locked: remove it with ``git worktree remove DIR``.
     Datasets too large to be embedded in the run are listed in
     ``missing_datasets`` (they are not in the snapshot).
     """
     from rerun_git.browse.changes import CheckedOut
-    from rerun_git.store.worktree import add_inspection_worktree
+    from rerun_git.record.provenance import provenance_lines, run_origin
+    from rerun_git.record.validation import check_snapshot_layout, verify_checkout
+    from rerun_git.store.runs import list_tree
+    from rerun_git.store.worktree import add_inspection_worktree, remove_worktree
 
     repo, refs = open_runs(path)
     run = resolve_run(repo, refs, name)
@@ -30,9 +37,20 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise RerunError(f"{directory} already exists and is not empty", hint="give a new directory to check the run out into")
     record = load_record(repo, run)
-    add_inspection_worktree(repo, run.commit, target)
+    check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
+    provenance = provenance_lines(run_origin(repo, refs, run), record.created, record.dirty)
+    users_folder = target.stat().st_mode if target.is_dir() else None
+    try:
+        add_inspection_worktree(repo, run.commit, target)
+        verify_checkout(record, target, run.tag)
+    except BaseException:
+        remove_worktree(repo, target)
+        if users_folder is not None:  # git removes the folder it checked out into; it was the user's
+            target.mkdir(parents=True, exist_ok=True)
+            target.chmod(users_folder & 0o7777)
+        raise
     missing = [key for key, d in record.datasets.items() if not d.get("embedded")]
-    return CheckedOut(run, target, missing)
+    return CheckedOut(run, target, missing, provenance)
 
 
 def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = False) -> RemovedRuns:

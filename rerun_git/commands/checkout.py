@@ -12,6 +12,8 @@ def main(args: argparse.Namespace) -> int:
 
     done = checkout_run(args.run, args.target, Path.cwd())
     out(f"checked out {done.run.tag} ({done.run.commit[:12]}) into {done.path}")
+    for line in done.provenance:
+        out(line)
     for key in done.missing_datasets:
         err(f"warning: dataset {key} was too large to embed in the run; it is not in the worktree")
     err(f"hint: it is a detached git worktree; remove it with `git worktree remove {done.path}`")

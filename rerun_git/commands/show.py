@@ -19,7 +19,7 @@ def main(args: argparse.Namespace) -> int:
         if chosen:
             print_json({"name": data["name"], "tag": data["tag"], **{s: _section_data(data, s) for s in chosen}})
         else:
-            print_json(data)
+            print_json({k: v for k, v in data.items() if k != "provenance_lines"})
         return 0
     if not chosen:
         _summary(data)
@@ -65,6 +65,10 @@ def _summary(data: dict[str, Any]) -> None:
         out(f"message  {record['message']}")
     if record.get("reproduces"):
         out(f"reproduces {record['reproduces']}")
+    if data.get("provenance_lines"):
+        out("provenance")
+        for line in data["provenance_lines"]:
+            out(line)
 
 
 def _files(record: dict[str, Any]) -> None:

@@ -15,11 +15,10 @@ from typing import Any
 from rerun_git.errors import RerunError
 from rerun_git.settings import settings_near
 from rerun_git.store.repo import Repo
-from rerun_git.record.validation import check_record_values
+from rerun_git.record.validation import RECORD_PATH, check_record_values
 from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
 
 SCHEMA_VERSION = 1
-RECORD_PATH = ".rerun/run.toml"
 NONE_MARKER = "__none__"
 
 

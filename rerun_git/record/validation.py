@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rerun_git.errors import RerunError
@@ -28,6 +28,9 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TAMPERED = "the run's record was tampered with; refusing to use it"
+#: Tree entry modes of regular files, the only kind a snapshot may hold.
+REGULAR_MODES = ("100644", "100755")
+RECORD_PATH = ".rerun/run.toml"
 
 
 def safe_relative_path(path: str) -> bool:
@@ -120,3 +123,47 @@ def pinned_requirement(name: str, version: str) -> str:
         raise RerunError(f"cannot pin {name!r} = {version!r}: it does not read back as one pin",
                          hint="the run's record holds a package pip cannot pin")
     return line
+
+
+# ---------------------------------------------------------------- the snapshot against its record
+def check_snapshot_layout(record: Any, tree: list[tuple[str, str, str]], tag: str) -> None:
+    """Refuse a snapshot tree holding anything but the recorded files and ``.rerun/``, as regular files.
+
+    ``record`` is the run's :class:`~rerun_git.record.run_record.RunRecord`; ``tree`` is
+    ``(mode, sha, path)`` of every entry (``git ls-tree -r``).
+    Symbolic links, submodules, paths outside the project and files the
+    record does not list are refused before anything is checked out.
+    """
+    hint = (f"a run is code: refusing to check it out or run it. Inspect it with `git show --stat {tag}`; "
+            "use only runs from sources you trust")
+    paths = {path for _, _, path in tree}
+    for mode, _sha, path in tree:
+        if not safe_relative_path(path):
+            raise RerunError(f"{tag}: snapshot path {path!r} is outside the project", hint=hint)
+        if mode not in REGULAR_MODES:
+            kind = {"120000": "a symbolic link", "160000": "a submodule"}.get(mode, f"mode {mode}")
+            raise RerunError(f"{tag}: snapshot path {path!r} is {kind}, not a regular file", hint=hint)
+        if path != RECORD_PATH and not path.startswith(".rerun/results/") and path not in record.files:
+            raise RerunError(f"{tag}: snapshot holds {path!r}, which its record does not list", hint=hint)
+    missing = sorted(set(record.files) - paths)
+    if missing:
+        raise RerunError(f"{tag}: the record lists {missing[0]!r}, which the snapshot lacks",
+                         hint="the run is incomplete or was rewritten; it cannot be reproduced")
+
+
+def verify_checkout(record: Any, worktree: Path, tag: str) -> None:
+    """The checked-out code must be byte-for-byte what was recorded (no eol conversion, no filter).
+
+    Datasets are checked separately (with their drift report).
+    """
+    from rerun_git.record.datasets import sha256_file
+
+    for path, sha256 in record.files.items():
+        if path.startswith("datasets/"):
+            continue
+        file = worktree / path
+        if file.is_symlink() or not file.is_file() or sha256_file(file) != sha256:
+            raise RerunError(
+                f"{tag}: {path} as checked out differs from the bytes the run recorded",
+                hint="a git setting (core.autocrlf, a filter in .git/info/attributes) changed it, or the run was rewritten",
+            )

@@ -63,7 +63,8 @@ def reproduce_run(
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.record.provenance import provenance_lines, run_origin, trust_reason
-    from rerun_git.reproduce.checks import check_snapshot_layout, check_tolerances, verify_checkout
+    from rerun_git.record.validation import check_snapshot_layout, verify_checkout
+    from rerun_git.reproduce.checks import check_tolerances
     from rerun_git.settings import settings_near
     from rerun_git.store.repo import Repo
     from rerun_git.store.runs import list_tree, validate_run_name
