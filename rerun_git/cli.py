@@ -156,8 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so every cleanup Ctrl-C runs also runs for it."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _handle_sigterm() -> None:
+    """Make SIGTERM unwind like SIGINT (locks released, worktrees removed), ending with exit code 143."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rerun-git`` and ``git-rerun``; returns the exit code."""
+    _handle_sigterm()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -177,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             err(f"hint: {exc.hint}")
         return 1
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

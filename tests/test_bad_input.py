@@ -164,11 +164,6 @@ def results_not_empty(repo: Path) -> Path:
     return repo
 
 
-def stale_name_lock(repo: Path) -> Path:
-    _write(repo, "results/.fresh.lock", "999999999\n")
-    return repo
-
-
 def workflow_interrupts_on_reproduce(repo: Path) -> Path:
     """A run whose workflow raises KeyboardInterrupt when reproduced (as if Ctrl-C was pressed)."""
     from rerun_git.cli import main
@@ -270,7 +265,6 @@ CASES: dict[str, Case] = {
     "name-case-collision": Case(unchanged, ("run", "--name=BASE"), "differs only in case"),
     "name-taken": Case(unchanged, ("run", "--name=base"), "already exists"),
     "results-folder-not-empty": Case(results_not_empty, ("run", "--name=fresh"), "not empty"),
-    "name-locked-by-dead-run": Case(stale_name_lock, ("run", "--name=fresh"), "interrupted run"),
     "unknown-run-show": Case(unchanged, ("show", "nope"), "unknown run run/nope"),
     "unknown-run-reproduce": Case(unchanged, ("reproduce", "bsae"), "did you mean run/base"),
     "unknown-run-rm": Case(unchanged, ("rm", "base", "nope"), "unknown run"),

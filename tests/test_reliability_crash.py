@@ -52,13 +52,19 @@ def test_sigkill_at_each_capture_stage(tmp_path: Path, cli, stage: str) -> None:
         assert run_tags(repo) == ["run/earlier"]
         assert "run/crash" not in listed.out and "warning" not in listed.err
 
-    # the next capture works; the crashed name's results folder is reported, or skipped with --name-suffix auto
+    # the next capture works: before the commit point the name is free again (the killed run's partial results are
+    # set aside, not deleted); after it the name is the run's, and --name-suffix auto moves on
     again = cli("run", "--name", "crash", cwd=repo)
-    assert_clean_error(again.code, again.err)
-    following = cli("run", "--name", "crash", "--name-suffix", "auto", cwd=repo)
-    assert following.code == 0, following.err
-    assert "captured run/crash-2 " in following.out
-    assert git(repo, "rev-parse", "rerun/runs").strip() == git(repo, "rev-parse", "run/crash-2^{commit}").strip()
+    if stage == "after-refs":
+        assert_clean_error(again.code, again.err)
+        following = cli("run", "--name", "crash", "--name-suffix", "auto", cwd=repo)
+        assert following.code == 0, following.err
+        assert "captured run/crash-2 " in following.out
+        assert git(repo, "rev-parse", "rerun/runs").strip() == git(repo, "rev-parse", "run/crash-2^{commit}").strip()
+    else:
+        assert again.code == 0, again.err
+        assert "captured run/crash " in again.out
+        assert list((repo / "results").glob(".crash.interrupted-*")), "the killed run's partial results are kept aside"
     assert_fsck_clean(repo)
 
 

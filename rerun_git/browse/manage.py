@@ -27,8 +27,10 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     """
     from rerun_git.browse.changes import CheckedOut
     from rerun_git.record.provenance import provenance_lines, run_origin
-    from rerun_git.record.validation import check_snapshot_layout, verify_checkout
+    from rerun_git.record.validation import check_snapshot_layout, check_snapshot_sizes, verify_checkout
+    from rerun_git.settings import settings_near
     from rerun_git.store.runs import list_tree
+    from rerun_git.store.tree_sizes import tree_blob_sizes
     from rerun_git.store.worktree import add_inspection_worktree, remove_worktree
 
     repo, refs = open_runs(path)
@@ -38,6 +40,8 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
         raise RerunError(f"{directory} already exists and is not empty", hint="give a new directory to check the run out into")
     record = load_record(repo, run)
     check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
+    settings = settings_near(path)
+    check_snapshot_sizes(tree_blob_sizes(repo, run.commit), run.tag, settings.embed_datasets_max_mb, settings.max_kept_mb)
     provenance = provenance_lines(run_origin(repo, refs, run), record.created, record.dirty)
     users_folder = target.stat().st_mode if target.is_dir() else None
     try:

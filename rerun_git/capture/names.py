@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,25 @@ class ClaimedName:
             self.lock.unlink()
         except FileNotFoundError:
             pass
+
+    def set_aside(self) -> Path | None:
+        """Move an interrupted run's partial results out of the name's way (see :func:`set_aside_results`)."""
+        if (self.results_dir / "run_config.json").exists():  # written right after the commit point: a captured run
+            return None
+        return set_aside_results(self.results_dir, os.getpid())
+
+
+def set_aside_results(results_dir: Path, pid: int) -> Path | None:
+    """Rename a non-empty ``results/<name>`` to ``results/.<name>.interrupted-<pid>`` (nothing is deleted)."""
+    if not results_dir.is_dir() or not any(results_dir.iterdir()):
+        return None
+    target = results_dir.with_name(f".{results_dir.name}.interrupted-{pid}")
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = results_dir.with_name(f".{results_dir.name}.interrupted-{pid}-{suffix}")
+    results_dir.rename(target)
+    return target
 
 
 def claim_run_name(
@@ -99,16 +119,28 @@ def _suffixed(name: str) -> Iterator[str]:
 
 
 def _lock_results_dir(root: Path, name: str) -> ClaimedName:
-    """Take ``results/<name>`` with an exclusive ``results/.<name>.lock``; it must be absent or empty."""
+    """Take ``results/<name>`` with an exclusive ``results/.<name>.lock``; it must be absent or empty.
+
+    A lock left by a process that is gone (killed) is taken over: its
+    partial results are set aside as ``results/.<name>.interrupted-<pid>``,
+    so an interrupted run never blocks its name. Take-overs are serialised
+    by an ``flock`` on ``results/.claims.lock``.
+    """
     from rerun_git.store.runs import NameTaken
 
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
     lock = results / f".{name}.lock"
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        raise _busy(lock, name) from None
+    with _claims_lock(results):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            dead = _dead_owner(lock)
+            if dead is None:
+                raise _busy(name) from None
+            set_aside_results(results / name, dead)
+            lock.unlink()
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{os.getpid()}\n")
     claimed = ClaimedName(name, results / name, lock)
@@ -119,16 +151,32 @@ def _lock_results_dir(root: Path, name: str) -> ClaimedName:
     return claimed
 
 
-def _busy(lock: Path, name: str) -> RerunError:
-    from rerun_git.store.runs import NameTaken
+@contextmanager
+def _claims_lock(results: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): take-overs are unserialised
+        yield
+        return
+    with open(results / ".claims.lock", "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
+
+def _dead_owner(lock: Path) -> int | None:
+    """The pid written in ``lock`` when that process is gone; ``None`` while it runs (or the lock is being written)."""
     try:
         pid = int(lock.read_text().strip() or 0)
     except (OSError, ValueError):
-        pid = 0
-    if pid and not pid_alive(pid):
-        return NameTaken(f"results/{name} was left locked by an interrupted run (pid {pid})",
-                         hint=f"remove results/.{name}.lock and results/{name}, or choose another --name")
+        return None
+    return pid if pid and not pid_alive(pid) else None
+
+
+def _busy(name: str) -> RerunError:
+    from rerun_git.store.runs import NameTaken
+
     return NameTaken(f"run name {name!r} is taken by another capture running in this project now",
                      hint="choose another --name, or pass --name-suffix auto")
-

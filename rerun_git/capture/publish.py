@@ -37,8 +37,14 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     head, known_refs, dirty = _probe_refs(repo, refs, service.name, project_path, files)
     blobs: dict[str, TreeEntry] = {}
     datasets = _capture_datasets(repo, writer, context, blobs)
-    for rel, path in kept_results(results_dir, settings.keep_results).items():
+    skipped: list[str] = []
+    for rel, path in kept_results(results_dir, settings.keep_results, settings.max_kept_mb * 1024 * 1024, skipped).items():
         blobs[f".rerun/results/{rel}"] = TreeEntry(file_mode(path), writer.write_blob_file(path))
+    if skipped:
+        import sys
+
+        print(f"warning: {len(skipped)} result file(s) not kept: over [capture] max_kept_mb = "
+              f"{settings.max_kept_mb:g} (first: {skipped[0]})", file=sys.stderr)
 
     record = service.build_record(now_utc(), head, dirty)
     record.project_path = project_path

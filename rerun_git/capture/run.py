@@ -52,6 +52,9 @@ def run_project(
     claimed = claim_run_name(root, name, name_suffix, is_free)
     try:
         return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the name must stay usable
+        claimed.set_aside()
+        raise
     finally:
         claimed.release()
 

@@ -28,6 +28,11 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TAMPERED = "the run's record was tampered with; refusing to use it"
+#: The largest code file a capture selects (and a snapshot may hold).
+MAX_CODE_FILE_BYTES = 5 * 1024 * 1024
+#: The largest record a snapshot may hold.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+_MB = 1024 * 1024
 #: Tree entry modes of regular files, the only kind a snapshot may hold.
 REGULAR_MODES = ("100644", "100755")
 RECORD_PATH = ".rerun/run.toml"
@@ -167,3 +172,32 @@ def verify_checkout(record: Any, worktree: Path, tag: str) -> None:
                 f"{tag}: {path} as checked out differs from the bytes the run recorded",
                 hint="a git setting (core.autocrlf, a filter in .git/info/attributes) changed it, or the run was rewritten",
             )
+
+
+def check_snapshot_sizes(sizes: dict[str, int], tag: str, embed_datasets_max_mb: float, max_kept_mb: float) -> None:
+    """Refuse a snapshot whose blobs are larger than a capture with these limits writes, before any is checked out.
+
+    ``sizes`` is ``{path: bytes}`` of the tree's blobs. Limits come from the
+    user's own settings (never from the snapshot's ``rerun.toml``): each
+    embedded dataset at most ``embed_datasets_max_mb``, kept results
+    (``.rerun/results/``) together at most ``max_kept_mb``, each code file at
+    most :data:`MAX_CODE_FILE_BYTES`, the record at most :data:`MAX_RECORD_BYTES`.
+    """
+    hint = ("a small push can carry a huge, well-compressed file; raise [capture] embed_datasets_max_mb / "
+            "max_kept_mb in your rerun.toml only for runs you trust")
+    kept = 0
+    for path, size in sizes.items():
+        if path == RECORD_PATH:
+            limit, what = MAX_RECORD_BYTES, f"{MAX_RECORD_BYTES // _MB} MB (the record limit)"
+        elif path.startswith(".rerun/results/"):
+            kept += size
+            if kept > max_kept_mb * _MB:
+                raise RerunError(f"{tag}: its kept results add up to more than {max_kept_mb:g} MB ([capture] max_kept_mb)",
+                                 hint=hint)
+            continue
+        elif path.startswith("datasets/"):
+            limit, what = embed_datasets_max_mb * _MB, f"{embed_datasets_max_mb:g} MB ([capture] embed_datasets_max_mb)"
+        else:
+            limit, what = MAX_CODE_FILE_BYTES, f"{MAX_CODE_FILE_BYTES // _MB} MB (the code file limit)"
+        if size > limit:
+            raise RerunError(f"{tag}: snapshot file {path!r} is {size / _MB:.1f} MB, over {what}", hint=hint)

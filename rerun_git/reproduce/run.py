@@ -63,11 +63,12 @@ def reproduce_run(
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.record.provenance import provenance_lines, run_origin, trust_reason
-    from rerun_git.record.validation import check_snapshot_layout, verify_checkout
+    from rerun_git.record.validation import check_snapshot_layout, check_snapshot_sizes, verify_checkout
     from rerun_git.reproduce.checks import check_tolerances
     from rerun_git.settings import settings_near
     from rerun_git.store.repo import Repo
     from rerun_git.store.runs import list_tree, validate_run_name
+    from rerun_git.store.tree_sizes import tree_blob_sizes
     from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
 
     check_tolerances(rtol, atol)
@@ -82,6 +83,7 @@ def reproduce_run(
         raise RerunError(f"{run.tag} has no good signature ({origin.signature.detail if origin.signature else 'unchecked'})",
                          hint=f"`git verify-tag {run.tag}` shows git's verdict; drop --verify-signature to skip the check")
     check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
+    check_snapshot_sizes(tree_blob_sizes(repo, run.commit), run.tag, settings.embed_datasets_max_mb, settings.max_kept_mb)
     if trust_reason(repo, origin, settings, trust) is None:
         for line in _what_would_run(record):
             report(line)
