@@ -112,7 +112,10 @@ def publish_run(
     ``known_refs`` is ``(branch tip, tag)`` as the caller just resolved them,
     used for the first attempt instead of resolving them again.
     """
+    from rerun_git.store.signing import sign_commit, sign_tag, signing_wanted
+
     tag_ref = refs.tag_ref(name)
+    signing = signing_wanted(repo)
     for attempt in range(MAX_ATTEMPTS):
         if attempt == 0 and known_refs is not None:
             tip, existing_tag = known_refs
@@ -121,8 +124,14 @@ def publish_run(
         if existing_tag:
             raise name_taken(refs, name)
         parents = [tip or runs_branch_root(writer), *([head] if head else [])]
-        commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
-        tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
+        if signing.commit:
+            commit = sign_commit(repo, tree, parents, commit_message)
+        else:
+            commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
+        if signing.tag:
+            tag_object = sign_tag(repo, writer, commit, refs.tag_prefix + name, tag_message)
+        else:
+            tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
         stage("after-commit")
         payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or ZERO_SHA}\n"
         stage("before-refs")
