@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rerun_git._version import __version__
 from rerun_git.errors import RerunError
@@ -164,18 +164,30 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def _handle_sigterm() -> None:
-    """Make SIGTERM unwind like SIGINT (locks released, worktrees removed), ending with exit code 143."""
+def _handle_sigterm() -> Callable[[], None]:
+    """Make SIGTERM unwind like SIGINT (locks released, worktrees removed), ending with exit code 143.
+
+    Returns what restores the previous handler (``main`` may run inside another program, e.g. the tests).
+    """
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_terminated)
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rerun-git`` and ``git-rerun``; returns the exit code."""
-    _handle_sigterm()
+    restore = _handle_sigterm()
+    try:
+        return _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
