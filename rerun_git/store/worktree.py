@@ -129,11 +129,7 @@ def stale_worktrees(repo: Repo) -> list[WorktreeEntry]:
 
 
 def remove_stale_worktrees(repo: Repo) -> list[Path]:
-    removed = []
-    for entry in stale_worktrees(repo):
-        remove_worktree(repo, entry.path)
-        removed.append(entry.path)
-    return removed
+    return _remove_each(repo, stale_worktrees(repo))
 
 
 def kept_worktrees(repo: Repo) -> list[WorktreeEntry]:
@@ -142,11 +138,14 @@ def kept_worktrees(repo: Repo) -> list[WorktreeEntry]:
 
 
 def remove_kept_worktrees(repo: Repo) -> list[Path]:
-    removed = []
-    for entry in kept_worktrees(repo):
+    return _remove_each(repo, kept_worktrees(repo))
+
+
+def _remove_each(repo: Repo, entries: list[WorktreeEntry]) -> list[Path]:
+    """Remove each of ``entries`` by its own path (never ``git worktree prune``); return the paths."""
+    for entry in entries:
         remove_worktree(repo, entry.path)
-        removed.append(entry.path)
-    return removed
+    return [entry.path for entry in entries]
 
 
 def add_inspection_worktree(repo: Repo, commit: str, path: Path) -> Path:
