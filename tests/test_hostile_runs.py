@@ -553,3 +553,46 @@ def test_a_metric_name_with_a_control_character_is_refused(based: Path, cli) -> 
     result = cli("show", "ctlmetric", cwd=based)
     assert_clean_error(result.code, result.err)
     assert not RAW_CONTROL.search(result.err)
+
+
+# ---------------------------------------------------------------- 10. signatures
+@pytest.mark.skipif(not __import__("shutil").which("ssh-keygen"), reason="needs ssh-keygen for ssh signing")
+def test_signed_runs_follow_the_users_config_and_a_trusted_signer_runs(tmp_path: Path, cli, monkeypatch) -> None:
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key), "-C", "signer"], check=True)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"test@example.invalid {(tmp_path / 'key.pub').read_text()}")
+    theirs = tiny_repo(tmp_path / "theirs")
+    write_tiny_project(theirs, {"workflows/fit.py": HOSTILE_WORKFLOW})
+    git(theirs, "commit", "-qam", "marker workflow")
+    for name, value in (("gpg.format", "ssh"), ("user.signingKey", str(key) + ".pub"), ("tag.gpgSign", "true"),
+                        ("commit.gpgSign", "true")):
+        git(theirs, "config", name, value)
+    assert cli("run", "--name", "signed", cwd=theirs).code == 0
+    git(theirs, "config", "--unset", "tag.gpgSign")
+    git(theirs, "config", "--unset", "commit.gpgSign")
+    assert cli("run", "--name", "unsigned", cwd=theirs).code == 0
+    assert "-----BEGIN SSH SIGNATURE-----" in git(theirs, "cat-file", "tag", "run/signed")
+    assert "-----BEGIN SSH SIGNATURE-----" not in git(theirs, "cat-file", "tag", "run/unsigned")
+    assert "gpgsig" in git(theirs, "cat-file", "commit", "run/signed^{commit}")
+    assert git(theirs, "for-each-ref", "--format=%(refname)", "refs/tags") == "refs/tags/run/signed\nrefs/tags/run/unsigned\n"
+    assert cli("verify", cwd=theirs).code == 0, "a signed tag still verifies"
+
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(theirs, "remote", "add", "origin", str(bare))
+    assert cli("push", cwd=theirs).code == 0
+    ours = tiny_repo(tmp_path / "ours")
+    git(ours, "remote", "add", "origin", str(bare))
+    git(ours, "config", "gpg.ssh.allowedSignersFile", str(allowed))
+    assert cli("fetch", cwd=ours).code == 0
+    (ours / "rerun.toml").write_text((ours / "rerun.toml").read_text() + '\n[trust]\nsigners = ["test@example.invalid"]\n')
+    monkeypatch.setenv("PWNED_AT", str(tmp_path))
+    good = cli("reproduce", "signed", "--verify-signature", cwd=ours)
+    assert good.code == 0, good.err
+    assert '  signature  good: Good "git" signature for test@example.invalid' in good.err
+    unsigned = cli("reproduce", "unsigned", cwd=ours)
+    assert unsigned.code == 1 and "refusing to run its code without --trust" in unsigned.err
+    required = cli("reproduce", "unsigned", "--verify-signature", "--trust", cwd=ours)
+    assert_clean_error(required.code, required.err)
+    assert "run/unsigned has no good signature" in required.err
