@@ -276,6 +276,9 @@ class DataManager:
                              hint=f"allowed: {', '.join(DATA_MANAGER_PARAMS)}")
         params = dict(d)
         if params.get("preprocessors") is not None:
+            if not isinstance(params["preprocessors"], (list, tuple)):
+                raise RerunError("DataManager parameter 'preprocessors' should be a list",
+                                 hint="the run's record was edited or damaged")
             params["preprocessors"] = [
                 p if isinstance(p, BasePreprocessor) else preprocessor_from_params(p)
                 for p in params["preprocessors"]
