@@ -52,8 +52,7 @@ def test_sigkill_at_each_capture_stage(tmp_path: Path, cli, stage: str) -> None:
         assert run_tags(repo) == ["run/earlier"]
         assert "run/crash" not in listed.out and "warning" not in listed.err
 
-    # the next capture works: before the commit point the name is free again (the killed run's partial results are
-    # set aside, not deleted); after it the name is the run's, and --name-suffix auto moves on
+    # the next capture works; a killed run never blocks its name (a complete run does: its tag exists)
     again = cli("run", "--name", "crash", cwd=repo)
     if stage == "after-refs":
         assert_clean_error(again.code, again.err)
@@ -64,7 +63,7 @@ def test_sigkill_at_each_capture_stage(tmp_path: Path, cli, stage: str) -> None:
     else:
         assert again.code == 0, again.err
         assert "captured run/crash " in again.out
-        assert list((repo / "results").glob(".crash.interrupted-*")), "the killed run's partial results are kept aside"
+        assert git(repo, "rev-parse", "rerun/runs").strip() == git(repo, "rev-parse", "run/crash^{commit}").strip()
     assert_fsck_clean(repo)
 
 

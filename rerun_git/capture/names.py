@@ -7,9 +7,9 @@ tag (the one arbiter across worktrees and clones).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,24 +39,27 @@ class ClaimedName:
         except FileNotFoundError:
             pass
 
-    def set_aside(self) -> Path | None:
-        """Move an interrupted run's partial results out of the name's way (see :func:`set_aside_results`)."""
-        if (self.results_dir / "run_config.json").exists():  # written right after the commit point: a captured run
-            return None
-        return set_aside_results(self.results_dir, os.getpid())
+    def discard(self) -> None:
+        """After a failed run: remove what it wrote to ``results/<name>`` (empty or absent when claimed), drop the lock."""
+        _remove_tree(self.results_dir)
+        self.release()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[ClaimedName]:
+        """Hold the name for a block: released after it, and the results folder discarded when it raises."""
+        try:
+            yield self
+        except BaseException:
+            self.discard()
+            raise
+        self.release()
 
 
-def set_aside_results(results_dir: Path, pid: int) -> Path | None:
-    """Rename a non-empty ``results/<name>`` to ``results/.<name>.interrupted-<pid>`` (nothing is deleted)."""
-    if not results_dir.is_dir() or not any(results_dir.iterdir()):
-        return None
-    target = results_dir.with_name(f".{results_dir.name}.interrupted-{pid}")
-    suffix = 1
-    while target.exists():
-        suffix += 1
-        target = results_dir.with_name(f".{results_dir.name}.interrupted-{pid}-{suffix}")
-    results_dir.rename(target)
-    return target
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def claim_run_name(
@@ -115,28 +118,21 @@ def _suffixed(name: str) -> Iterator[str]:
 
 
 def _lock_results_dir(root: Path, name: str) -> ClaimedName:
-    """Take ``results/<name>`` with an exclusive ``results/.<name>.lock``; it must be absent or empty.
-
-    A lock left by a process that is gone (killed) is taken over: its
-    partial results are set aside as ``results/.<name>.interrupted-<pid>``,
-    so an interrupted run never blocks its name. Take-overs are serialised
-    by an ``flock`` on ``results/.claims.lock``.
-    """
+    """Take ``results/<name>`` with an exclusive ``results/.<name>.lock``; it must be absent or empty."""
     from rerun_git.store.runs import NameTaken
 
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
     lock = results / f".{name}.lock"
-    with _claims_lock(results):
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        if not _take_over_stale(lock, results / name):
+            raise _busy(name) from None
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            dead = _dead_owner(lock)
-            if dead is None:
-                raise _busy(name) from None
-            set_aside_results(results / name, dead)
-            lock.unlink()
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:  # another process took it over first
+            raise _busy(name) from None
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{os.getpid()}\n")
     claimed = ClaimedName(name, results / name, lock)
@@ -147,28 +143,27 @@ def _lock_results_dir(root: Path, name: str) -> ClaimedName:
     return claimed
 
 
-@contextmanager
-def _claims_lock(results: Path) -> Iterator[None]:
+def _lock_owner(lock: Path) -> int:
     try:
-        import fcntl
-    except ImportError:  # no flock (Windows): take-overs are unserialised
-        yield
-        return
-    with open(results / ".claims.lock", "ab") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _dead_owner(lock: Path) -> int | None:
-    """The pid written in ``lock`` when that process is gone; ``None`` while it runs (or the lock is being written)."""
-    try:
-        pid = int(lock.read_text().strip() or 0)
+        return int(lock.read_text().strip() or 0)
     except (OSError, ValueError):
-        return None
-    return pid if pid and not pid_alive(pid) else None
+        return 0
+
+
+def _take_over_stale(lock: Path, results_dir: Path) -> bool:
+    """A lock left by a killed run (its process is gone): remove what that run wrote and the lock; True when done.
+
+    The folder was empty or absent when the dead run claimed it, so everything in it is that run's output.
+    """
+    pid = _lock_owner(lock)
+    if not pid or pid_alive(pid):
+        return False
+    _remove_tree(results_dir)
+    try:
+        lock.unlink()
+    except FileNotFoundError:
+        pass
+    return True
 
 
 def _busy(name: str) -> RerunError:

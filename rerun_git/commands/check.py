@@ -20,7 +20,7 @@ def main(args: argparse.Namespace) -> int:
     for report in reports:
         _print_report(report, cwd)
         if args.timings:
-            print(f"      time: project code {report.import_seconds * 1000:.0f} ms, check {report.own_seconds * 1000:.0f} ms")
+            out(f"      time: project code {report.import_seconds * 1000:.0f} ms, check {report.own_seconds * 1000:.0f} ms")
     failed = [r for r in reports if not r.ok]
     if failed:
         count = sum(len(r.problems) for r in failed)

@@ -30,12 +30,14 @@ def _print_changes(entry) -> None:
         out("    (first run on the branch)")
         out()
         return
-    if not entry.config and not entry.code:
-        out("    (no config or code change from the previous run)")
+    if not entry.config and not entry.code and not entry.datasets:
+        out("    (no config, dataset or code change from the previous run)")
         out()
         return
     for change in entry.config:
         out(f"    config {change.describe()}")
+    for change in entry.datasets:
+        out(f"    dataset {change.describe()}")
     if entry.patch:
         out()
         out(entry.patch.rstrip("\n"), multiline=True)

@@ -23,8 +23,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if not chosen:
         _summary(data)
-        chosen = ["files", "datasets", "metrics"] if data["record"]["datasets"] else ["files", "metrics"]
         out()
+        _summary_table(data["record"])
+        out()
+        chosen = ["files", "datasets", "metrics"] if data["record"]["datasets"] else ["files", "metrics"]
     for index, section in enumerate(chosen):
         if len(chosen) > 1:
             if index:
@@ -65,10 +67,21 @@ def _summary(data: dict[str, Any]) -> None:
         out(f"message  {record['message']}")
     if record.get("reproduces"):
         out(f"reproduces {record['reproduces']}")
+    if record.get("command"):
+        import shlex
+
+        out(f"command  {shlex.join(record['command']['argv'])}")
     if data.get("provenance_lines"):
         out("provenance")
         for line in data["provenance_lines"]:
             out(line)
+
+
+def _summary_table(record: dict[str, Any]) -> None:
+    from rerun_git.commands._output import print_summary
+    from rerun_git.record.summary import summarize
+
+    print_summary(summarize(record["results"]))
 
 
 def _files(record: dict[str, Any]) -> None:

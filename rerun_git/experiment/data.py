@@ -275,6 +275,8 @@ class DataManager:
             raise RerunError(f"unknown DataManager parameter(s) {', '.join(unknown)}",
                              hint=f"allowed: {', '.join(DATA_MANAGER_PARAMS)}")
         params = dict(d)
+        if params.get("preprocessors") is not None and not isinstance(params["preprocessors"], (list, tuple)):
+            raise RerunError("DataManager preprocessors should be a list", hint="give a list of preprocessors")
         if params.get("preprocessors") is not None:
             if not isinstance(params["preprocessors"], (list, tuple)):
                 raise RerunError("DataManager parameter 'preprocessors' should be a list",

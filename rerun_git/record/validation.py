@@ -80,6 +80,8 @@ def check_record_values(data: dict[str, Any], origin: str) -> None:
             if not plain_label(label):
                 raise RerunError(f"{origin}: results holds the name {label!r}, with a control character",
                                  hint=_TAMPERED)
+    if any("\0" in word for word in data.get("command", {}).get("argv", [])):
+        raise RerunError(f"{origin}: command.argv holds a NUL byte", hint=_TAMPERED)
     _check_packages(data.get("env", {}).get("packages", {}), origin)
 
 
@@ -98,6 +100,9 @@ def _recorded_paths(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield f"dataset {key!r}", entry["filename"]
     if data.get("project_path"):
         yield "project_path", data["project_path"]
+    for key in ("cwd", "metrics"):
+        if data.get("command", {}).get(key):
+            yield f"command.{key}", data["command"][key]
 
 
 def _check_packages(packages: dict[str, str], origin: str) -> None:

@@ -82,6 +82,9 @@ def reproduce_run(
     if verify_signature and not (origin.signature and origin.signature.good):
         raise RerunError(f"{run.tag} has no good signature ({origin.signature.detail if origin.signature else 'unchecked'})",
                          hint=f"`git verify-tag {run.tag}` shows git's verdict; drop --verify-signature to skip the check")
+    if not record.command and not record.base_data_manager:
+        raise RerunError(f"{run.tag} was captured without a command: it can be shown but not reproduced",
+                         hint="capture the script as `rerun-git capture --name N -- python train.py` to make it reproducible")
     check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
     check_snapshot_sizes(tree_blob_sizes(repo, run.commit), run.tag, settings.embed_datasets_max_mb, settings.max_kept_mb)
     if trust_reason(repo, origin, settings, trust) is None:
@@ -103,20 +106,50 @@ def reproduce_run(
             report(f"warning: {line}")
         if drift and strict:
             raise RerunError(f"{len(drift)} difference(s) from the recorded run (--strict)", hint="drop --strict to run anyway")
-        loader = ProjectLoader(worktree, strategy)
-        outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress)
-        comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
-        split_mismatches = compare_splits(record.splits, outcome.splits)
+        if record.command:
+            comparisons = compare_metrics(record.results, _rerun_command(record, run.name, worktree), rtol=rtol, atol=atol)
+            split_mismatches: list[str] = []
+        else:
+            loader = ProjectLoader(worktree, strategy)
+            outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress)
+            comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
+            split_mismatches = compare_splits(record.splits, outcome.splits)
     finally:
         strategy.cleanup_temp_files()
     return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches, run.name)
 
 
 def _what_would_run(record: RunRecord) -> list[str]:
-    """The code files the snapshot would execute, for the user deciding whether to trust it."""
+    """The code the snapshot would execute (its command, its Python files), for the user deciding whether to trust it."""
+    import shlex
+
     code = sorted(path for path in record.files if path.endswith(".py"))
     shown = ", ".join(code[:8]) + (f", ... ({len(code) - 8} more)" if len(code) > 8 else "")
-    return [f"  would run  {len(code)} Python file(s) of the snapshot: {shown or 'none'}"]
+    lines = [f"  would run  {len(code)} Python file(s) of the snapshot: {shown or 'none'}"]
+    if record.command:
+        lines.insert(0, f"  would run  the command {shlex.join(record.command['argv'])}")
+    return lines
+
+
+def _rerun_command(record: RunRecord, name: str, worktree: Path) -> dict[str, dict[str, float]]:
+    """Run the recorded command in the snapshot's worktree; its metrics (metrics file, or what ``recording()`` logs).
+
+    ``name`` is the run's (validated) tag name: the record's own ``name`` never builds a path.
+    """
+    import tempfile
+
+    from rerun_git.capture.external import command_environment, load_metrics_file, run_command
+
+    command = record.command
+    results_dir = worktree / "results" / name
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rerun-git-metrics-") as scratch:
+        out = Path(scratch) / "metrics.json" if command.get("recording") else None
+        run_command(command["argv"], worktree / command.get("cwd", ""),
+                    command_environment(name, results_dir, record.seed, metrics_out=out))
+        if out is not None:
+            return load_metrics_file(out) if out.is_file() else {}
+        return load_metrics_file(worktree / command["metrics"]) if command.get("metrics") else {}
 
 
 def _drift(record: RunRecord, worktree: Path, project_dir: Path) -> list[str]:
