@@ -20,16 +20,12 @@ from rerun_git.record.summary import (
 from rerun_git.record.summary import headline as headline_of
 from rerun_git.settings import settings_near
 from rerun_git.store.repo import Repo
+from rerun_git.record.validation import RECORD_PATH, SECTION_BLOBS, check_record_values, record_paths
 from rerun_git.store.reader import read_blobs
 from rerun_git.store.refs import RefSettings
 from rerun_git.store.runs import RunInfo, resolve_run
 
 SCHEMA_VERSION = 2
-RECORD_PATH = ".rerun/run.toml"
-ENV_PATH = ".rerun/env.toml"
-FILES_PATH = ".rerun/files.toml"
-#: Sections kept in blobs of their own from schema 2 on: unchanged ones are one blob shared by every run.
-SECTION_BLOBS = {ENV_PATH: "env", FILES_PATH: "files"}
 NONE_MARKER = "__none__"
 
 
@@ -129,6 +125,7 @@ class RunRecord:
                 f"{origin}: schema {data['schema']} is newer than this rerun-git understands ({SCHEMA_VERSION})",
                 hint="upgrade rerun-git",
             )
+        check_record_values(data, origin)
         return cls(**data)
 
     @classmethod
@@ -318,11 +315,6 @@ def load_record(repo: Repo, run: RunInfo) -> RunRecord:
     Absent or corrupt: one :class:`RerunError` naming the run (and the key).
     """
     return record_at(repo, run.commit, run.tag)
-
-
-def record_paths() -> list[str]:
-    """Every path of the snapshot that holds part of the record."""
-    return [RECORD_PATH, *SECTION_BLOBS]
 
 
 def record_at(repo: Repo, commit: str, where: str) -> RunRecord:
