@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_json, print_table
+from rerun_git.commands._output import Style, err, print_json, print_table
 
 
 def main(args: argparse.Namespace) -> int:
@@ -19,12 +19,10 @@ def main(args: argparse.Namespace) -> int:
     if result.identical:
         err(f"{result.a} and {result.b} are identical")
         return 0
-    print(f"diff a={result.a} b={result.b}")
-    _code(result, args.stat)
-    _config(result, args.stat)
-    _datasets(result, args.stat)
-    _env(result, args.stat)
-    _metrics(result, args.stat)
+    style = Style.for_args(args)
+    print(style.header(f"diff a={result.a} b={result.b}"))
+    for section in (_code, _config, _datasets, _env, _metrics):
+        section(result, args.stat, style)
     return 1
 
 
@@ -32,54 +30,54 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _code(result, stat: bool) -> None:
+def _code(result, stat: bool, style: Style) -> None:
     if not result.code:
         return
     added = sum(f.added or 0 for f in result.code)
     removed = sum(f.removed or 0 for f in result.code)
-    print(f"\ncode: {_plural(len(result.code), 'file')} changed, +{added} -{removed}")
+    print("\n" + style.header(f"code: {_plural(len(result.code), 'file')} changed, +{added} -{removed}"))
     if stat:
         width = max(len(f.path) for f in result.code)
         for f in result.code:
             counts = "binary" if f.added is None else f"+{f.added} -{f.removed}"
             print(f"  {f.path.ljust(width)} | {counts}" + ("" if f.status == "modified" else f" ({f.status})"))
     else:
-        print(result.patch.rstrip("\n"))
+        print(style.patch(result.patch.rstrip("\n")))
 
 
-def _config(result, stat: bool) -> None:
+def _config(result, stat: bool, style: Style) -> None:
     if not result.config:
         return
-    print(f"\nconfig: {_plural(len(result.config), 'change')}")
+    print("\n" + style.header(f"config: {_plural(len(result.config), 'change')}"))
     if not stat:
         for change in result.config:
             print(f"  {change.describe()}")
 
 
-def _datasets(result, stat: bool) -> None:
+def _datasets(result, stat: bool, style: Style) -> None:
     if not result.datasets:
         return
-    print(f"\ndatasets: {_plural(len(result.datasets), 'change')}")
+    print("\n" + style.header(f"datasets: {_plural(len(result.datasets), 'change')}"))
     if not stat:
         for change in result.datasets:
             print(f"  {change.describe()}")
 
 
-def _env(result, stat: bool) -> None:
+def _env(result, stat: bool, style: Style) -> None:
     if not result.env:
         return
     critical = sum(1 for d in result.env if d.critical)
-    print(f"\nenvironment: {_plural(len(result.env), 'change')} ({critical} critical)")
+    print("\n" + style.header(f"environment: {_plural(len(result.env), 'change')} ({critical} critical)"))
     if not stat:
         for difference in result.env:
             print(f"  {difference.describe()}")
 
 
-def _metrics(result, stat: bool) -> None:
+def _metrics(result, stat: bool, style: Style) -> None:
     if not result.metrics:
         return
     count = len(result.metrics)
-    print(f"\nmetrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}")
+    print("\n" + style.header(f"metrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}"))
     if not stat:
         print_table(["result", "metric", "a", "b", "delta"],
-                    [(m.row, m.metric, m.old, m.new, m.delta) for m in result.metrics])
+                    [(m.row, m.metric, m.old, m.new, m.delta) for m in result.metrics], style=style)

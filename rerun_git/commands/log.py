@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import print_json
+from rerun_git.commands._output import Style, print_json
 
 
 def main(args: argparse.Namespace) -> int:
@@ -14,18 +14,19 @@ def main(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json([entry.to_dict() for entry in entries])
         return 0
+    style = Style.for_args(args)
     labels = [entry.tag or f"{entry.name} (untagged)" for entry in entries]
     width = max((len(label) for label in labels), default=0)
     for entry, label in zip(entries, labels):
         headline = entry.subject.partition(": ")[2] if entry.subject.startswith("run ") else entry.subject
         dirty = " (dirty)" if entry.dirty else ""
-        print(f"{entry.commit[:12]} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
+        print(f"{style.commit(entry.commit[:12])} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
         if args.patch:
-            _print_changes(entry)
+            _print_changes(entry, style)
     return 0
 
 
-def _print_changes(entry) -> None:
+def _print_changes(entry, style: Style) -> None:
     if entry.first:
         print("    (first run on the branch)\n")
         return
@@ -36,5 +37,5 @@ def _print_changes(entry) -> None:
         print(f"    config {change.describe()}")
     if entry.patch:
         print()
-        print(entry.patch.rstrip("\n"))
+        print(style.patch(entry.patch.rstrip("\n")))
     print()
