@@ -24,11 +24,15 @@ COLOURED = ("diff", "log", "compare")
 
 
 class Parser(argparse.ArgumentParser):
-    """``ArgumentParser`` that shows descriptions as written and suggests the nearest valid choice."""
+    """``ArgumentParser`` that shows descriptions as written and suggests the nearest valid choice.
+
+    ``commands`` maps each subcommand to its parser (the man page is generated from them).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         # argparse's one hook for choices (commands included); Python 3.14's suggest_on_error does the same.
@@ -54,11 +58,12 @@ def _add_run_ref(parser: argparse.ArgumentParser, help: str = "the run: NAME, ru
     parser.add_argument("run", help=help)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
-        description="Capture every scikit-learn experiment run into git; reproduce any run from its tag.",
-        epilog=examples_epilog(LOOP) + "\n\n`rerun-git COMMAND --help` tells more about a command; `man rerun-git` tells all.",
+        description=wrapped("Capture every scikit-learn experiment run into git; reproduce any run from its tag."),
+        epilog=examples_epilog(LOOP) + "\n\n" + wrapped("`rerun-git COMMAND --help` tells more about a command; "
+                                                         "`man rerun-git` (or `git rerun --help`) tells all."),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-C", dest="directory", metavar="DIR", help="run as if started in DIR (like git -C)")
@@ -169,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="overwrite FILE if it exists")
 
     _finish_subcommands(sub.choices)
+    parser.commands = dict(sub.choices)
     return parser
 
 

@@ -69,8 +69,8 @@ HELP: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
     "capture": (
         "Capture the project as it is now, for a run made by your own script: the project files, the "
         "result files of --results and the metrics of --metrics.",
-        (("python train.py && rerun-git capture --name nightly --metrics results/metrics.json",
-          "capture a run made outside rerun-git"),),
+        (("rerun-git capture --name nightly --metrics results/metrics.json",
+          "after `python train.py`: capture the run it made"),),
     ),
     "install-hooks": (
         "Install rerun-git's pre-commit hook (`rerun-git check --staged`) and post-run hook into the "
@@ -142,7 +142,7 @@ HELP: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
 }
 
 
-def wrapped(description: str, width: int = 78) -> str:
+def wrapped(description: str, width: int = 72) -> str:
     """``description`` filled to ``width`` columns, paragraph by paragraph (blank-line separated)."""
     import textwrap
 
