@@ -1,6 +1,7 @@
 """Command-line polish: help pages, usage errors, "did you mean", the man page behind `git rerun --help`, colour."""
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import shutil
@@ -162,15 +163,11 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_template(path)
     git(path, "add", ".")
     git(path, "commit", "-q", "-m", "project")
-    cwd = os.getcwd()
-    try:
-        os.chdir(path)
+    with contextlib.chdir(path):
         assert main(["run", "--name", "a"]) == 0
         data = path / "data.py"
         data.write_text(data.read_text().replace("test_size=0.2", "test_size=0.25"))
         assert main(["run", "--name", "b"]) == 0
-    finally:
-        os.chdir(cwd)
     return path
 
 
