@@ -16,7 +16,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "man1"  # a man tree of its own: `MANPATH=man:` finds the pages in a source checkout
-WIDTH = 72  # help text columns: with man's 7-column indent it fits an 80-column terminal
 
 TAIL = r""".SH EXIT STATUS
 .TP
@@ -60,9 +59,11 @@ def preformatted(text: str) -> str:
 
 def man_page() -> str:
     """The whole rerun-git(1) page."""
-    os.environ["COLUMNS"] = str(WIDTH + 2)  # argparse wraps its help at COLUMNS - 2
     from rerun_git._version import __version__
     from rerun_git.cli import build_parser
+    from rerun_git.commands._help import WIDTH
+
+    os.environ["COLUMNS"] = str(WIDTH + 2)  # argparse wraps its option help at COLUMNS - 2
 
     parser = build_parser()
     parts = [

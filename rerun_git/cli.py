@@ -6,14 +6,13 @@ Command modules are imported only when their command runs, so ``--help``,
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from rerun_git._version import __version__
-from rerun_git.commands._help import HELP, LOOP, examples_epilog, wrapped
+from rerun_git.commands._help import HELP, LOOP, MORE, SUMMARY, examples_epilog
 from rerun_git.errors import RerunError
 
 PROG = "rerun-git"
@@ -42,6 +41,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _invalid_choice(action: argparse.Action, value: Any) -> str:
+    import difflib  # here: only a usage error needs it
+
     choices = [str(c) for c in action.choices]
     close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
     what = f"{value!r} is not a {PROG} command" if action.dest == "command" else f"invalid choice: {value!r}"
@@ -61,9 +62,8 @@ def _add_run_ref(parser: argparse.ArgumentParser, help: str = "the run: NAME, ru
 def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
-        description=wrapped("Capture every scikit-learn experiment run into git; reproduce any run from its tag."),
-        epilog=examples_epilog(LOOP) + "\n\n" + wrapped("`rerun-git COMMAND --help` tells more about a command; "
-                                                         "`man rerun-git` (or `git rerun --help`) tells all."),
+        description=SUMMARY,
+        epilog=f"{examples_epilog(LOOP)}\n\n{MORE}",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-C", dest="directory", metavar="DIR", help="run as if started in DIR (like git -C)")
@@ -191,7 +191,7 @@ def _finish_subcommands(parsers: dict[str, argparse.ArgumentParser]) -> None:
     """Give every subcommand its description, examples and own usage for errors; colour options where used."""
     for name, p in parsers.items():
         description, examples = HELP.get(name, ("", ()))
-        p.description = p.description or (wrapped(description) if description else None)
+        p.description = p.description or description or None
         p.epilog = p.epilog or (examples_epilog(examples) if examples else None)
         p.set_defaults(command_parser=p)
         if name in COLOURED:
