@@ -9,11 +9,14 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from rerun_git._version import __version__
 from rerun_git.commands._help import HELP, LOOP, MORE, SUMMARY, examples_epilog
 from rerun_git.errors import RerunError
+
+TYPE_CHECKING = False  # typing costs --help's start-up more than all of argparse
+if TYPE_CHECKING:
+    from typing import Any
 
 PROG = "rerun-git"
 #: Commands whose module name differs from the command (a Python builtin or a dash).
