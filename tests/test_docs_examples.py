@@ -151,10 +151,10 @@ def check_step(step: Step, cwd: Path, home: Path) -> Path:
     cwd, proc = run_step(step.command, cwd, home)
     assert proc.returncode == expected_exit(step), (step.command, proc.stdout, proc.stderr)
     actual = {normalised(line, home) for line in (proc.stdout + proc.stderr).splitlines()}
-    for line in step.documented:
-        if "..." in line or "…" in line or IDENTITY.match(line):
-            continue
-        assert normalised(line, home) in actual, (step.command, line, proc.stdout, proc.stderr)
+    missing = [line for line in step.documented
+               if not ("..." in line or "…" in line or IDENTITY.match(line)) and normalised(line, home) not in actual]
+    assert not missing, f"$ {step.command}\ndocumented, not printed:\n" + "\n".join(missing) + \
+        f"\nprinted:\n{proc.stdout}{proc.stderr}"
     return cwd
 
 
