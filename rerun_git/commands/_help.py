@@ -123,10 +123,13 @@ HELP: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
          ("rerun-git diff tuned", "the run against the working tree")),
     ),
     "compare": (
-        "Many runs side by side: one row per run, the metrics and every parameter\n"
-        "that differs.",
+        "One row per run: metric columns per algorithm (mean over splits), a\n"
+        "column for every parameter that differs between the runs shown, then\n"
+        "date, author, dirty, source and message. The table fits the terminal;\n"
+        "JSON and CSV hold every column.",
         (("rerun-git compare", "every run"),
-         ("rerun-git compare 'tune*' --format json", "the runs named tune*, as JSON")),
+         ("rerun-git compare 'tune*' --sort best", "the runs named tune*, best first by the primary metric"),
+         ("rerun-git compare a b c --format json", "three runs, every column, as JSON")),
     ),
     "checkout": (
         "Materialise a run's snapshot as a new detached git worktree in DIR, for\n"
