@@ -209,6 +209,12 @@ def test_log_patch_is_coloured_on_a_terminal(two_runs: Path) -> None:
     assert f"{ESC}32m+    test_size=0.25,{ESC}m" in out
 
 
+def test_compare_is_coloured_on_a_terminal(two_runs: Path) -> None:
+    out = on_terminal("compare", cwd=two_runs, env={"COLUMNS": "200"})
+    assert out.startswith(f"{ESC}1mRUN ") and f"{ESC}33mrun/a" in out
+    assert ESC not in on_terminal("compare", "--no-color", cwd=two_runs, env={"COLUMNS": "200"})
+
+
 @pytest.mark.parametrize("args, env", [
     (("diff", "a", "b"), {"NO_COLOR": "1"}),
     (("diff", "a", "b", "--no-color"), {}),
