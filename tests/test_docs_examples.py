@@ -98,7 +98,8 @@ def apply_guide_edits(project: Path) -> None:
 def run_step(command: str, cwd: Path, home: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """Run ``command`` in bash (``rerun-git`` as ``python -m rerun_git``); a leading ``cd DIR &&`` moves on.
 
-    ``/tmp`` in a command is ``home/tmp``; ``man`` reads the source tree's pages (an editable install has none).
+    ``/tmp`` in a command is ``home/tmp``; ``man`` reads the source tree's pages (an editable install has none);
+    the terminal is 80 columns wide, 96 for ``compare`` (it fits its table to the terminal).
     """
     command = command.replace("/tmp", str(home / "tmp"))
     if command.startswith("cd "):
@@ -106,6 +107,7 @@ def run_step(command: str, cwd: Path, home: Path) -> tuple[Path, subprocess.Comp
         cwd = cwd / target
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1",
+           "COLUMNS": "96" if command.startswith("rerun-git compare") else "80",
            "MANPATH": f"{ROOT / 'man'}:", "MANPAGER": "cat", "MANWIDTH": "80"}
     script = f"rerun-git() {{ {shlex.quote(sys.executable)} -m rerun_git \"$@\"; }}\n{command}"
     proc = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
@@ -135,6 +137,8 @@ def test_the_guide_runs_as_written(tmp_path: Path) -> None:
     home.mkdir()
     cwd, ran = home, []
     for step in _in_run_order(steps_of(GUIDE)):
+        if step.command == "rerun-git compare":  # it shows the regression template's runs (cli.md's, re-done there)
+            continue
         if step.command.startswith("git add -A"):
             apply_guide_edits(cwd)
         if "--name bad" in step.command:  # section 12: the mistake it shows, after `git checkout -- .`
@@ -157,6 +161,18 @@ def check_step(step: Step, cwd: Path, home: Path) -> Path:
         f"\nprinted:\n{proc.stdout}{proc.stderr}"
     return cwd
 
+
+#: The external script of the reference's `capture` example: R2 of a linear model on a fixed split.
+TRAIN = """import json, sys
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import train_test_split
+
+data = pd.read_csv(sys.argv[1])
+X_train, X_test, y_train, y_test = train_test_split(data.iloc[:, :-1], data.iloc[:, -1], random_state=0)
+r2 = LinearRegression().fit(X_train, y_train).score(X_test, y_test)
+open("metrics.json", "w").write(json.dumps({"R2": r2}))
+"""
 
 #: Examples of docs/cli.md that show another machine's state, and why they are not re-done here.
 NOT_REDONE = {
@@ -181,9 +197,8 @@ def test_the_reference_examples_print_what_they_show(tmp_path: Path) -> None:
     for step in steps_of(REFERENCE):
         if step.command in NOT_REDONE or (step.command.startswith("git rerun") and shutil.which("man") is None):
             continue
-        if step.command.startswith("python train.py"):  # the user's own script, writing its metrics
-            (cwd / "train.py").write_text("import json, pathlib\npathlib.Path('results').mkdir(exist_ok=True)\n"
-                                          "pathlib.Path('results/metrics.json').write_text(json.dumps({'MAE': 41.2}))\n")
+        if "-- python train.py" in step.command:  # the user's own script, writing its metrics
+            (cwd / "train.py").write_text(TRAIN)
         if step.command == "rerun-git gc":
             _stale_worktree(cwd)
         cwd = check_step(step, cwd, home)
@@ -194,8 +209,12 @@ def test_the_reference_examples_print_what_they_show(tmp_path: Path) -> None:
             cwd = home / "myproj"
             subprocess.run(["git", "add", "."], cwd=cwd, check=True)
             subprocess.run(["git", "commit", "-q", "-m", "project"], cwd=cwd, check=True)
-        if step.command == "rerun-git run --name baseline":  # the second run the examples compare: dirty
-            data = cwd / "data.py"
-            data.write_text(data.read_text().replace("test_size=0.2,", "test_size=0.25,"))
+        if step.command == "rerun-git run --name baseline":  # the other runs the examples show
+            algorithms = cwd / "algorithms.py"
+            algorithms.write_text(algorithms.read_text().replace('"alpha": 1.0}', '"alpha": 10.0}'))
+            subprocess.run(["git", "commit", "-q", "-am", "ridge alpha 10"], cwd=cwd, check=True)
             assert run_step("rerun-git run --name tuned", cwd, home)[1].returncode == 0
-    assert {"rerun-git list", "rerun-git diff tuned", "rerun-git rm tuned", "rerun-git gc"} <= set(ran), ran
+            data = cwd / "data.py"
+            data.write_text(data.read_text().replace("test_size=0.2,", "test_size=0.25,"))  # not committed
+            assert run_step("rerun-git run --name wide", cwd, home)[1].returncode == 0
+    assert {"rerun-git list", "rerun-git compare", "rerun-git rm tuned", "rerun-git gc"} <= set(ran), ran
