@@ -108,6 +108,8 @@ def run_step(command: str, cwd: Path, home: Path) -> tuple[Path, subprocess.Comp
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1",
            "COLUMNS": "96" if command.startswith("rerun-git compare") else "80",
+           **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+              for what, value in (("NAME", "Ada Lovelace"), ("EMAIL", "ada@example.org"))},
            "MANPATH": f"{ROOT / 'man'}:", "MANPAGER": "cat", "MANWIDTH": "80"}
     script = f"rerun-git() {{ {shlex.quote(sys.executable)} -m rerun_git \"$@\"; }}\n{command}"
     proc = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
