@@ -131,6 +131,13 @@ HELP: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
          ("rerun-git compare 'tune*' --sort best", "the runs named tune*, best first by the primary metric"),
          ("rerun-git compare a b c --format json", "three runs, every column, as JSON")),
     ),
+    "verify": (
+        "Read everything of each run (all runs when none is named): the tag\n"
+        "object, the record, the tree and every listed file's sha256, and check\n"
+        "they agree. Exit 1 when a run does not.",
+        (("rerun-git verify", "every run"),
+         ("rerun-git verify baseline tuned --format json", "two runs, as JSON")),
+    ),
     "checkout": (
         "Materialise a run's snapshot as a new detached git worktree in DIR, for\n"
         "reading or running by hand. Remove it with `git worktree remove DIR`.",

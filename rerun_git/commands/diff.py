@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import Style, err, print_json, print_table
+from rerun_git.commands._output import Style, err, out, print_json, print_table
 
 
 def main(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def main(args: argparse.Namespace) -> int:
         err(f"{result.a} and {result.b} are identical")
         return 0
     style = Style.for_args(args)
-    print(style.header(f"diff a={result.a} b={result.b}"))
+    out(f"diff a={result.a} b={result.b}", paint=style.header)
     for section in (_code, _config, _datasets, _env, _metrics):
         section(result, args.stat, style)
     return 1
@@ -41,51 +41,56 @@ def _code(result, stat: bool, style: Style) -> None:
         return
     added = sum(f.added or 0 for f in result.code)
     removed = sum(f.removed or 0 for f in result.code)
-    print("\n" + style.header(f"code: {_plural(len(result.code), 'file')} changed, +{added} -{removed}"))
+    out()
+    out(f"code: {_plural(len(result.code), 'file')} changed, +{added} -{removed}", paint=style.header)
     if stat:
         width = max(len(f.path) for f in result.code)
         for f in result.code:
             counts = "binary" if f.added is None else f"+{f.added} -{f.removed}"
-            print(f"  {f.path.ljust(width)} | {counts}" + ("" if f.status == "modified" else f" ({f.status})"))
+            out(f"  {f.path.ljust(width)} | {counts}" + ("" if f.status == "modified" else f" ({f.status})"))
     else:
-        print(style.patch(result.patch.rstrip("\n")))
+        out(result.patch.rstrip("\n"), multiline=True, paint=style.patch)
 
 
 def _config(result, stat: bool, style: Style) -> None:
     if not result.config:
         return
-    print("\n" + style.header(f"config: {_plural(len(result.config), 'change')}"))
+    out()
+    out(f"config: {_plural(len(result.config), 'change')}", paint=style.header)
     if not stat:
         for change in result.config:
-            print(f"  {change.describe()}")
+            out(f"  {change.describe()}")
 
 
 def _datasets(result, stat: bool, style: Style) -> None:
     if not result.datasets:
         return
-    print("\n" + style.header(f"datasets: {_plural(len(result.datasets), 'change')}"))
+    out()
+    out(f"datasets: {_plural(len(result.datasets), 'change')}", paint=style.header)
     if not stat:
         for change in result.datasets:
-            print(f"  {change.describe()}")
+            out(f"  {change.describe()}")
 
 
 def _env(result, stat: bool, style: Style) -> None:
     if not result.env:
         return
     critical = sum(1 for d in result.env if d.critical)
-    print("\n" + style.header(f"environment: {_plural(len(result.env), 'change')} ({critical} critical)"))
+    out()
+    out(f"environment: {_plural(len(result.env), 'change')} ({critical} critical)", paint=style.header)
     if not stat:
         for difference in result.env:
-            print(f"  {difference.describe()}")
+            out(f"  {difference.describe()}")
 
 
 def _metrics(result, stat: bool, style: Style) -> None:
     if not result.metrics:
         return
     count = len(result.metrics)
-    print("\n" + style.header(f"metrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}"))
+    out()
+    out(f"metrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}", paint=style.header)
     if result.summary:
-        print("  per algorithm (mean over splits):")
+        out("  per algorithm (mean over splits):")
         print_table(["algorithm", "file", "metric", "a", "b", "delta"],
                     [(s.label, s.file, s.metric, s.old, s.new, s.delta) for s in result.summary], style=style)
     if not stat:
