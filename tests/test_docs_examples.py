@@ -179,6 +179,7 @@ open("metrics.json", "w").write(json.dumps({"R2": r2}))
 #: Examples of docs/cli.md that show another machine's state, and why they are not re-done here.
 NOT_REDONE = {
     "rerun-git check-env baseline": "shows a numpy other than this environment's",
+    "rerun-git reproduce theirs": "needs a run fetched from another clone (tests/test_security.py refuses one)",
 }
 
 
