@@ -72,7 +72,12 @@ def retag(repo: Path, name: str, commit: str, message: str, tagger: str = "Mallo
 
 
 def record_of(repo: Path, run: str) -> dict:
-    return tomllib.loads(git(repo, "show", f"run/{run}:.rerun/run.toml"))
+    """The run's whole record as one table (schema 2 keeps [env] and [files] in blobs of their own)."""
+    record = tomllib.loads(git(repo, "show", f"run/{run}:.rerun/run.toml"))
+    for key in ("env", "files"):
+        if key not in record:
+            record[key] = tomllib.loads(git(repo, "show", f"run/{run}:.rerun/{key}.toml"))
+    return record
 
 
 def snapshot_commit(repo: Path, base: str, entries: dict[str, tuple[str, bytes]], record: dict | None = None,
