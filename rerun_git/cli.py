@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--message", default="", help="a note stored with the run")
     p.add_argument("--no-capture", action="store_true", help="run without capturing (nothing is written to git)")
     p.add_argument("--seed", type=int, help="seed for runs whose DataManager leaves random_state unset")
+    _add_execution(p)
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance for metric comparison (default: exact)")
     p.add_argument("--strict", action="store_true", help="fail before running when datasets or the environment drifted")
     p.add_argument("--keep-worktree", action="store_true", help="keep the snapshot worktree and print its path")
+    _add_execution(p)
     _add_format(p)
 
     p = sub.add_parser("check", help="validate projects without running them (what the pre-commit hook runs)")
@@ -144,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="overwrite FILE if it exists")
 
     return parser
+
+
+def _add_execution(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="run N experiment cells at once in worker processes (-1: one per core; "
+                        "default: [run] jobs, else 1 = in this process); the numbers do not change")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the cells on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 "
+                        "(default: DASK_SCHEDULER_ADDRESS, else [run] scheduler; needs rerun-git[dask])")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

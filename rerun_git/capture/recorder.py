@@ -96,6 +96,7 @@ class ConfigRecorder:
         self.record_plan(outcome.plan)
         self.configs["results"] = {row: dict(metrics) for row, metrics in outcome.metrics.items()}
         self.configs["splits"] = {key: dict(split) for key, split in getattr(outcome, "splits", {}).items()}
+        self.configs["execution"] = dict(getattr(outcome, "execution", {}))
         if getattr(outcome, "evaluators", None):
             self.configs["evaluators"] = {**self.configs.get("evaluators", {}), "registered": dict(outcome.evaluators)}
         context.dataset_info = dict(outcome.dataset_info)
@@ -127,6 +128,7 @@ class ConfigRecorder:
             plot_settings=self.configs.get("plot_settings", {}),
             results=self.configs.get("results", {}),
             splits=self.configs.get("splits", {}),
+            execution=self.configs.get("execution", {}),
         )
 
     def _require_context(self) -> CaptureContext:

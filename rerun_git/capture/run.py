@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rerun_git.capture.publish import capture_snapshot
 from rerun_git.capture.recorder import CaptureStrategy, ConfigRecorder, new_seed
 from rerun_git.store.runs import RefSettings
+
+if TYPE_CHECKING:
+    from rerun_git.experiment.backends import Execution
 
 
 @dataclass
@@ -30,6 +33,8 @@ def run_project(
     seed: int | None = None,
     progress: bool = False,
     name_suffix: str = "never",
+    jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
 
@@ -37,7 +42,11 @@ def run_project(
     checked before training starts. The name and its ``results/<name>`` are
     claimed for this process (see :mod:`rerun_git.capture.names`); with
     ``name_suffix="auto"`` a taken name becomes ``<name>-2``, ``<name>-3``, ...
+    ``jobs`` / ``scheduler`` choose where the cells run (default: ``[run] jobs``
+    / ``[run] scheduler``, see :func:`~rerun_git.experiment.backends.resolve_execution`);
+    the numbers do not depend on it.
     """
+    from rerun_git.experiment.backends import resolve_execution
     from rerun_git.settings import find_project_root, load_project_settings
     from rerun_git.capture.names import claim_run_name
     from rerun_git.store.repo import Repo
@@ -45,19 +54,22 @@ def run_project(
 
     root = find_project_root(start)
     settings = load_project_settings(root)
+    execution = resolve_execution(jobs, scheduler, settings.jobs, settings.scheduler)
     is_free = None
     if capture:
         repo, refs = Repo.open(root), RefSettings.of(settings)
         is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
     claimed = claim_run_name(root, name, name_suffix, is_free)
     try:
-        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
+        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress,
+                            execution)
     finally:
         claimed.release()
 
 
 def _run_claimed(
-    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool
+    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool,
+    execution: Execution,
 ) -> RunResult:
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
@@ -67,7 +79,7 @@ def _run_claimed(
     recorder = ConfigRecorder(name)
     context = recorder.bind_project(root, settings, seed, message)
     loader = ProjectLoader(root, CaptureStrategy(recorder))
-    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
+    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution)
     result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, summary=summarize_metrics(outcome.metrics))
     if capture:
         recorder.record_outcome(outcome, loader.files)

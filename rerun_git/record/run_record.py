@@ -53,6 +53,8 @@ class RunRecord:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: How the cells ran, informational (not drift): backend, jobs, scheduler, cells, seconds.
+    execution: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the record as plain data, equal to ``dataclasses.asdict(self)``."""
@@ -106,6 +108,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "reproduces": (str, type(None)), "env": (dict,), "base_data_manager": (dict,), "configuration": (dict,),
     "experiment_groups": (list,), "algorithms": (list,), "metrics": (list,), "evaluators": (dict,),
     "workflows": (dict,), "plot_settings": (dict,), "datasets": (dict,), "splits": (dict,), "files": (dict,), "results": (dict,),
+    "execution": (dict,),
 }
 
 
@@ -138,6 +141,8 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
             _check_entry(key, name, entry, origin)
     if key == "env":
         _check_env(value, origin)
+    if key == "execution":
+        _check_execution(value, origin)
     if key == "results":
         for row, metrics in value.items():
             for metric, number in metrics.items():
@@ -146,11 +151,35 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
 
 
 #: Fields every entry of these tables must have, with their types (what reproduce and show rely on).
+_EXECUTION_FIELDS: dict[str, tuple[type, ...]] = {
+    "backend": (str,), "jobs": (int,), "scheduler": (str,), "cells": (int,), "seconds": (int, float),
+}
+
+
+def _check_execution(value: dict[str, Any], origin: str) -> None:
+    for name, entry in value.items():
+        expected = _EXECUTION_FIELDS.get(name)
+        if expected is None or isinstance(entry, bool) or not isinstance(entry, expected):
+            raise RerunError(f"{origin}: invalid execution.{name}", hint=_CORRUPT_HINT)
+
+
 _ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "datasets": {"filename": (str,), "sha256": (str,), "size": (int,), "embedded": (bool,)},
     "workflows": {"file": (str,), "class": (str,)},
 }
-_OPTIONAL_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+_OPTIONAL_EXECUTION_FIELDS: dict[str, tuple[type, ...]] = {
+    "backend": (str,), "jobs": (int,), "scheduler": (str,), "cells": (int,), "seconds": (int, float),
+}
+
+
+def _check_execution(value: dict[str, Any], origin: str) -> None:
+    for name, entry in value.items():
+        expected = _EXECUTION_FIELDS.get(name)
+        if expected is None or isinstance(entry, bool) or not isinstance(entry, expected):
+            raise RerunError(f"{origin}: invalid execution.{name}", hint=_CORRUPT_HINT)
+
+
+_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "datasets": {"table_name": (str, type(None)), "feature_names": (list,), "num_features": (int,), "num_samples": (int,)},
     "workflows": {},
 }

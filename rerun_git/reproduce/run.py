@@ -44,6 +44,8 @@ def reproduce_run(
     keep_worktree: bool = False,
     progress: bool = False,
     report: Report = lambda line: None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> Reproduction:
     """Check the run's snapshot out into a locked worktree, re-run it and compare every metric.
 
@@ -51,8 +53,11 @@ def reproduce_run(
     tagger and source (a run is code: the user decides whether to trust it),
     and the snapshot is refused when its record or tree holds anything
     outside the project layout; the checked-out bytes are verified against
-    the record.
+    the record. ``jobs`` / ``scheduler`` choose where the cells run (default:
+    this project's ``[run] jobs`` / ``[run] scheduler``); workers run the
+    snapshot's bytes.
     """
+    from rerun_git.experiment.backends import resolve_execution
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout
@@ -62,9 +67,11 @@ def reproduce_run(
     from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
 
     check_tolerances(rtol, atol)
+    here = settings_near(start)
+    execution = resolve_execution(jobs, scheduler, here.jobs, here.scheduler)
     run, record, _top = load_run(name, start)
     repo = Repo.open(start)
-    for line in describe_provenance(run.tag, run.commit, record, run_provenance(repo, RefSettings.of(settings_near(start)), run)):
+    for line in describe_provenance(run.tag, run.commit, record, run_provenance(repo, RefSettings.of(here), run)):
         report(line)
     check_recorded_paths(record)
     check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
@@ -80,7 +87,8 @@ def reproduce_run(
         if drift and strict:
             raise RerunError(f"{len(drift)} difference(s) from the recorded run (--strict)", hint="drop --strict to run anyway")
         loader = ProjectLoader(worktree, strategy)
-        outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
+        outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress,
+                                  execution=execution)
         comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
         split_mismatches = compare_splits(record.splits, outcome.splits)
     finally:
