@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -110,7 +111,7 @@ def run_remote(code: ProjectCode, items: list[tuple[CellTask, DataSplit]], execu
             try:
                 yield from _worker_errors(results)
             finally:
-                results.close()
+                close_quietly(results)
 
 
 def warm_up(execution: Execution) -> threading.Thread | None:
@@ -142,6 +143,13 @@ def _import_heavy() -> int:
     import rerun_git.experiment.workflow  # noqa: F401
 
     return os.getpid()
+
+
+def close_quietly(stream: Any) -> None:
+    """Close a stream of results, cancelling what has not run (joblib's warning about it is the point)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        stream.close()
 
 
 def _worker_errors(results: Iterator[CellResult]) -> Iterator[CellResult]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.experiment.algorithms import AlgorithmCollection
-from rerun_git.experiment.backends import Execution
+from rerun_git.experiment.backends import Execution, close_quietly
 from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject, ProjectCode, execute_cell, write_cell_files
 from rerun_git.experiment.configuration import ExperimentPlan
 from rerun_git.experiment._params import dataset_key
@@ -145,6 +145,7 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
                 items.append((CellTask(cell, cell_seed(ctx.seed, cell.key), job.group.workflow,
                                        dict(job.group.workflow_args), output=cell.key, threads=threads), split))
     experiments = sum(len(job.algorithms) for job in jobs)
+    ctx.loader.freeze()  # from here on every cell runs the bytes read now, wherever it runs
     results = _collect(ctx, items, _progress_bar(len(items), experiments, progress, ctx.execution))
     for task, _split in items:  # grid order, whatever order the cells finished in
         _merge(ctx, task, results.get(task.cell))
@@ -171,9 +172,7 @@ def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict
             bar.set_postfix_str(result.cell.key, refresh=False)
             bar.update(1)
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+        close_quietly(stream)
         _close_bar(bar)
     return results
 

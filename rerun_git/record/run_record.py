@@ -150,7 +150,7 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
                     raise RerunError(f"{origin}: results[{row!r}][{metric!r}] should be a number", hint=_CORRUPT_HINT)
 
 
-#: Fields every entry of these tables must have, with their types (what reproduce and show rely on).
+#: ``[execution]`` keys and their types (informational: how the cells ran).
 _EXECUTION_FIELDS: dict[str, tuple[type, ...]] = {
     "backend": (str,), "jobs": (int,), "scheduler": (str,), "cells": (int,), "seconds": (int, float),
 }
@@ -163,23 +163,12 @@ def _check_execution(value: dict[str, Any], origin: str) -> None:
             raise RerunError(f"{origin}: invalid execution.{name}", hint=_CORRUPT_HINT)
 
 
+#: Fields every entry of these tables must have, with their types (what reproduce and show rely on).
 _ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "datasets": {"filename": (str,), "sha256": (str,), "size": (int,), "embedded": (bool,)},
     "workflows": {"file": (str,), "class": (str,)},
 }
-_OPTIONAL_EXECUTION_FIELDS: dict[str, tuple[type, ...]] = {
-    "backend": (str,), "jobs": (int,), "scheduler": (str,), "cells": (int,), "seconds": (int, float),
-}
-
-
-def _check_execution(value: dict[str, Any], origin: str) -> None:
-    for name, entry in value.items():
-        expected = _EXECUTION_FIELDS.get(name)
-        if expected is None or isinstance(entry, bool) or not isinstance(entry, expected):
-            raise RerunError(f"{origin}: invalid execution.{name}", hint=_CORRUPT_HINT)
-
-
-_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+_OPTIONAL_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "datasets": {"table_name": (str, type(None)), "feature_names": (list,), "num_features": (int,), "num_samples": (int,)},
     "workflows": {},
 }
