@@ -310,7 +310,7 @@ def test_a_local_dask_cluster_gives_serial_numbers(grid: Path) -> None:
 
     serial = _run(grid, "serial")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         pids = set(client.run(os.getpid).values())
         dask = _run(grid, "dask", scheduler=cluster.scheduler_address)
     assert dask.results == serial.results and dask.splits == serial.splits
@@ -346,7 +346,7 @@ def test_cli_scheduler_on_dask_processes_started_by_hand(grid: Path, tmp_path: P
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
         serial = _run(grid, "serial")
-        proc = subprocess.run([*PYTHON_CLI, "run", "--name", "cluster", "--scheduler", address], cwd=grid,
+        proc = subprocess.run([*PYTHON_CLI, "run", "--name", "cluster", "--seed", "7", "--scheduler", address], cwd=grid,
                               capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr
         from rerun_git.record.run_record import load_run

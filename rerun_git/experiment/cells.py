@@ -226,7 +226,11 @@ def _run_shipped(code: ProjectCode, task: CellTask, split: DataSplit) -> CellRes
     if isinstance(project, RerunError):
         return CellResult(task.cell, worker=worker_name(),
                           error=(f"{task.cell.key}: {project.message}", project.hint))
-    with tempfile.TemporaryDirectory(prefix="rerun-git-cell-") as tmp:
+    import joblib
+
+    # A workflow's own n_jobs runs in threads of this worker: on a Dask worker joblib would otherwise
+    # send the nested work back to the cluster, whose workers are all busy with cells (a deadlock).
+    with tempfile.TemporaryDirectory(prefix="rerun-git-cell-") as tmp, joblib.parallel_config(backend="threading"):
         result = execute_cell(project, task, split, Path(tmp))
         result.files = {p.relative_to(tmp).as_posix(): p.read_bytes()
                         for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
