@@ -1,13 +1,9 @@
-"""Guards of ``run`` and ``reproduce``: claiming a run name, and checking a snapshot before running it.
+"""Claiming a run name before training.
 
 A run name is claimed twice: locally, by an exclusive lock file beside its
 results folder (two captures in the same project cannot write into the same
 ``results/<name>``), and finally by the ref transaction's ``create`` of the
 tag (the one arbiter across worktrees and clones).
-
-A snapshot is code. Before ``reproduce`` runs it, its tree must hold exactly
-the layout its record describes (the recorded files, ``.rerun/``), as
-regular files only, and the bytes checked out must be the recorded ones.
 """
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
-"""Guards of ``run`` and ``reproduce``: claiming a run name, and checking a snapshot before running it.
+"""Checks of a snapshot before ``reproduce`` runs it: a snapshot is code.
 
-A run name is claimed twice: locally, by an exclusive lock file beside its
-results folder (two captures in the same project cannot write into the same
-``results/<name>``), and finally by the ref transaction's ``create`` of the
-tag (the one arbiter across worktrees and clones).
-
-A snapshot is code. Before ``reproduce`` runs it, its tree must hold exactly
-the layout its record describes (the recorded files, ``.rerun/``), as
-regular files only, and the bytes checked out must be the recorded ones.
+Its tree must hold exactly the layout its record describes (the recorded
+files, ``.rerun/``), as regular files only, and the bytes checked out must be
+the recorded ones.
 """
 from __future__ import annotations
 
@@ -18,10 +13,10 @@ from typing import Any
 from rerun_git.errors import RerunError
 from rerun_git.record.datasets import sha256_file
 from rerun_git.record.run_record import RECORD_PATH, RunRecord
+
 REGULAR_MODES = ("100644", "100755")
 
 
-# ---------------------------------------------------------------- reproduce
 def check_tolerances(rtol: float, atol: float) -> None:
     """Tolerances must be finite and non-negative."""
     for flag, value in (("--rtol", rtol), ("--atol", atol)):
