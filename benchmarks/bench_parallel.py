@@ -189,7 +189,7 @@ def grid_figures(base: Path, quick: bool) -> list[Figure]:
 def overhead_figures(base: Path, quick: bool) -> tuple[list[Figure], dict[str, float]]:
     """Per-cell parallel overhead with an empty workflow: warm pool, in-process, cells phase only."""
     from rerun_git.experiment.backends import Execution
-    from rerun_git.experiment.cells import PassThroughStrategy
+    from rerun_git.experiment.strategy import PassThroughStrategy
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
 

@@ -164,7 +164,7 @@ def test_workers_never_read_the_project_from_disk(grid: Path) -> None:
     from rerun_git.experiment.cells import Cell, CellTask, ProjectCode
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.validation import validate_project
-    from rerun_git.experiment.cells import PassThroughStrategy
+    from rerun_git.experiment.strategy import PassThroughStrategy
 
     loader = ProjectLoader(grid, PassThroughStrategy())
     with loader.importing():
@@ -195,7 +195,7 @@ def test_a_failing_cell_names_itself_and_its_last_traceback_line(repo: Path, cli
 
 def test_keep_failed_runs_the_other_cells(repo: Path) -> None:
     from rerun_git.experiment.backends import Execution
-    from rerun_git.experiment.cells import PassThroughStrategy
+    from rerun_git.experiment.strategy import PassThroughStrategy
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
 

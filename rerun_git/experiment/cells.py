@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment.strategy import RerunStrategy
+from rerun_git.experiment.strategy import PassThroughStrategy
 
 if TYPE_CHECKING:
     from rerun_git.experiment.algorithms import AlgorithmCollection
@@ -137,25 +137,6 @@ class LoadedProject:
         if name not in self.workflows:
             self.workflows[name] = self.loader.load_workflow(name)
         return self.workflows[name]
-
-
-class PassThroughStrategy(RerunStrategy):
-    """Use every loaded part as it is (a worker: the parent already recorded or checked them)."""
-
-    def handle_load_base_data_manager(self, data_manager: Any) -> Any:
-        return data_manager
-
-    def handle_load_algorithms(self, algorithm_config: Any) -> Any:
-        return algorithm_config
-
-    def handle_load_metric_config(self, metric_config: Any) -> Any:
-        return metric_config
-
-    def handle_load_custom_evaluators(self, module: Any, evaluators_file: Path) -> Any:
-        return module
-
-    def handle_load_workflow(self, workflow: Any, workflow_name: str) -> Any:
-        return workflow
 
 
 def worker_name() -> str:

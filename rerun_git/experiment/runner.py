@@ -1,6 +1,7 @@
 """Run every group x dataset x split x algorithm and collect the metric table."""
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,7 +168,7 @@ def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict
                 if not ctx.keep_failed:
                     raise RerunError(message, hint=hint)
                 ctx.failures[result.cell.key] = message
-                bar.write(f"rerun-git: FAILED {message}")
+                bar.write(f"rerun-git: FAILED {message}", file=sys.stderr)
             results[result.cell] = result
             bar.set_postfix_str(result.cell.key, refresh=False)
             bar.update(1)
@@ -218,6 +219,4 @@ def _close_bar(bar: Any) -> None:
     done, total = bar.n, bar.total
     bar.close()
     if not bar.disable:
-        import sys
-
         print(f"rerun-git: {done} of {total} cells in {time.perf_counter() - bar.started:.1f} s", file=sys.stderr)
