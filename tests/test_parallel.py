@@ -364,3 +364,14 @@ def test_cli_scheduler_on_dask_processes_started_by_hand(grid: Path, tmp_path: P
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def test_the_record_execution_table_is_validated() -> None:
+    from rerun_git.record.run_record import RunRecord
+
+    base = {"name": "r", "created": "2026-01-01T00:00:00Z", "seed": 1, "rerun_git_version": "0", "schema": 1}
+    ok = RunRecord.from_dict({**base, "execution": {"backend": "loky", "jobs": 2, "cells": 4, "seconds": 1.5}})
+    assert ok.execution["jobs"] == 2
+    for bad in ({"jobs": "2"}, {"seconds": True}, {"unknown": 1}):
+        with pytest.raises(RerunError, match="invalid execution"):
+            RunRecord.from_dict({**base, "execution": bad})

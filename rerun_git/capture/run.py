@@ -46,7 +46,7 @@ def run_project(
     / ``[run] scheduler``, see :func:`~rerun_git.experiment.backends.resolve_execution`);
     the numbers do not depend on it.
     """
-    from rerun_git.experiment.backends import resolve_execution
+    from rerun_git.experiment.backends import resolve_execution, warm_up
     from rerun_git.settings import find_project_root, load_project_settings
     from rerun_git.capture.names import claim_run_name
     from rerun_git.store.repo import Repo
@@ -55,6 +55,7 @@ def run_project(
     root = find_project_root(start)
     settings = load_project_settings(root)
     execution = resolve_execution(jobs, scheduler, settings.jobs, settings.scheduler)
+    warm_up(execution)  # worker processes start while this one checks the repository and loads the project
     is_free = None
     if capture:
         repo, refs = Repo.open(root), RefSettings.of(settings)

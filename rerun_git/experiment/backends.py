@@ -119,9 +119,13 @@ def warm_up(execution: Execution) -> threading.Thread | None:
 
     Each worker imports numpy, pandas and scikit-learn once; the pool is
     joblib's reusable loky executor, which :func:`run_remote` then uses.
+    Calling it again for the same number of workers returns the same thread.
     """
     if execution.backend != "loky":
         return None
+    started = _WARMING.get(execution.workers)
+    if started is not None:
+        return started
     import joblib
 
     def start() -> None:
@@ -131,7 +135,13 @@ def warm_up(execution: Execution) -> threading.Thread | None:
 
     thread = threading.Thread(target=start, name="rerun-git-warm-up", daemon=True)
     thread.start()
+    _WARMING.clear()
+    _WARMING[execution.workers] = thread
     return thread
+
+
+#: The warm-up started in this process, by number of workers (a command starts it early, the runner joins it).
+_WARMING: dict[int, threading.Thread] = {}
 
 
 def _import_heavy() -> int:

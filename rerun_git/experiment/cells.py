@@ -14,7 +14,6 @@ import hook, never from the worker's disk, and sends the written files back.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import random
@@ -22,7 +21,6 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,7 +158,7 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
     np.random.seed(task.seed)
     random.seed(task.seed)
     try:
-        with project.loader.importing(), _thread_limits(task.threads):
+        with project.loader.importing():
             workflow = project.workflow(task.workflow)(
                 algorithm=project.algorithms[task.cell.algorithm], metric_manager=project.metrics,
                 evaluators=project.evaluators, output_dir=output_dir,
@@ -178,15 +176,18 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
     return result
 
 
-@contextlib.contextmanager
-def _thread_limits(threads: int | None) -> Iterator[None]:
-    if threads is None:
-        yield
+#: The BLAS/OpenMP limit this worker process has set (threadpoolctl), once for its lifetime.
+_THREADS_SET: list[int] = []
+
+
+def _limit_threads(threads: int | None) -> None:
+    """Limit this worker's BLAS/OpenMP pools to ``threads`` (once per process: it takes milliseconds)."""
+    if threads is None or _THREADS_SET == [threads]:
         return
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads):
-        yield
+    threadpool_limits(limits=threads)
+    _THREADS_SET[:] = [threads]
 
 
 #: Projects a worker process has loaded, by ProjectCode.digest (the last few only).
@@ -204,6 +205,7 @@ def run_cell(code: ProjectCode, task: CellTask, split: DataSplit) -> CellResult:
 
 def _run_shipped(code: ProjectCode, task: CellTask, split: DataSplit) -> CellResult:
     project = _loaded(code)
+    _limit_threads(task.threads)  # after the project's imports loaded their BLAS/OpenMP libraries
     if isinstance(project, RerunError):
         return CellResult(task.cell, worker=worker_name(),
                           error=(f"{task.cell.key}: {project.message}", project.hint))

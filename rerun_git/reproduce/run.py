@@ -57,7 +57,7 @@ def reproduce_run(
     this project's ``[run] jobs`` / ``[run] scheduler``); workers run the
     snapshot's bytes.
     """
-    from rerun_git.experiment.backends import resolve_execution
+    from rerun_git.experiment.backends import resolve_execution, warm_up
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout
@@ -69,6 +69,7 @@ def reproduce_run(
     check_tolerances(rtol, atol)
     here = settings_near(start)
     execution = resolve_execution(jobs, scheduler, here.jobs, here.scheduler)
+    warm_up(execution)  # worker processes start while the snapshot is checked out and loaded
     run, record, _top = load_run(name, start)
     repo = Repo.open(start)
     for line in describe_provenance(run.tag, run.commit, record, run_provenance(repo, RefSettings.of(here), run)):
