@@ -55,12 +55,12 @@ def run_project(
     root = find_project_root(start)
     settings = load_project_settings(root)
     execution = resolve_execution(jobs, scheduler, settings.jobs, settings.scheduler)
-    warm_up(execution)  # worker processes start while this one checks the repository and loads the project
     is_free = None
     if capture:
         repo, refs = Repo.open(root), RefSettings.of(settings)
         is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
     claimed = claim_run_name(root, name, name_suffix, is_free)
+    warm_up(execution)  # worker processes start while this one loads the project
     try:
         return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress,
                             execution)
