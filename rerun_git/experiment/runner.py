@@ -16,7 +16,7 @@ from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader
-from rerun_git.experiment.seeds import cell_seed
+from rerun_git.experiment.seeds import cell_seed, fallback_seed
 from rerun_git.experiment.validation import Job, validate_project
 from rerun_git.experiment.validation import group_data_manager  # noqa: F401  (its former home)
 
@@ -34,6 +34,8 @@ class RunOutcome:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The registered custom evaluators: ``{name: {"func": ..., "kind": ...}}``.
     evaluators: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The run seed used (the one given, else the DataManager's ``random_state``, else the default).
+    seed: int = 0
     #: How the cells ran (informational): backend, workers, scheduler, cells, seconds.
     execution: dict[str, Any] = field(default_factory=dict)
     #: Cells that failed under ``keep_failed``: ``"<cell key>"`` -> the one-line error.
@@ -60,7 +62,7 @@ class _Context:
     warming: Any = None
 
 
-def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progress: bool = False,
+def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
                     execution: Execution | None = None, keep_failed: bool = False) -> RunOutcome:
     """Load the project through ``loader`` and run every experiment cell.
 
@@ -70,8 +72,9 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
         The project's loader (its service sees every load).
     results_dir : Path
         Where outputs go: ``<group>/<dataset>/split_<i>/<algorithm>/``.
-    seed : int
+    seed : int or None
         The run seed; each cell's seed is ``cell_seed(seed, cell.key)``.
+        None: the DataManager's ``random_state``, else ``DEFAULT_SEED`` (see ``experiment/seeds.py``).
     progress : bool
         Show a tqdm progress bar.
     execution : Execution, optional
@@ -92,11 +95,13 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
     with loader.importing():
         checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
         plan, jobs = checked.plan, checked.jobs
+        seed = fallback_seed(checked.base) if seed is None else seed
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms,
                        execution=execution, keep_failed=keep_failed, warming=warming)
         dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
+        seed=seed,
         execution=_describe(ctx.execution, cells, time.perf_counter() - started),
         failures=ctx.failures,
         splits=ctx.splits,
