@@ -285,7 +285,7 @@ class Harness:
         """Serial vs --jobs 2 vs a local Dask cluster on a 12-cell grid; per-cell overhead; projection."""
         try:
             rows, self.projection = _parallel_rows(self.base, self.config.quick)
-        except ImportError as exc:  # the Dask extra is not installed
+        except (ImportError, FileNotFoundError) as exc:  # the Dask extra (or its `dask` command) is not installed
             self.add(Row("parallel grid", None, "s", note=f"skipped: {exc}"))
             return
         for row in rows:
