@@ -243,9 +243,11 @@ def overhead_figures(base: Path, quick: bool) -> tuple[list[Figure], dict[str, f
 def _pool_start() -> float:
     from joblib.externals.loky import get_reusable_executor
 
+    from rerun_git.experiment import backends
     from rerun_git.experiment.backends import Execution, warm_up
 
     get_reusable_executor().shutdown(wait=True, kill_workers=True)
+    backends._WARMING.clear()  # a fresh pool: time its start, not the finished warm-up of an earlier run
     start = time.perf_counter()
     thread = warm_up(Execution(jobs=2))
     assert thread is not None
