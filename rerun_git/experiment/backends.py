@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import threading
 import warnings
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment.guard import WORKER_DEATHS
 
 if TYPE_CHECKING:
     from rerun_git.experiment.cells import CellResult, CellTask, ProjectCode
@@ -98,13 +98,14 @@ def _check_address(address: str, origin: str) -> str:
 def run_remote(code: ProjectCode, items: list[tuple[CellTask, DataSplit]], execution: Execution) -> Iterator[CellResult]:
     """Yield each cell's result as it finishes, from the workers ``execution`` names.
 
-    Closing the generator (the caller stopped: a failed cell, Ctrl-C) cancels the cells not yet run.
+    Closing the generator (the caller stopped: a failed cell, Ctrl-C, SIGTERM, which the CLI raises as
+    a KeyboardInterrupt) cancels the cells not yet run.
     """
     import joblib
 
     from rerun_git.experiment.cells import run_cell
 
-    with _backend(execution) as (backend, n_jobs), _sigterm_as_interrupt():
+    with _backend(execution) as (backend, n_jobs):
         with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
             results = joblib.Parallel(return_as="generator_unordered", batch_size=1)(
                 joblib.delayed(run_cell)(code, task, split) for task, split in items)
@@ -170,7 +171,7 @@ def _worker_errors(results: Iterator[CellResult]) -> Iterator[CellResult]:
         raise
     except Exception as exc:
         name = type(exc).__name__
-        if name in ("TerminatedWorkerError", "BrokenProcessPool", "KilledWorker"):
+        if any(kind.__name__ in WORKER_DEATHS for kind in type(exc).__mro__):
             detail = str(exc).splitlines()[-1] if str(exc) else name
             raise RerunError(f"a worker process died while running cells ({name}: {detail[:300]})",
                              hint="a cell crashed its process or ran out of memory; run with --jobs 1 to see which") from exc
@@ -202,20 +203,3 @@ def connect_dask(address: str, timeout: float = 10.0) -> Any:
     except (OSError, TimeoutError, ValueError) as exc:
         raise RerunError(f"cannot reach the Dask scheduler at {address}: {str(exc).splitlines()[0][:200]}",
                          hint="start one (`dask scheduler`) or check the address") from None
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """While workers run, SIGTERM cancels them like Ctrl-C (raises KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -14,6 +14,7 @@ from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject
 from rerun_git.experiment.configuration import ExperimentPlan
 from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
+from rerun_git.experiment.guard import project_code
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader
 from rerun_git.experiment.seeds import cell_seed, fallback_seed
@@ -92,7 +93,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     started = time.perf_counter()
     execution = execution or Execution()
     warming = warm_up(execution)  # worker processes start while this one loads the project
-    with loader.importing():
+    with project_code("the run"), loader.importing():
         checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
         plan, jobs = checked.plan, checked.jobs
         seed = fallback_seed(checked.base) if seed is None else seed
