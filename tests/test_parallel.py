@@ -376,3 +376,11 @@ def test_the_record_execution_table_is_validated() -> None:
     for bad in ({"jobs": "2"}, {"seconds": True}, {"unknown": 1}):
         with pytest.raises(RerunError, match="invalid execution"):
             RunRecord.from_dict({**base, "execution": bad})
+
+
+def test_sys_exit_in_a_worker_is_a_failure_of_its_cell(repo: Path, cli) -> None:
+    _project(repo, "if self.algorithm.name == 'dtr':\n    raise SystemExit(0)")
+    result = cli("run", "--name", "exits", "--jobs", "2", cwd=repo)
+    assert result.code == 1
+    assert "project code called sys.exit(0) during the run (main/diabetes/split_" in result.err
+    assert git(repo, "tag", "-l") == ""

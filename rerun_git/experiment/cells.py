@@ -168,7 +168,7 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
             workflow.run(split)
     except RerunError as exc:
         result.error = (f"{key}: {exc.message}", exc.hint)
-    except (Exception, SystemExit) as exc:  # project code may not end the run, not even "successfully"
+    except Exception as exc:  # SystemExit goes on: experiment.guard (or a worker's run_cell) makes it a failure
         error = project.loader.error_from(exc, f"workflows/{task.workflow}.py")
         result.error = (error.message, f"raised while running {key}")
     result.seconds = time.perf_counter() - start
@@ -214,7 +214,12 @@ def _run_shipped(code: ProjectCode, task: CellTask, split: DataSplit) -> CellRes
     # A workflow's own n_jobs runs in threads of this worker: on a Dask worker joblib would otherwise
     # send the nested work back to the cluster, whose workers are all busy with cells (a deadlock).
     with tempfile.TemporaryDirectory(prefix="rerun-git-cell-") as tmp, joblib.parallel_config(backend="threading"):
-        result = execute_cell(project, task, split, Path(tmp))
+        try:
+            result = execute_cell(project, task, split, Path(tmp))
+        except SystemExit as exc:  # project code may not end a worker, not even "successfully"
+            return CellResult(task.cell, worker=worker_name(), error=(
+                f"project code called sys.exit({exc.code!r}) during the run ({task.cell.key}): that is a failure",
+                "a run or reproduction must finish its experiments; remove the exit from the project's code"))
         result.files = {p.relative_to(tmp).as_posix(): p.read_bytes()
                         for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
     return result
