@@ -91,6 +91,7 @@ def build_parser() -> Parser:
     p.add_argument("--seed", metavar="N|random",
                    help="the run seed (default: [run] seed, else the DataManager's random_state, else 0); "
                         "'random' draws a fresh one")
+    _add_execution(p)
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")
@@ -121,6 +122,7 @@ def build_parser() -> Parser:
     p.add_argument("--trust", action="store_true",
                    help="run the code of a run this clone did not capture (after reading its provenance)")
     p.add_argument("--verify-signature", action="store_true", help="require a good signature on the run's tag (git verify-tag)")
+    _add_execution(p)
     _add_format(p)
 
     p = sub.add_parser("check", help="validate projects without running them (what the pre-commit hook runs)")
@@ -231,6 +233,15 @@ def _finish_subcommands(parsers: dict[str, argparse.ArgumentParser]) -> None:
         p.set_defaults(command_parser=p)
         if name in COLOURED:
             _add_color(p, default=argparse.SUPPRESS)  # SUPPRESS: the global --color stays when not given here
+
+
+def _add_execution(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", type=int, metavar="N",
+                   help="run N experiment cells at once in worker processes (-1: one per core; "
+                        "default: [run] jobs, else 1 = in this process); the numbers do not change")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the cells on the Dask cluster of this scheduler, e.g. tcp://scheduler-host:8786 "
+                        "(default: DASK_SCHEDULER_ADDRESS, else [run] scheduler; needs rerun-git[dask])")
 
 
 class Terminated(KeyboardInterrupt):
