@@ -40,9 +40,10 @@ def to_plain(value: Any, where: str) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         return [to_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy":
-        return to_plain(item(), where)
+    if type(value).__module__ == "numpy":
+        tolist = getattr(value, "tolist", None)
+        if callable(tolist):  # numpy scalars and arrays
+            return to_plain(tolist(), where)
     raise RerunError(
         f"{where}: cannot record value of type {type(value).__name__}",
         hint="use only str, int, float, bool, None, lists and dicts of those",

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from sklearn import ensemble, linear_model, naive_bayes, neighbors, neural_network, svm, tree
 
 from rerun_git.errors import RerunError
@@ -96,7 +97,7 @@ class AlgorithmWrapper:
                 hint=f"parameters: {', '.join(sorted(self._accepted()))}",
             )
         for key, values in grid.items():
-            if not isinstance(values, (list, tuple)) or not values:
+            if not _is_value_list(values):
                 raise RerunError(f"algorithm {self.name!r}: hyperparam_grid[{key!r}] must be a non-empty list",
                                  hint=f"got {values!r}")
 
@@ -113,10 +114,19 @@ class AlgorithmWrapper:
         params = copy.deepcopy(self.default_params or {})
         if "random_state" in self._accepted() and "random_state" not in params:
             params["random_state"] = seed
-        return self.algorithm_class(**params)
+        model = self.algorithm_class(**params)
+        model.wrapper_name = self.name  # as in Brisk: results name the algorithm a model came from
+        return model
 
     def __repr__(self) -> str:
         return f"AlgorithmWrapper(name={self.name!r}, algorithm_class={self.algorithm_class.__name__})"
+
+
+def _is_value_list(values: Any) -> bool:
+    """A non-empty list, tuple or 1-d numpy array (Brisk's grids use ``np.logspace``)."""
+    if isinstance(values, np.ndarray):
+        return values.ndim == 1 and values.size > 0
+    return isinstance(values, (list, tuple)) and len(values) > 0
 
 
 class AlgorithmCollection:
@@ -170,43 +180,57 @@ class AlgorithmCollection:
         return cls(*(AlgorithmWrapper.from_params(d) for d in items))
 
 
-def _w(name: str, display: str, klass: type, params: dict[str, Any] | None,
-       grid: dict[str, list[Any]]) -> AlgorithmWrapper:
+def _w(name: str, display: str, klass: type, params: dict[str, Any] | None = None,
+       grid: dict[str, Any] | None = None) -> AlgorithmWrapper:
     return AlgorithmWrapper(name, display, klass, params, grid)
 
 
+_ALPHAS = np.logspace(-3, 0, 100)
+_C = list(np.arange(1, 30, 0.5))
+_L1_RATIO = list(np.arange(0.1, 1, 0.1))
+_DEPTHS = list(range(5, 25, 5)) + [None]
+_KNN_GRID = {"n_neighbors": list(range(1, 5, 2)), "weights": ["uniform", "distance"],
+             "algorithm": ["auto", "ball_tree", "kd_tree", "brute"], "leaf_size": list(range(5, 50, 5))}
+_REG_CRITERIA = ["friedman_mse", "absolute_error", "poisson", "squared_error"]
+_BAYES = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+
+#: Brisk 1.2's regression algorithms: names, display names, classes, default params and grids.
 REGRESSION_ALGORITHMS: list[AlgorithmWrapper] = [
-    _w("linear", "Linear Regression", linear_model.LinearRegression, None, {}),
-    _w("ridge", "Ridge Regression", linear_model.Ridge, None, {"alpha": [0.1, 1.0, 10.0]}),
-    _w("lasso", "LASSO Regression", linear_model.Lasso, None, {"alpha": [0.01, 0.1, 1.0]}),
-    _w("elasticnet", "Elastic Net Regression", linear_model.ElasticNet, None,
-       {"alpha": [0.01, 0.1, 1.0], "l1_ratio": [0.2, 0.5, 0.8]}),
-    _w("dtr", "Decision Tree Regression", tree.DecisionTreeRegressor, None,
-       {"max_depth": [3, 5, 10], "min_samples_leaf": [1, 5]}),
-    _w("rf", "Random Forest Regression", ensemble.RandomForestRegressor, {"n_estimators": 100},
-       {"n_estimators": [50, 100, 200], "max_depth": [5, 10]}),
-    _w("gbr", "Gradient Boosting Regression", ensemble.GradientBoostingRegressor, None,
-       {"n_estimators": [50, 100], "learning_rate": [0.05, 0.1]}),
-    _w("knn", "k-Nearest Neighbours Regression", neighbors.KNeighborsRegressor, None,
-       {"n_neighbors": [3, 5, 10], "weights": ["uniform", "distance"]}),
-    _w("svr", "Support Vector Regression", svm.SVR, None, {"C": [0.1, 1.0, 10.0], "kernel": ["rbf", "linear"]}),
-    _w("mlp", "Multi-Layer Perceptron Regression", neural_network.MLPRegressor, {"max_iter": 500},
-       {"alpha": [0.0001, 0.001], "learning_rate_init": [0.001, 0.01]}),
+    _w("linear", "Linear Regression", linear_model.LinearRegression),
+    _w("ridge", "Ridge Regression", linear_model.Ridge, {"max_iter": 10000}, {"alpha": _ALPHAS}),
+    _w("lasso", "LASSO Regression", linear_model.Lasso, {"alpha": 0.1, "max_iter": 10000}, {"alpha": _ALPHAS}),
+    _w("bridge", "Bayesian Ridge Regression", linear_model.BayesianRidge, {"max_iter": 10000},
+       {"alpha_1": _BAYES, "alpha_2": _BAYES, "lambda_1": _BAYES, "lambda_2": _BAYES}),
+    _w("elasticnet", "Elastic Net Regression", linear_model.ElasticNet, {"alpha": 0.1, "max_iter": 10000},
+       {"alpha": _ALPHAS, "l1_ratio": _L1_RATIO}),
+    _w("dtr", "Decision Tree Regression", tree.DecisionTreeRegressor, {"min_samples_split": 10},
+       {"criterion": _REG_CRITERIA, "max_depth": _DEPTHS}),
+    _w("rf", "Random Forest", ensemble.RandomForestRegressor, {"min_samples_split": 10},
+       {"n_estimators": list(range(20, 160, 20)), "criterion": _REG_CRITERIA, "max_depth": _DEPTHS}),
+    _w("svr", "Support Vector Regression", svm.SVR, {"max_iter": 10000},
+       {"kernel": ["linear", "rbf", "sigmoid"], "C": _C, "gamma": ["scale", "auto", 0.001, 0.01, 0.1]}),
+    _w("mlp", "Multi-Layer Perceptron Regression", neural_network.MLPRegressor, {"max_iter": 20000},
+       {"hidden_layer_sizes": [(100,), (50, 25), (25, 10), (100, 50, 25), (50, 25, 10)],
+        "activation": ["identity", "logistic", "tanh", "relu"], "alpha": [0.0001, 0.001, 0.01],
+        "learning_rate": ["constant", "invscaling", "adaptive"]}),
+    _w("knn", "K-Nearest Neighbour Regression", neighbors.KNeighborsRegressor, None, _KNN_GRID),
 ]
 
+_CLS_CRITERIA = ["gini", "entropy", "log_loss"]
+
+#: Brisk 1.2's classification algorithms.
 CLASSIFICATION_ALGORITHMS: list[AlgorithmWrapper] = [
-    _w("logistic", "Logistic Regression", linear_model.LogisticRegression, {"max_iter": 1000},
-       {"C": [0.1, 1.0, 10.0]}),
-    _w("svc", "Support Vector Classification", svm.SVC, None, {"C": [0.1, 1.0, 10.0], "kernel": ["rbf", "linear"]}),
-    _w("linear_svc", "Linear Support Vector Classification", svm.LinearSVC, None, {"C": [0.1, 1.0, 10.0]}),
-    _w("knn_classifier", "k-Nearest Neighbours Classification", neighbors.KNeighborsClassifier, None,
-       {"n_neighbors": [3, 5, 10], "weights": ["uniform", "distance"]}),
-    _w("dtc", "Decision Tree Classification", tree.DecisionTreeClassifier, None,
-       {"max_depth": [3, 5, 10], "criterion": ["gini", "entropy"]}),
-    _w("rf_classifier", "Random Forest Classification", ensemble.RandomForestClassifier, {"n_estimators": 100},
-       {"n_estimators": [50, 100, 200], "max_depth": [5, 10]}),
-    _w("gaussian_nb", "Gaussian Naive Bayes", naive_bayes.GaussianNB, None, {"var_smoothing": [1e-9, 1e-8]}),
-    _w("ridge_classifier", "Ridge Classification", linear_model.RidgeClassifier, None, {"alpha": [0.1, 1.0, 10.0]}),
-    _w("mlp_classifier", "Multi-Layer Perceptron Classification", neural_network.MLPClassifier, {"max_iter": 500},
-       {"alpha": [0.0001, 0.001], "learning_rate_init": [0.001, 0.01]}),
+    _w("logistic", "Logistic Regression", linear_model.LogisticRegression, {"max_iter": 10000},
+       {"penalty": [None, "l2", "l1", "elasticnet"], "l1_ratio": _L1_RATIO, "C": _C}),
+    _w("svc", "Support Vector Classification", svm.SVC, {"max_iter": 10000},
+       {"kernel": ["linear", "rbf", "sigmoid"], "C": _C, "gamma": ["scale", "auto", 0.001, 0.01, 0.1]}),
+    _w("knn_classifier", "k-Nearest Neighbours Classifier", neighbors.KNeighborsClassifier, None, _KNN_GRID),
+    _w("dtc", "Decision Tree Classifier", tree.DecisionTreeClassifier, {"min_samples_split": 10},
+       {"criterion": _CLS_CRITERIA, "max_depth": _DEPTHS}),
+    _w("rf_classifier", "Random Forest Classifier", ensemble.RandomForestClassifier, {"min_samples_split": 10},
+       {"n_estimators": list(range(20, 160, 20)), "criterion": _CLS_CRITERIA, "max_depth": _DEPTHS}),
+    _w("gaussian_nb", "Gaussian Naive Bayes", naive_bayes.GaussianNB, None,
+       {"var_smoothing": [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]}),
+    _w("ridge_classifier", "Ridge Classifier", linear_model.RidgeClassifier, {"max_iter": 10000},
+       {"alpha": _ALPHAS}),
 ]

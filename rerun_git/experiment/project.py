@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment.brisk import BriskFinder
 
 if TYPE_CHECKING:
     from rerun_git.experiment.algorithms import AlgorithmCollection
@@ -33,16 +34,23 @@ if TYPE_CHECKING:
     from rerun_git.experiment.workflow import Workflow
 
 MARKER = "rerun.toml"
+#: A Brisk project's marker folder (``brisk create`` writes it); ``rerun.toml`` is optional beside it.
+BRISK_MARKER = ".brisk"
+
+
+def is_project_root(folder: Path) -> bool:
+    """Whether ``folder`` holds ``rerun.toml`` or a Brisk project's ``.brisk/`` folder."""
+    return (folder / MARKER).is_file() or (folder / BRISK_MARKER).is_dir()
 
 
 # ---------------------------------------------------------------- root + settings
 def find_project_root(start: Path) -> Path:
-    """Return the nearest folder at or above ``start`` that holds ``rerun.toml``."""
+    """Return the nearest folder at or above ``start`` that holds ``rerun.toml`` or ``.brisk/``."""
     start = Path(start).resolve()
     for folder in (start, *start.parents):
-        if (folder / MARKER).is_file():
+        if is_project_root(folder):
             return folder
-    raise RerunError(f"no {MARKER} found in {start} or any parent",
+    raise RerunError(f"no {MARKER} (or Brisk .brisk/ folder) found in {start} or any parent",
                      hint="run `rerun-git create` to start a project, or cd into one")
 
 
@@ -104,8 +112,10 @@ def parse_project_settings(data: bytes) -> ProjectSettings:
 
 
 def load_project_settings(root: Path) -> ProjectSettings:
-    """Read ``root/rerun.toml`` (defaults when it is missing keys)."""
+    """Read ``root/rerun.toml`` (defaults when it is missing keys, or absent beside ``.brisk/``)."""
     path = Path(root) / MARKER
+    if not path.exists() and (Path(root) / BRISK_MARKER).is_dir():
+        return ProjectSettings()
     try:
         return parse_project_settings(path.read_bytes())
     except OSError as exc:
@@ -222,6 +232,8 @@ class ProjectLoader:
         self._forced: set[str] = set()
         self._depth = 0
         self._finder = _ProjectFinder(self)
+        self.brisk = BriskFinder()
+        self._hidden_brisk: dict[str, ModuleType] = {}
 
     # -- files
     def relpath(self, path: Path) -> str:
@@ -291,6 +303,7 @@ class ProjectLoader:
         if self._depth == 0:
             sys.path.insert(0, str(self.root))
             sys.meta_path.insert(0, self._finder)
+            self._hidden_brisk = self.brisk.install()
         self._depth += 1
         try:
             yield self
@@ -300,6 +313,7 @@ class ProjectLoader:
                 self._uninstall()
 
     def _uninstall(self) -> None:
+        self.brisk.uninstall(self._hidden_brisk)
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self._finder)
         with contextlib.suppress(ValueError):
@@ -352,8 +366,12 @@ class ProjectLoader:
 
     # -- loads
     def load_configuration(self) -> ExperimentPlan:
-        """Run ``settings.py``'s ``create_configuration()`` and build the plan."""
-        from rerun_git.experiment.configuration import Configuration
+        """Run ``settings.py``'s ``create_configuration()`` and build the plan.
+
+        ``create_configuration()`` may return the ``Configuration`` or, as Brisk's
+        templates do, ``config.build()``.
+        """
+        from rerun_git.experiment.configuration import Configuration, ExperimentPlan
 
         module = self._import("settings.py")
         create = self._attr(module, "settings.py", "create_configuration")
@@ -361,9 +379,11 @@ class ProjectLoader:
             raise RerunError("settings.py: create_configuration is not a function",
                              hint="def create_configuration() -> Configuration")
         config = self._call("settings.py", create)
+        if isinstance(config, ExperimentPlan):
+            return config
         if not isinstance(config, Configuration):
             raise RerunError(f"settings.py: create_configuration() returned {type(config).__name__}",
-                             hint="return a Configuration")
+                             hint="return the Configuration (or config.build())")
         return self._call("settings.py", config.build)
 
     def load_base_data_manager(self) -> DataManager:

@@ -125,8 +125,14 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> dict[str, dict[
     return info
 
 
+def experiment_dir(group: str, dataset: str, split: int, algorithm: str) -> str:
+    """Brisk's results folder of one experiment: ``<group>/<dataset>/split_<i>/<group>_<algorithm>``."""
+    return f"{group}/{dataset}/split_{split}/{group}_{algorithm}"
+
+
 def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> None:
     prefix = f"{job.group.name}/{job.label}/split_{split.index}/{wrapper.name}"
+    output = experiment_dir(job.group.name, job.label, split.index, wrapper.name)
 
     def record(filename: str, values: dict[str, float]) -> None:
         ctx.table.setdefault(f"{prefix}/{filename}", {}).update(values)
@@ -136,8 +142,9 @@ def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> 
     try:
         workflow = job.workflow(
             algorithm=wrapper, metric_manager=ctx.metrics, evaluators=ctx.evaluators,
-            output_dir=ctx.results_dir / prefix, record=record, seed=ctx.seed,
+            output_dir=ctx.results_dir / output, record=record, seed=ctx.seed,
             workflow_args=job.group.workflow_args, plot_settings=ctx.plan.plot_settings,
+            algorithms=ctx.algorithms,
         )
         workflow.run(split)
     except RerunError as exc:
