@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--message", default="", help="a note stored with the run")
     p.add_argument("--no-capture", action="store_true", help="run without capturing (nothing is written to git)")
     p.add_argument("--seed", type=int, help="seed for runs whose DataManager leaves random_state unset")
+    p.add_argument("--keep-failed", action="store_true",
+                   help="capture the run even when some experiments failed (it still exits non-zero)")
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")

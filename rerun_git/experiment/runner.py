@@ -32,6 +32,12 @@ class RunOutcome:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The registered custom evaluators: ``{name: {"func": ..., "kind": ...}}``.
     evaluators: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Experiments that raised, as ``"<group>/<dataset>/split_<i>/<algorithm>: <error>"`` (the others ran).
+    failures: list[str] = field(default_factory=list)
+    #: Experiments run (failed ones included).
+    experiments: int = 0
+    #: Whether the project imported Brisk's names (``import brisk``).
+    uses_brisk: bool = False
 
 
 @dataclass
@@ -47,6 +53,8 @@ class _Context:
     algorithms: AlgorithmCollection | None = None
     table: dict[str, dict[str, float]] = field(default_factory=dict)
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    experiments: int = 0
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progress: bool = False) -> RunOutcome:
@@ -74,6 +82,9 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms)
         dataset_info = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
+        failures=ctx.failures,
+        experiments=ctx.experiments,
+        uses_brisk=loader.brisk.used,
         splits=ctx.splits,
         evaluators=checked.evaluators.export_params(),
         metrics=ctx.table,
@@ -132,13 +143,22 @@ def experiment_dir(group: str, dataset: str, split: int, algorithm: str) -> str:
 
 def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> None:
     prefix = f"{job.group.name}/{job.label}/split_{split.index}/{wrapper.name}"
-    output = experiment_dir(job.group.name, job.label, split.index, wrapper.name)
 
     def record(filename: str, values: dict[str, float]) -> None:
         ctx.table.setdefault(f"{prefix}/{filename}", {}).update(values)
 
     np.random.seed(ctx.seed)
     random.seed(ctx.seed)
+    ctx.experiments += 1
+    try:
+        _run_workflow(ctx, job, split, wrapper, prefix, record)
+    except RerunError as exc:  # as in Brisk: one failing experiment is reported, the others still run
+        ctx.failures.append(exc.message)
+
+
+def _run_workflow(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper, prefix: str,
+                  record: Any) -> None:
+    output = experiment_dir(job.group.name, job.label, split.index, wrapper.name)
     try:
         workflow = job.workflow(
             algorithm=wrapper, metric_manager=ctx.metrics, evaluators=ctx.evaluators,
@@ -151,4 +171,4 @@ def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> 
         raise RerunError(f"{prefix}: {exc.message}", hint=exc.hint) from exc
     except Exception as exc:
         error = ctx.loader.error_from(exc, f"workflows/{job.group.workflow}.py")
-        raise RerunError(error.message, hint=f"raised while running {prefix}") from exc
+        raise RerunError(f"{prefix}: {error.message}", hint=f"raised while running {prefix}") from exc

@@ -328,7 +328,7 @@ class Workflow:
         cv, groups = self._cv_splitter(y_train, _check_int(kf, 2, "kf"), _check_int(num_rep, 1, "num_rep"))
         sign = 1.0 if metric.greater_is_better else -1.0
         common: dict[str, Any] = {"scoring": self._scorer(metric), "cv": cv, "n_jobs": n_jobs,
-                                  "refit": True, "error_score": "raise"}
+                                  "refit": True, "error_score": np.nan}  # Brisk: failing candidates are skipped
         if method == "grid" or not grid:
             search = ms.GridSearchCV(model, grid, **common)
         else:

@@ -28,6 +28,9 @@ class RunResult:
     tag: str | None = None
     commit: str | None = None
     summary: dict[str, float] = field(default_factory=dict)
+    #: Experiments that failed (the others ran); with failures a run is captured only with ``keep_failed``.
+    failures: list[str] = field(default_factory=list)
+    experiments: int = 0
 
 
 def run_project(
@@ -38,6 +41,7 @@ def run_project(
     seed: int | None = None,
     progress: bool = False,
     name_suffix: str = "never",
+    keep_failed: bool = False,
 ) -> RunResult:
     """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
 
@@ -45,6 +49,8 @@ def run_project(
     checked before training starts. The name and its ``results/<name>`` are
     claimed for this process (see :mod:`rerun_git.service.safety`); with
     ``name_suffix="auto"`` a taken name becomes ``<name>-2``, ``<name>-3``, ...
+    As in Brisk, a failing experiment does not stop the others; a run with
+    failures is captured only when ``keep_failed`` is true.
     """
     from rerun_git.experiment.project import find_project_root, load_project_settings
     from rerun_git.service.safety import claim_run_name
@@ -60,13 +66,15 @@ def run_project(
         is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
     claimed = claim_run_name(root, name, name_suffix, is_free)
     try:
-        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
+        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress,
+                            keep_failed)
     finally:
         claimed.release()
 
 
 def _run_claimed(
-    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool
+    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None,
+    progress: bool, keep_failed: bool = False,
 ) -> RunResult:
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
@@ -77,8 +85,9 @@ def _run_claimed(
     service.bind_project(root, settings, seed, message)
     loader = ProjectLoader(root, service)
     outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
-    result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, summary=summarize_metrics(outcome.metrics))
-    if capture:
+    result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, summary=summarize_metrics(outcome.metrics),
+                       failures=outcome.failures, experiments=outcome.experiments)
+    if capture and (keep_failed or not outcome.failures):
         service.record_outcome(outcome, loader.files)
         result.tag = service.export_and_save(results_dir)
         result.commit = service.commit

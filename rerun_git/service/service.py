@@ -150,6 +150,9 @@ class RerunService:
             self.configs["evaluators"] = {**self.configs.get("evaluators", {}), "registered": dict(outcome.evaluators)}
         context.dataset_info = dict(outcome.dataset_info)
         context.executed_files = dict(executed_files)
+        if getattr(outcome, "uses_brisk", False):
+            # The project imported Brisk's names: reproduce resolves `brisk.*` to the same classes.
+            self.configs["configuration"] = {**self.configs.get("configuration", {}), "brisk_names": "1.2"}
 
     def export_and_save(self, results_dir: Path) -> str:
         """Write ``run_config.json`` into ``results_dir`` and commit the run's snapshot; return its tag.

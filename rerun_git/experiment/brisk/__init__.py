@@ -90,6 +90,20 @@ class _BriskModule(ModuleType):
         return sorted(set(BRISK_MODULES.get(self.__name__, {})) | set(super().__dir__()))
 
 
+class _MissingBriskModule(ModuleType):
+    """A Brisk path rerun-git does not provide: any use names the whole path in one line.
+
+    Importing it succeeds (so that ``from brisk.a.b import X`` reaches the leaf
+    ``brisk.a.b`` instead of failing at ``brisk.a``); taking a name from it raises.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise RerunError(f"rerun-git does not provide the Brisk module {self.__name__}",
+                         hint="see docs/brisk.md for the Brisk paths rerun-git provides")
+
+
 class BriskFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Answer ``brisk`` and its public submodules with rerun-git's classes.
 
@@ -106,14 +120,15 @@ class BriskFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "brisk" and not fullname.startswith("brisk."):
             return None
-        if fullname not in BRISK_MODULES:
-            raise RerunError(f"rerun-git does not provide the Brisk module {fullname}",
-                             hint="see docs/brisk.md for the Brisk paths rerun-git provides")
         self.used = True
-        return importlib.machinery.ModuleSpec(fullname, self, is_package=_is_package(fullname))
+        known = fullname in BRISK_MODULES
+        if not known and fullname.rpartition(".")[2][:1].isupper():  # `from brisk import TrainingManager`
+            raise RerunError(f"rerun-git does not provide {fullname}",
+                             hint="see docs/brisk.md for the Brisk names rerun-git provides")
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=not known or _is_package(fullname))
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        module = _BriskModule(spec.name)
+        module = (_BriskModule if spec.name in BRISK_MODULES else _MissingBriskModule)(spec.name)
         if spec.submodule_search_locations is not None:
             module.__path__ = []
         return module
