@@ -50,8 +50,9 @@ def find_project_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if is_project_root(folder):
             return folder
-    raise RerunError(f"no {MARKER} (or Brisk .brisk/ folder) found in {start} or any parent",
-                     hint="run `rerun-git create` to start a project, or cd into one")
+    raise RerunError(f"no {MARKER} found in {start} or any parent",
+                     hint="run `rerun-git create` to start a project, or cd into one "
+                          "(a Brisk project's .brisk/ folder marks one too)")
 
 
 @dataclass

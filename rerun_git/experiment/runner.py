@@ -153,7 +153,8 @@ def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> 
     try:
         _run_workflow(ctx, job, split, wrapper, prefix, record)
     except RerunError as exc:  # as in Brisk: one failing experiment is reported, the others still run
-        ctx.failures.append(exc.message)
+        useful_hint = exc.hint and not exc.hint.startswith("raised while running")
+        ctx.failures.append(f"{exc.message} (hint: {exc.hint})" if useful_hint else exc.message)
 
 
 def _run_workflow(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper, prefix: str,

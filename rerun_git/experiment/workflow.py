@@ -133,7 +133,9 @@ class Workflow:
     def _model_name(self, model: Any) -> tuple[str, str]:
         """``(algorithm name, display name)`` of a model built from one of the project's algorithms."""
         name = getattr(model, "wrapper_name", None)
-        if name is None or name == self.algorithm.name:
+        if name is None:  # built in the workflow, not from an algorithm: named by its class
+            return type(model).__name__, type(model).__name__
+        if name == self.algorithm.name:
             return self.algorithm.name, self.algorithm.display_name
         if self.algorithms is not None and name in self.algorithms:
             return name, self.algorithms[name].display_name
@@ -362,7 +364,8 @@ class Workflow:
                        calculate_diff: bool = False) -> dict[str, dict[str, float]]:
         """Score several fitted models on the same data; write ``<filename>.json`` and record.
 
-        As in Brisk, models are named by their algorithm's display name, and
+        As in Brisk, models are named by their algorithm's display name (a model
+        built in the workflow by its class; repeats get ``_2``, ``_3``), and
         ``calculate_diff`` adds ``"B - A"`` for every pair; the metric-table row
         holds ``"<model>.<metric>"``.
 
@@ -377,8 +380,13 @@ class Workflow:
         wrappers = self._metric_list(metrics)
         results: dict[str, dict[str, Any]] = {}
         for model in models:
+            name = base = self._model_name(model)[1]
+            k = 1
+            while name in results:  # the same algorithm twice: "Ridge", "Ridge_2"
+                k += 1
+                name = f"{base}_{k}"
             predictions = model.predict(X)
-            results[self._model_name(model)[1]] = {w.key: self._score(w, y, predictions) for w in wrappers}
+            results[name] = {w.key: self._score(w, y, predictions) for w in wrappers}
         data: dict[str, Any] = {
             name: {(w.display_name or w.key): values[w.key] for w in wrappers} for name, values in results.items()
         }
