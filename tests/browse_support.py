@@ -7,9 +7,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from rerun_git import __version__
-from rerun_git.service.record import RECORD_PATH, RunRecord
-from rerun_git.service.snapshotting import _message
+from rerun_git._version import __version__
+from rerun_git.record.run_record import RECORD_PATH, RunRecord
+from rerun_git.capture.publish import _message
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings
@@ -74,15 +74,14 @@ def make_run(
     run_record = RunRecord.from_dict(data)
     content[RECORD_PATH] = raw_record if raw_record is not None else run_record.to_toml().encode()
     tree = writer.write_tree({p: TreeEntry("100644", writer.write_blob(d)) for p, d in content.items()})
-    summary = run_record.metric_summary()
     ident = Identity.of(repo)
     if stamp is not None:
         who = ident.committer.rsplit(" ", 2)[0]
         ident = Identity(f"{who} {stamp} +0000", f"{who} {stamp} +0000")
     published = publish_run(
         repo, writer, refs or RefSettings(), name=name, tree=tree, head=head,
-        commit_message=_message(run_record, summary, with_metrics=False),
-        tag_message=_message(run_record, summary, with_metrics=True), identity=ident,
+        commit_message=_message(run_record, with_metrics=False),
+        tag_message=_message(run_record, with_metrics=True), identity=ident,
     )
     return published.commit
 

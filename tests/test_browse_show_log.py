@@ -58,7 +58,7 @@ def test_show_unknown_run_suggests_the_nearest(three: Path, cli) -> None:
 
 def test_corrupt_record_is_one_error_naming_run_and_key(repo: Path, cli) -> None:
     good = record_data(name="broken")
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     text = RunRecord.from_dict(good).to_toml().replace("seed = 7", 'seed = "seven"')
     make_run(repo, "broken", raw_record=text.encode())
@@ -103,7 +103,7 @@ def test_log_patch_shows_config_and_code_changes(three: Path, cli) -> None:
     out = cli("log", "-p", cwd=three).out
     blocks = _blocks(out)
     assert list(blocks) == ["run/c", "run/b", "run/a"]
-    assert "(no config or code change from the previous run)" in blocks["run/c"]
+    assert "(no config, dataset or code change from the previous run)" in blocks["run/c"]
     assert "config base_data_manager.test_size: 0.2 -> 0.3" in blocks["run/b"]
     assert "-TEST_SIZE = 0.2" in blocks["run/b"] and "+TEST_SIZE = 0.3" in blocks["run/b"]
     assert "(first run on the branch)" in blocks["run/a"]

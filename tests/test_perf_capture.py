@@ -11,7 +11,7 @@ import pytest
 
 from conftest import git
 from rerun_git.errors import RerunError
-from rerun_git.service.snapshotting import _probe_refs
+from rerun_git.capture.publish import _probe_refs
 from rerun_git.store.objects import ObjectWriter, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings
@@ -42,6 +42,13 @@ def slow_probe(repo: Repo, name: str, project_path: str, files: dict[str, bytes]
     return head, (tip, tag), ls_tree_dirty(repo, head, project_path, files)
 
 
+def blob_ids(repo: Repo, files: dict[str, bytes]) -> dict[str, str]:
+    """What ``capture_snapshot`` hands the probe: each captured path's git blob id."""
+    from rerun_git.store.objects import object_id
+
+    return {path: object_id("blob", data, repo.object_format) for path, data in files.items()}
+
+
 def write_code(root: Path) -> None:
     (root / "pkg").mkdir(parents=True, exist_ok=True)
     (root / "a.py").write_text("A = 1\n")
@@ -57,17 +64,17 @@ def test_probe_matches_ls_tree_for_clean_edited_and_new_files(repo: Path, subfol
     handle = Repo.open(root)
     head = git(repo, "rev-parse", "HEAD").strip()
 
-    clean = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    clean = _probe_refs(handle, REFS, "x", subfolder, blob_ids(handle, project_files(root)))
     assert clean == slow_probe(handle, "x", subfolder, project_files(root)) == (head, (None, None), False)
 
     (root / "pkg" / "b.py").write_text("B = 3\n")
-    edited = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    edited = _probe_refs(handle, REFS, "x", subfolder, blob_ids(handle, project_files(root)))
     assert edited == slow_probe(handle, "x", subfolder, project_files(root))
     assert edited[2] is True
 
     git(repo, "checkout", "-q", "--", ".")
     (root / "new.py").write_text("N = 0\n")
-    added = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    added = _probe_refs(handle, REFS, "x", subfolder, blob_ids(handle, project_files(root)))
     assert added == slow_probe(handle, "x", subfolder, project_files(root))
     assert added[2] is True
 
@@ -78,7 +85,7 @@ def test_probe_sees_the_runs_branch_and_an_existing_tag(repo: Path) -> None:
     git(repo, "tag", "-a", "-m", "t", "run/taken")
     handle = Repo.open(repo)
     files = {"README.md": (repo / "README.md").read_bytes()}
-    probe = _probe_refs(handle, REFS, "taken", "", files)
+    probe = _probe_refs(handle, REFS, "taken", "", blob_ids(handle, files))
     assert probe == slow_probe(handle, "taken", "", files)
     assert probe[1][0] == head and probe[1][1] == git(repo, "rev-parse", "refs/tags/run/taken").strip()
     assert probe[2] is False
@@ -89,7 +96,7 @@ def test_probe_in_a_repository_without_commits(tmp_path: Path) -> None:
     write_code(tmp_path)
     handle = Repo.open(tmp_path)
     files = project_files(tmp_path)
-    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files) == (None, (None, None), True)
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files)) == slow_probe(handle, "x", "", files) == (None, (None, None), True)
 
 
 def test_probe_with_odd_file_names(repo: Path) -> None:
@@ -101,12 +108,12 @@ def test_probe_with_odd_file_names(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "odd names")
     handle = Repo.open(repo)
     files = {name: (repo / name).read_bytes() for name in names}
-    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
-    assert _probe_refs(handle, REFS, "x", "", files)[2] is False
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files)) == slow_probe(handle, "x", "", files)
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files))[2] is False
     for name in ("new\nline.py", "a/b/c/d.py", "a/b"):
         changed = {**files, name: b"X = 2\n"}
-        assert _probe_refs(handle, REFS, "x", "", changed) == slow_probe(handle, "x", "", changed)
-        assert _probe_refs(handle, REFS, "x", "", changed)[2] is True
+        assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, changed)) == slow_probe(handle, "x", "", changed)
+        assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, changed))[2] is True
 
 
 def test_identity_started_early_is_gits_identity(repo: Path) -> None:
@@ -170,10 +177,10 @@ def test_probe_in_a_sha256_repository(tmp_path: Path) -> None:
     handle = Repo.open(root)
     assert handle.object_format == "sha256"
     files = project_files(root)
-    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
-    assert _probe_refs(handle, REFS, "x", "", files)[2] is False
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files)) == slow_probe(handle, "x", "", files)
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files))[2] is False
     files["pkg/b.py"] = b"B = 9\n"
-    assert _probe_refs(handle, REFS, "x", "", files)[2] is True
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files))[2] is True
 
 
 def old_hooks_dir(repo: Repo) -> Path:
@@ -201,7 +208,7 @@ def test_record_to_dict_equals_asdict_and_is_a_deep_copy() -> None:
     from collections import OrderedDict
     from dataclasses import asdict, dataclass
 
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     @dataclass
     class Inner:
@@ -228,7 +235,7 @@ def test_record_to_dict_equals_asdict_and_is_a_deep_copy() -> None:
 
 def reference_iter_project_files(root: Path) -> list[str]:
     """The pathlib walk that ``iter_project_files`` replaced (same answers, slower)."""
-    from rerun_git.service.capture import SKIPPED_DIRS
+    from rerun_git.capture.selection import SKIPPED_DIRS
 
     root = root.resolve()
     found = []
@@ -245,7 +252,7 @@ def reference_iter_project_files(root: Path) -> list[str]:
 
 
 def test_project_walk_matches_the_pathlib_walk(tmp_path: Path) -> None:
-    from rerun_git.service.capture import iter_project_files
+    from rerun_git.capture.selection import iter_project_files
 
     root = tmp_path / "proj"
     write_code(root)
@@ -270,7 +277,7 @@ def test_never_captured_matches_fnmatch_part_by_part() -> None:
     import random
     from pathlib import PurePosixPath
 
-    from rerun_git.service.capture import NEVER_CAPTURED, is_never_captured
+    from rerun_git.capture.selection import NEVER_CAPTURED, is_never_captured
 
     def reference(relpath: str) -> bool:
         return any(fnmatch.fnmatchcase(part, p) for part in PurePosixPath(relpath).parts for p in NEVER_CAPTURED)
@@ -284,8 +291,8 @@ def test_never_captured_matches_fnmatch_part_by_part() -> None:
 
 
 def test_hash_cache_reads_a_new_file_once_and_gets_both_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rerun_git.service.capture import HashCache
-    from rerun_git.service.datasets import sha256_file
+    from rerun_git.capture.selection import HashCache
+    from rerun_git.record.datasets import sha256_file
     from rerun_git.store.objects import blob_id_of_file
 
     data = tmp_path / "data.csv"

@@ -5,13 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_table
+from rerun_git.commands._output import err, print_summary
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.pipeline import run_project
-    from rerun_git.service.record import headline
-
+    from rerun_git.capture.run import run_project
     result = run_project(
         Path.cwd(),
         name=args.name,
@@ -22,11 +20,11 @@ def main(args: argparse.Namespace) -> int:
         name_suffix=args.name_suffix,
         keep_failed=args.keep_failed,
     )
-    print_table(["metric", "mean"], [(k, v) for k, v in result.summary.items()])
+    print_summary(result.lines)
     for failure in result.failures:
         err(f"FAILED {failure}")
     if result.tag:
-        print(f"captured {result.tag} ({result.commit[:12]}): {headline(result.summary)}")
+        print(f"captured {result.tag} ({result.commit[:12]}, seed {result.seed}): {result.headline}")
     else:
         print(f"ran {result.name} without capture; results in {result.results_dir}")
     if result.failures:

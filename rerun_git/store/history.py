@@ -12,17 +12,12 @@ from dataclasses import dataclass, field
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message, resolve_run
+from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message, tracking_tip
 
 #: Paths of a snapshot that are not project code: the record and kept results, and embedded datasets.
 NON_CODE_PATHS = (".rerun", "datasets")
 _LOG_FORMAT = "--format=%H%x00%P%x00%ct%x00%B%x00%x00"
 _LOG_END = "\x00\x00\n"
-
-
-def find_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
-    """Resolve one run (``NAME``, ``<prefix>NAME`` or ``refs/tags/<prefix>NAME``); see :func:`resolve_run`."""
-    return resolve_run(repo, refs, name)
 
 
 @dataclass(frozen=True)
@@ -45,13 +40,15 @@ class BranchCommit:
         return self.subject[4:].partition(":")[0] if self.subject.startswith("run ") else ""
 
 
-def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None) -> list[BranchCommit]:
+def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None, remote: bool = True) -> list[BranchCommit]:
     """The runs branch, newest first, following first parents (one ``git log`` call).
+
+    Without a local runs branch (a fresh clone) and with ``remote``, the remote's (``tracking_tip``).
 
     The walk stops at the first commit that is not a rerun-git snapshot (no
     ``Rerun-Version`` trailer): the first run's parent is the user's history.
     """
-    tip = repo.resolve_revisions(refs.branch_ref)[0]
+    tip = repo.resolve_revisions(refs.branch_ref)[0] or (tracking_tip(repo, refs) if remote else None)
     if tip is None:
         return []
     args = ["log", "--first-parent", _LOG_FORMAT]
@@ -150,7 +147,7 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
     transaction; if another capture moved the branch meanwhile, nothing is
     changed and an error asks to retry.
     """
-    chain = list(reversed(runs_branch_log(repo, refs)))  # oldest first
+    chain = list(reversed(runs_branch_log(repo, refs, remote=False)))  # oldest first
     tip = chain[-1].commit if chain else None
     doomed = {run.commit for run in runs}
     mapping: dict[str, str | None] = {}
@@ -169,9 +166,12 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
         mapping[entry.commit] = writer.write("commit", _reparent(raw[2], new_parent))
         new_commits.add(mapping[entry.commit])
     lines, rewritten = [], []
+    pairs = tagged_runs(repo, refs)
+    tagged = {name for name, _commit in pairs}
     for run in runs:
-        lines.append(f"delete {refs.tag_ref(run.name)}\n")
-    moved = [r for r in tagged_runs(repo, refs) if r[1] in mapping and r[1] not in doomed]
+        if run.name in tagged:  # a run already untagged (``rm`` without --prune-history) has no tag to delete
+            lines.append(f"delete {refs.tag_ref(run.name)}\n")
+    moved = [r for r in pairs if r[1] in mapping and r[1] not in doomed]
     tags = read_objects(repo, [refs.tag_ref(name) for name, _commit in moved])
     for (name, commit), tag in zip(moved, tags):
         if tag is None or tag[1] != "tag":
@@ -195,7 +195,40 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
         last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["unknown error"]
         raise RerunError(f"could not prune the runs branch: {last[0]}",
                          hint="another capture moved the runs branch meanwhile; run the command again")
-    return PruneResult([r.name for r in runs], rewritten, branch_deleted)
+    result = PruneResult([r.name for r in runs], rewritten, branch_deleted)
+    note_pruned(repo, result)
+    return result
+
+
+#: Where ``rm --prune-history`` notes what it rewrote, for ``push`` to explain a rejection (under ``.git/rerun/``).
+PRUNE_NOTES = "pruned.json"
+
+
+def note_pruned(repo: Repo, result: PruneResult) -> None:
+    """Remember the runs ``rm --prune-history`` dropped and re-committed, until a push goes through."""
+    import json
+
+    notes = pruned_notes(repo)
+    notes["removed"] = sorted(set(notes["removed"]) | set(result.removed))
+    notes["rewritten"] = sorted((set(notes["rewritten"]) | set(result.rewritten)) - set(notes["removed"]))
+    repo.rerun_dir.mkdir(parents=True, exist_ok=True)
+    (repo.rerun_dir / PRUNE_NOTES).write_text(json.dumps(notes) + "\n")
+
+
+def pruned_notes(repo: Repo) -> dict[str, list[str]]:
+    """``{"removed": [...], "rewritten": [...]}`` of the prunes since the last clean push (empty lists: none)."""
+    import json
+
+    try:
+        data = json.loads((repo.rerun_dir / PRUNE_NOTES).read_text())
+    except (OSError, ValueError):
+        return {"removed": [], "rewritten": []}
+    return {key: [v for v in data.get(key, []) if isinstance(v, str)] if isinstance(data, dict) else []
+            for key in ("removed", "rewritten")}
+
+
+def clear_pruned(repo: Repo) -> None:
+    (repo.rerun_dir / PRUNE_NOTES).unlink(missing_ok=True)
 
 
 def tagged_runs(repo: Repo, refs: RefSettings) -> list[tuple[str, str]]:
@@ -240,6 +273,18 @@ def gc_auto(repo: Repo) -> None:
     repo.git("-c", "gc.worktreePruneExpire=never", "gc", "--auto", "--quiet")
 
 
+def commit_authors(repo: Repo, commits: list[str]) -> dict[str, str]:
+    """``{commit: author name}`` of ``commits`` in one ``git log --no-walk``."""
+    if not commits:
+        return {}
+    proc = repo.git("log", "--no-walk=unsorted", "--format=%H%x00%an", "--stdin", input="\n".join(commits).encode(), check=False)
+    authors = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        commit, _, name = line.partition("\0")
+        authors[commit] = name
+    return authors
+
+
 def branch_tip(repo: Repo, refs: RefSettings) -> str | None:
     return repo.resolve_revisions(refs.branch_ref)[0]
 
@@ -254,6 +299,6 @@ def branch_commits(repo: Repo, refs: RefSettings) -> set[str]:
 
 
 __all__ = [
-    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "diff_code", "find_run",
+    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "diff_code",
     "gc_auto", "prune_runs", "read_blobs", "read_objects", "runs_branch_log", "tagged_runs",
 ]

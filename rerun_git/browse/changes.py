@@ -1,10 +1,10 @@
-"""What ``rerun-git diff`` / ``log -p`` compare, and the result types of :mod:`rerun_git.runs`.
+"""What ``rerun-git diff`` / ``log -p`` compare, and the result types of :mod:`rerun_git.browse.listing`.
 
 Pure comparisons of :class:`RunRecord` data (config, datasets, metrics),
 :func:`load_working_tree`, which describes the project as it is now (its
 config loaded through the ``ProjectLoader`` without training, its files,
 datasets and environment) so that a run can be compared with it, and the
-dataclasses the browse API returns (kept here so that ``rerun_git.runs``,
+dataclasses the browse API returns (kept here so that ``rerun_git.browse.listing``,
 on the path of ``list`` and ``show``, imports fast).
 """
 from __future__ import annotations
@@ -15,21 +15,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rerun_git.compare import compare_metrics
 from rerun_git.errors import RerunError
 from rerun_git.experiment._params import dataset_key
-from rerun_git.service.record import RunRecord
+from rerun_git.record.compare import compare_metrics
+from rerun_git.record.run_record import CONFIG_SECTIONS, RunRecord
 
 if TYPE_CHECKING:
-    from rerun_git.service.environment import EnvDifference
+    from rerun_git.record.environment import EnvDifference
     from rerun_git.store.history import FileStat
     from rerun_git.store.runs import RunInfo
 
-#: Sections of the record compared as configuration, in display order.
-CONFIG_SECTIONS = (
-    "base_data_manager", "configuration", "experiment_groups", "algorithms", "metrics", "evaluators", "workflows",
-    "plot_settings",
-)
 #: Dataset fields compared; a field unknown on one side (None) is not compared.
 DATASET_FIELDS = ("sha256", "size", "num_samples", "num_features", "feature_names", "table_name")
 
@@ -66,18 +61,43 @@ class DatasetChange:
         return f"{self.key}: " + ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class MetricDelta:
-    """One metric of one result row whose value differs (``None``: absent on that side)."""
+class _Delta:
+    """``delta`` of a value in run a (``old``) and run b (``new``); None when one is absent."""
 
-    row: str
-    metric: str
     old: float | None
     new: float | None
 
     @property
     def delta(self) -> float | None:
         return None if self.old is None or self.new is None else self.new - self.old
+
+
+@dataclass(frozen=True)
+class SummaryDelta(_Delta):
+    """One metric of one group / dataset / algorithm / result file: the means over splits of run a and b."""
+
+    label: str
+    file: str
+    metric: str
+    old: float | None
+    new: float | None
+
+
+def summary_changes(old: RunRecord, new: RunRecord) -> list[SummaryDelta]:
+    """Per-algorithm means of both runs, for every summary line of either (identical ones included)."""
+    a = {(l.label, l.file, l.metric): l.mean for l in old.summary()}
+    b = {(l.label, l.file, l.metric): l.mean for l in new.summary()}
+    return [SummaryDelta(*key, a.get(key), b.get(key)) for key in list(a) + [k for k in b if k not in a]]
+
+
+@dataclass(frozen=True)
+class MetricDelta(_Delta):
+    """One metric of one result row whose value differs (``None``: absent on that side)."""
+
+    row: str
+    metric: str
+    old: float | None
+    new: float | None
 
 
 def _show(value: Any) -> str:
@@ -190,14 +210,14 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
     is trained. ``run_files`` are the run's code files: those still present
     are compared even when the include globs no longer select them.
     """
-    from rerun_git.experiment.project import find_project_root, load_project_settings
-    from rerun_git.service.capture import is_never_captured, select_project_files
-    from rerun_git.service.environment import capture_environment
-    from rerun_git.service.service import RerunService, now_utc
+    from rerun_git.capture.recorder import ConfigRecorder, now_utc
+    from rerun_git.capture.selection import is_never_captured, select_project_files
+    from rerun_git.record.environment import capture_environment
+    from rerun_git.settings import find_project_root, load_project_settings
 
     root = find_project_root(start)
     settings = load_project_settings(root)
-    service = RerunService("working-tree", mode="capture")
+    service = ConfigRecorder("working-tree")
     context = service.bind_project(root, settings, seed=0)
     executed: dict[str, bytes] = {}
     error = None
@@ -214,14 +234,7 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
         rerun_git_version=run_record.rerun_git_version, env=capture_environment(),
     )
     if error is None:
-        record.base_data_manager = service.configs.get("base_data_manager", {})
-        record.configuration = service.configs.get("configuration", {})
-        record.experiment_groups = service.configs.get("experiment_groups", [])
-        record.algorithms = service.configs.get("algorithms", [])
-        record.metrics = service.configs.get("metrics", [])
-        record.evaluators = service.configs.get("evaluators", {})
-        record.workflows = service.configs.get("workflows", {})
-        record.plot_settings = service.configs.get("plot_settings", {})
+        record.set_config_sections(service.configs)
         keys = [(f, t) for f, t in context.datasets]
     else:
         keys = [(d.get("filename", k), d.get("table_name")) for k, d in run_record.datasets.items()]
@@ -230,10 +243,11 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
 
 
 def _load_configuration(root: Path, service: Any) -> dict[str, bytes]:
-    """Load every part of the project through the capturing ``service``; return the executed files' bytes."""
+    """Load every part of the project, recorded by ``service`` (a ConfigRecorder); return the executed files' bytes."""
+    from rerun_git.capture.recorder import CaptureStrategy
     from rerun_git.experiment.project import ProjectLoader
 
-    loader = ProjectLoader(root, service)
+    loader = ProjectLoader(root, CaptureStrategy(service))
     with loader.importing():
         plan = loader.load_configuration()
         loader.load_base_data_manager()
@@ -248,7 +262,7 @@ def _load_configuration(root: Path, service: Any) -> dict[str, bytes]:
 
 def _dataset_now(root: Path, filename: str, table: str | None) -> dict[str, Any]:
     from rerun_git.experiment.project import dataset_path
-    from rerun_git.service.datasets import sha256_file
+    from rerun_git.record.datasets import sha256_file
 
     path = dataset_path(root, filename)
     present = path.is_file()
@@ -278,12 +292,12 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None) -> tuple[str, 
     return header + body, added, removed
 
 
-# ---------------------------------------------------------------- result types of rerun_git.runs
+# ---------------------------------------------------------------- result types of rerun_git.browse.listing
 @dataclass
 class LogEntry:
     """One run on the runs branch (``rerun-git log``), newest first.
 
-    ``code`` / ``patch`` / ``config`` (filled by ``log_runs(patch=True)``)
+    ``code`` / ``patch`` / ``config`` / ``datasets`` (filled by ``log_runs(patch=True)``)
     are the changes from the previous run on the branch.
     """
 
@@ -297,6 +311,7 @@ class LogEntry:
     code: list[FileStat] = field(default_factory=list)
     patch: str = ""
     config: list[ConfigChange] = field(default_factory=list)
+    datasets: list[DatasetChange] = field(default_factory=list)
     first: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -334,6 +349,8 @@ class RunDiff:
     datasets: list[DatasetChange] = field(default_factory=list)
     env: list[EnvDifference] = field(default_factory=list)
     metrics: list[MetricDelta] = field(default_factory=list)
+    #: Per-algorithm means of both runs (empty against the working tree).
+    summary: list[SummaryDelta] = field(default_factory=list)
     metrics_compared: bool = True
     notes: list[str] = field(default_factory=list)
 
