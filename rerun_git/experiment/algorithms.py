@@ -3,19 +3,16 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from sklearn import ensemble, linear_model, naive_bayes, neighbors, neural_network, svm, tree
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import check_safe_name, dotted_name, resolve_dotted, to_plain
-
-WRAPPER_PARAMS = ("name", "display_name", "algorithm_class", "default_params", "hyperparam_grid")
+from rerun_git.experiment._params import NamedCollection, Rebuildable, check_safe_name, resolve_dotted
 
 
-class AlgorithmWrapper:
+class AlgorithmWrapper(Rebuildable):
     """An estimator class with its default params and a hyperparameter grid.
 
     Parameters
@@ -46,23 +43,11 @@ class AlgorithmWrapper:
         self.default_params = default_params
         self.hyperparam_grid = hyperparam_grid
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {k: getattr(self, k) for k in WRAPPER_PARAMS}
-
-    def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe params; ``algorithm_class`` as ``"module.QualName"``."""
-        params = to_plain({**self.get_params(), "algorithm_class": None}, f"algorithm {self.name}")
-        params["algorithm_class"] = dotted_name(self.algorithm_class)
-        return params
-
     @classmethod
-    def from_params(cls, d: dict[str, Any]) -> AlgorithmWrapper:
-        """Rebuild from :meth:`export_params` output."""
-        params = dict(d)
+    def _rebuilt(cls, params: dict[str, Any]) -> dict[str, Any]:
         if isinstance(params.get("algorithm_class"), str):
             params["algorithm_class"] = resolve_dotted(params["algorithm_class"], "algorithm class")
-        return cls(**params)
+        return params
 
     def _accepted(self) -> set[str]:
         return set(inspect.signature(self.algorithm_class).parameters)
@@ -129,7 +114,7 @@ def _is_value_list(values: Any) -> bool:
     return isinstance(values, (list, tuple)) and len(values) > 0
 
 
-class AlgorithmCollection:
+class AlgorithmCollection(NamedCollection[AlgorithmWrapper]):
     """A named collection of :class:`AlgorithmWrapper` objects.
 
     Parameters
@@ -138,20 +123,10 @@ class AlgorithmCollection:
         The algorithms; names must be unique.
     """
 
-    def __init__(self, *wrappers: AlgorithmWrapper) -> None:
-        self.wrappers = list(wrappers)
-        seen: set[str] = set()
-        for w in self.wrappers:
-            if not isinstance(w, AlgorithmWrapper):
-                raise RerunError(f"AlgorithmCollection got {type(w).__name__}, not an AlgorithmWrapper",
-                                 hint="wrap each estimator in AlgorithmWrapper(...)")
-            if w.name in seen:
-                raise RerunError(f"duplicate algorithm name {w.name!r}", hint="give every algorithm a unique name")
-            seen.add(w.name)
-
-    def names(self) -> list[str]:
-        """Return the algorithm names in order."""
-        return [w.name for w in self.wrappers]
+    item_type = AlgorithmWrapper
+    item_label = "algorithm"
+    wrap_hint = "wrap each estimator in AlgorithmWrapper(...)"
+    unique_hint = "give every algorithm a unique name"
 
     def __getitem__(self, key: str | int) -> AlgorithmWrapper:
         if isinstance(key, int):
@@ -160,24 +135,6 @@ class AlgorithmCollection:
             if w.name == key:
                 return w
         raise RerunError(f"unknown algorithm {key!r}", hint=f"known algorithms: {', '.join(self.names())}")
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.names()
-
-    def __iter__(self) -> Iterator[AlgorithmWrapper]:
-        return iter(self.wrappers)
-
-    def __len__(self) -> int:
-        return len(self.wrappers)
-
-    def export_params(self) -> list[dict[str, Any]]:
-        """Return the wrappers' :meth:`AlgorithmWrapper.export_params` in order."""
-        return [w.export_params() for w in self.wrappers]
-
-    @classmethod
-    def from_params(cls, items: list[dict[str, Any]]) -> AlgorithmCollection:
-        """Rebuild from :meth:`export_params` output."""
-        return cls(*(AlgorithmWrapper.from_params(d) for d in items))
 
 
 def _w(name: str, display: str, klass: type, params: dict[str, Any] | None = None,

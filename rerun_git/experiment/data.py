@@ -19,13 +19,9 @@ from sklearn import model_selection as ms
 from sklearn.utils.multiclass import type_of_target
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import check_choice
+from rerun_git.experiment._params import Rebuildable, check_choice
 from rerun_git.experiment.preprocessing import BasePreprocessor, FitContext, preprocessor_from_params
 
-DATA_MANAGER_PARAMS = (
-    "test_size", "n_splits", "split_method", "group_column",
-    "stratified", "random_state", "problem_type", "algorithm_config", "preprocessors",
-)
 #: Brisk applies the built-in preprocessors in this fixed order, whatever the list order.
 BRISK_ORDER = ("MissingDataPreprocessor", "CategoricalEncodingPreprocessor", "ScalingPreprocessor",
                "FeatureSelectionPreprocessor")
@@ -199,7 +195,7 @@ def index_sha256(indices: list[int]) -> str:
     return hashlib.sha256(",".join(str(int(i)) for i in indices).encode("ascii")).hexdigest()
 
 
-class DataManager:
+class DataManager(Rebuildable):
     """Split a dataset into train/test sets and preprocess them.
 
     Parameters
@@ -255,29 +251,14 @@ class DataManager:
         self.preprocessors = preprocessors
 
     # -- params
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {name: getattr(self, name) for name in DATA_MANAGER_PARAMS}
-
     def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe params; preprocessors as ``export_params()`` dicts."""
-        params = self.get_params()
-        if self.preprocessors is not None:
-            params["preprocessors"] = [p.export_params() for p in self._preprocessor_list()]
-        if self.algorithm_config is not None:
-            params["algorithm_config"] = [w.export_params() for w in self.algorithm_config]
-        return params
+        """TOML-safe params; preprocessors as ``export_params()`` dicts (checked to be preprocessors)."""
+        self._preprocessor_list()
+        return super().export_params()
 
     @classmethod
-    def from_params(cls, d: dict[str, Any]) -> DataManager:
-        """Rebuild from :meth:`export_params` output (preprocessors may be dicts or objects)."""
-        unknown = sorted(set(d) - set(DATA_MANAGER_PARAMS))
-        if unknown:
-            raise RerunError(f"unknown DataManager parameter(s) {', '.join(unknown)}",
-                             hint=f"allowed: {', '.join(DATA_MANAGER_PARAMS)}")
-        params = dict(d)
-        if params.get("preprocessors") is not None and not isinstance(params["preprocessors"], (list, tuple)):
-            raise RerunError("DataManager preprocessors should be a list", hint="give a list of preprocessors")
+    def _rebuilt(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Preprocessors from dicts (or objects), ``algorithm_config`` from its wrappers' params."""
         if params.get("preprocessors") is not None:
             params["preprocessors"] = [
                 p if isinstance(p, BasePreprocessor) else preprocessor_from_params(p)
@@ -287,7 +268,7 @@ class DataManager:
             from rerun_git.experiment.algorithms import AlgorithmCollection
 
             params["algorithm_config"] = AlgorithmCollection.from_params(params["algorithm_config"])
-        return cls(**params)
+        return params
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -478,6 +459,10 @@ class DataManager:
             groups_train=None if groups is None else groups.loc[X_train.index].to_numpy(),
             groups_test=None if groups is None else groups.loc[X_test.index].to_numpy(),
         )
+
+
+#: The DataManager's parameters (``data_config`` keys), read from its signature.
+DATA_MANAGER_PARAMS = tuple(DataManager.param_names())
 
 
 def _brisk_rank(preprocessor: BasePreprocessor) -> int:

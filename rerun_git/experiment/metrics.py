@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import dotted_name, resolve_dotted, to_plain
-
-METRIC_PARAMS = ("name", "func", "display_name", "greater_is_better", "abbr")
+from rerun_git.experiment._params import NamedCollection, Rebuildable, resolve_dotted
 
 
-class MetricWrapper:
+class MetricWrapper(Rebuildable):
     """A metric function ``func(y_true, y_pred, **default_params)`` with its names.
 
     Parameters
@@ -53,21 +51,6 @@ class MetricWrapper:
     def key(self) -> str:
         """The metric-table key: ``abbr``, or ``name`` when abbr is None."""
         return self.abbr if self.abbr else self.name
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments; ``func`` as ``"module.qualname"``."""
-        func = self.func if isinstance(self.func, str) else dotted_name(self.func)
-        params = {k: getattr(self, k) for k in METRIC_PARAMS}
-        return {**params, "func": func, **self.default_params}
-
-    def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe :meth:`get_params`."""
-        return to_plain(self.get_params(), f"metric {self.name}")
-
-    @classmethod
-    def from_params(cls, d: dict[str, Any]) -> MetricWrapper:
-        """Rebuild from :meth:`export_params` output."""
-        return cls(**d)
 
     def resolve_func(self) -> Callable[..., Any]:
         """Return the callable, importing it when ``func`` is a dotted name."""
@@ -119,7 +102,7 @@ def _plain_result(name: str, value: Any) -> Any:
     return float(array.item()) if array.ndim == 0 else array.astype(float).tolist()
 
 
-class MetricManager:
+class MetricManager(NamedCollection[MetricWrapper]):
     """Look up metrics by name, display name or abbreviation.
 
     Parameters
@@ -128,22 +111,14 @@ class MetricManager:
         The metrics; names and abbreviations must be unique.
     """
 
-    def __init__(self, *wrappers: MetricWrapper) -> None:
-        self.wrappers = list(wrappers)
-        seen: set[str] = set()
-        for w in self.wrappers:
-            if not isinstance(w, MetricWrapper):
-                raise RerunError(f"MetricManager got {type(w).__name__}, not a MetricWrapper",
-                                 hint="wrap each metric in MetricWrapper(...)")
-            for label in {w.name, w.key}:
-                if label in seen:
-                    raise RerunError(f"duplicate metric name {label!r}",
-                                     hint="give every metric a unique name and abbr")
-                seen.add(label)
+    item_type = MetricWrapper
+    item_label = "metric"
+    wrap_hint = "wrap each metric in MetricWrapper(...)"
+    unique_hint = "give every metric a unique name and abbr"
 
-    def names(self) -> list[str]:
-        """Return the metric names in order."""
-        return [w.name for w in self.wrappers]
+    @staticmethod
+    def _labels(item: Any) -> set[str]:
+        return {item.name, item.key}
 
     def get_metric(self, name: str) -> MetricWrapper:
         """Return the metric whose name, abbr or display_name is ``name`` (case-sensitive)."""
@@ -161,21 +136,6 @@ class MetricManager:
     def get_name(self, name: str) -> str:
         """Return the display name of a metric."""
         return self.get_metric(name).display_name
-
-    def __iter__(self) -> Iterator[MetricWrapper]:
-        return iter(self.wrappers)
-
-    def __len__(self) -> int:
-        return len(self.wrappers)
-
-    def export_params(self) -> list[dict[str, Any]]:
-        """Return each metric's :meth:`MetricWrapper.export_params` in order."""
-        return [w.export_params() for w in self.wrappers]
-
-    @classmethod
-    def from_params(cls, items: list[dict[str, Any]]) -> MetricManager:
-        """Rebuild from :meth:`export_params` output."""
-        return cls(*(MetricWrapper.from_params(d) for d in items))
 
 
 def concordance_correlation_coefficient(y_true: Any, y_pred: Any) -> float:

@@ -7,7 +7,6 @@ and :func:`preprocessor_from_params` reverses it.
 """
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from sklearn import preprocessing as skp
 from sklearn.impute import SimpleImputer
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import check_choice, dotted_name, to_plain
+from rerun_git.experiment._params import Rebuildable, check_choice, dotted_name, to_plain
 
 P = TypeVar("P", bound="BasePreprocessor")
 
@@ -50,7 +49,7 @@ def register_preprocessor(cls: type[P]) -> type[P]:
     return cls
 
 
-class BasePreprocessor(ABC):
+class BasePreprocessor(Rebuildable, ABC):
     """Base class of all preprocessors.
 
     Subclasses implement :meth:`validate`, :meth:`_fit` and :meth:`transform`.
@@ -58,20 +57,15 @@ class BasePreprocessor(ABC):
     target (feature selection) use ``y`` in :meth:`_fit`.
     """
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        return [p.name for p in params if p.kind in kinds]
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
     def export_params(self) -> dict[str, Any]:
         """Return ``{"type": ClassName, "params": {...}}`` with TOML-safe params."""
         name = type(self).__name__
         return {"type": name, "params": to_plain(self.get_params(), name)}
+
+    @classmethod
+    def from_params(cls, d: Any) -> BasePreprocessor:
+        """Rebuild from :meth:`export_params` output (``{"type", "params"}``)."""
+        return preprocessor_from_params(d)
 
     def clone(self: P) -> P:
         """Return an unfitted copy built from :meth:`get_params`."""
@@ -197,11 +191,11 @@ def preprocessor_from_params(d: dict[str, Any]) -> BasePreprocessor:
         known = ", ".join(sorted(PREPROCESSORS))
         raise RerunError(f"unknown preprocessor type {d['type']!r}", hint=f"known types: {known}")
     params = d.get("params") or {}
-    unknown = sorted(set(params) - set(cls._param_names()))
+    unknown = sorted(set(params) - set(cls.param_names()))
     if unknown:
         raise RerunError(
             f"{cls.__name__}: unknown parameter(s) {', '.join(unknown)}",
-            hint=f"allowed: {', '.join(cls._param_names())}",
+            hint=f"allowed: {', '.join(cls.param_names())}",
         )
     return cls(**params)
 
