@@ -41,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create", help="create a new experiment project")
     p.add_argument("name", help="folder to create (must not exist or be empty)")
-    p.add_argument("--template", choices=("regression", "classification", "grouped"), default="regression",
+    p.add_argument("--template", choices=("regression", "classification", "grouped", "brisk-regression",
+                                          "brisk-classification"), default="regression",
                    help="project template: regression (diabetes), classification (breast cancer), "
-                        "grouped (iris, grouped + categorical) (default: regression)")
+                        "grouped (iris, grouped + categorical), or Brisk's `brisk create` layout "
+                        "(.brisk/, `import brisk`): brisk-regression, brisk-classification (default: regression)")
 
     p = sub.add_parser("run", help="run the project's experiments and capture the run into git")
     p.add_argument("--name", help="run name (default: YYYYMMDD-HHMMSS-xxxx, UTC)")

@@ -30,7 +30,7 @@ def _committed_copy(tmp_path: Path, project: str) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("project", ["template_regression", "template_classification"])
+@pytest.mark.parametrize("project", ["template_regression"])
 def test_brisk_create_project_runs_is_captured_and_reproduces_after_wreck(cli: Any, tmp_path: Path,
                                                                           project: str) -> None:
     work = _committed_copy(tmp_path, project)
@@ -83,3 +83,17 @@ def test_one_failing_experiment_is_reported_and_the_others_run(cli: Any, tmp_pat
     assert kept.code == 1
     assert "captured run/g" in kept.out and "captured anyway (--keep-failed)" in kept.err
     assert git(work, "tag", "-l").split() == ["run/g"]
+
+
+def test_create_offers_brisks_template(cli: Any, tmp_path: Path) -> None:
+    created = cli("create", "bp", "--template", "brisk-regression", cwd=tmp_path)
+    assert created.code == 0, created.err
+    project = tmp_path / "bp"
+    assert (project / ".brisk" / "project.json").is_file() and not (project / "rerun.toml").exists()
+    assert "from brisk.configuration.configuration import Configuration" in (project / "settings.py").read_text()
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "start")
+    ran = cli("run", "--name", "b", "--seed", "1", cwd=project)
+    assert ran.code == 0, ran.err
+    assert "captured run/b" in ran.out
+    assert (project / "results/b/group_name/diabetes/split_4/group_name_linear/post_tune_score.json").is_file()
