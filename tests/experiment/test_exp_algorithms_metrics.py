@@ -70,12 +70,13 @@ def test_default_lists_valid():
 
 def test_metric_round_trip_and_compute():
     m = MetricWrapper("mae", mean_absolute_error, "Mean Absolute Error", False, "MAE")
-    params = m.get_params()
-    assert params["func"] == "sklearn.metrics._regression.mean_absolute_error"
+    params = m.get_params()  # as scikit-learn's get_params: the objects themselves
+    assert params["func"] is mean_absolute_error
+    assert m.export_params()["func"] == "sklearn.metrics._regression.mean_absolute_error"
     again = MetricWrapper(**params)
     assert again.get_params() == params
     assert again.compute([1, 2], [1, 4]) == 1.0 and type(again([1, 2], [1, 4])) is float
-    assert MetricWrapper.from_params(m.export_params()).get_params() == params
+    assert MetricWrapper.from_params(m.export_params()).export_params() == m.export_params()
     assert MetricWrapper("x", mean_absolute_error, "X").key == "x"
 
 
