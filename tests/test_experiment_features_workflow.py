@@ -214,7 +214,7 @@ def test_plots_without_matplotlib_name_the_extra(project: Path, cli, monkeypatch
     monkeypatch.setattr(plotting, "matplotlib_available", lambda: False)
     result = cli("run", "--name", "noplots", cwd=project)
     assert result.code == 1
-    assert "FAILED baseline/diabetes/split_0/linear: plotting needs matplotlib, which is not installed " \
+    assert "baseline/diabetes/split_0/linear: plotting needs matplotlib, which is not installed " \
            "(hint: pip install rerun-git[plots]" in result.err
     assert git(project, "tag", "-l") == ""
 

@@ -85,6 +85,11 @@ def _run_claimed(
     context = recorder.bind_project(root, settings, 0 if seed is None else seed, message)
     loader = ProjectLoader(root, CaptureStrategy(recorder))
     outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
+    if outcome.failures and len(outcome.failures) == outcome.experiments:  # as Brisk: nothing to report
+        from rerun_git.errors import RerunError
+
+        raise RerunError(f"all {outcome.experiments} experiments failed: {outcome.failures[0]}",
+                         hint="nothing was captured and results/<name> is not kept; fix the error and run again")
     context.seed = outcome.seed
     best = best_of(outcome.metrics, recorder.configs.get("metrics", []))
     result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, lines=summarize(outcome.metrics),

@@ -128,13 +128,9 @@ class PlotEvaluator(BaseEvaluator):
 
     def plot(self, model: Any, X: Any, y: Any, filename: str) -> Path:
         """Draw and save the plot; return its path."""
-        from rerun_git.experiment.workflow import check_filename
-
         workflow = self._bound()
         figure = self._create_plot(self.generate_plot_data(model, X, y))
-        fmt = workflow.plot_settings.file_format if workflow.plot_settings is not None else "png"
-        path = workflow.output_dir / f"{check_filename(filename)}.{fmt}"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = workflow.plot_path(filename)
         if hasattr(figure, "savefig"):
             figure.savefig(path)
             import matplotlib.pyplot as plt

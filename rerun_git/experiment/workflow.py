@@ -123,6 +123,13 @@ class Workflow:
         path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
         return path
 
+    def plot_path(self, filename: str) -> Path:
+        """``<output_dir>/<filename>.<file_format>``, its folder created (for plot evaluators)."""
+        fmt = self.plot_settings.file_format if self.plot_settings is not None else "png"
+        path = self.output_dir / f"{check_filename(filename)}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
     def _metadata(self, method: str, models: Any, X: Any) -> dict[str, Any]:
         """Brisk's ``_metadata`` (without its wall-clock timestamp, so results stay reproducible)."""
         listed = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -711,7 +718,7 @@ def _positive_scores(model: Any, X: Any, pos_label: Any) -> Any:
 
 def check_workflow_arg(cls: type, name: Any) -> None:
     """Raise RerunError when ``name`` cannot be a workflow attribute of ``cls``."""
-    reserved = {"evaluation_manager", "X_train", "X_test", "y_train", "y_test", "feature_names", "model", "algorithm", "algorithms",
+    reserved = {"evaluation_manager", "plot_path", "X_train", "X_test", "y_train", "y_test", "feature_names", "model", "algorithm", "algorithms",
                 "algorithm_names", "split_metadata",
                 "metric_manager", "evaluators", "output_dir", "seed", "workflow_args", "plot_settings"}
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") \
