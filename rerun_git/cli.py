@@ -78,9 +78,11 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("create", help="create a new experiment project")
     p.add_argument("name", help="folder to create (must not exist or be empty)")
-    p.add_argument("--template", choices=("regression", "classification", "grouped"), default="regression",
+    p.add_argument("--template", choices=("regression", "classification", "grouped", "brisk-regression",
+                                          "brisk-classification"), default="regression",
                    help="project template: regression (diabetes), classification (breast cancer), "
-                        "grouped (iris, grouped + categorical) (default: regression)")
+                        "grouped (iris, grouped + categorical), or Brisk's `brisk create` layout "
+                        "(.brisk/, `import brisk`): brisk-regression, brisk-classification (default: regression)")
 
     p = sub.add_parser("run", help="run the project's experiments and capture the run into git")
     p.add_argument("--name", help="run name (default: YYYYMMDD-HHMMSS-xxxx, UTC)")
@@ -92,6 +94,8 @@ def build_parser() -> Parser:
                    help="the run seed (default: [run] seed, else the DataManager's random_state, else 0); "
                         "'random' draws a fresh one")
     _add_execution(p)
+    p.add_argument("--keep-failed", action="store_true",
+                   help="capture the run even when some experiments failed (it still exits non-zero)")
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")

@@ -10,9 +10,9 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 
-TEMPLATES = ("regression", "classification", "grouped")
-#: Template file name -> project file name (a dotfile is not package data everywhere).
-_RENAMES = {"gitignore": ".gitignore"}
+TEMPLATES = ("regression", "classification", "grouped", "brisk-regression", "brisk-classification")
+#: Template file or folder name -> project name (a dotfile is not package data everywhere).
+_RENAMES = {"gitignore": ".gitignore", "brisk_marker": ".brisk"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ def _copy_template(template: str, target: Path) -> list[str]:
         for path in sorted(Path(folder).rglob("*")):
             if path.is_dir() or "__pycache__" in path.parts:
                 continue
-            rel = path.relative_to(folder)
-            rel = rel.with_name(_RENAMES.get(rel.name, rel.name))
+            rel = Path(*(_RENAMES.get(part, part) for part in path.relative_to(folder).parts))
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / rel)
             written.append(rel.as_posix())
@@ -113,6 +112,8 @@ _DATASETS: dict[str, Callable[[], tuple[str, Any]]] = {
     "regression": _diabetes,
     "classification": _breast_cancer,
     "grouped": _iris_grouped,
+    "brisk-regression": _diabetes,
+    "brisk-classification": _breast_cancer,
 }
 
 

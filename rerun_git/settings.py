@@ -17,6 +17,8 @@ from typing import Any
 from rerun_git.errors import RerunError
 
 MARKER = "rerun.toml"
+#: A Brisk project's marker folder (``brisk create`` writes it); ``rerun.toml`` is optional beside it.
+BRISK_MARKER = ".brisk"
 
 
 @dataclass
@@ -132,7 +134,7 @@ def parse_project_settings(data: bytes, origin: str = MARKER) -> ProjectSettings
 
 
 def find_project_root(start: Path | str) -> Path:
-    """The nearest folder at or above ``start`` that holds a project marker (``rerun.toml``).
+    """The nearest folder at or above ``start`` that holds a project marker (``rerun.toml`` or ``.brisk/``).
 
     Raises
     ------
@@ -142,7 +144,8 @@ def find_project_root(start: Path | str) -> Path:
     root = project_root_or_none(start)
     if root is None:
         raise RerunError(f"no {MARKER} found in {Path(start).resolve()} or any parent",
-                         hint="run `rerun-git create` to start a project, or cd into one")
+                         hint="run `rerun-git create` to start a project, or cd into one "
+                              "(a Brisk project's .brisk/ folder marks one too)")
     return root
 
 
@@ -156,8 +159,8 @@ def project_root_or_none(start: Path | str) -> Path | None:
 
 
 def is_project_root(folder: Path) -> bool:
-    """Whether ``folder`` holds ``rerun.toml``."""
-    return (folder / MARKER).is_file()
+    """Whether ``folder`` holds ``rerun.toml`` or a Brisk project's ``.brisk/`` folder."""
+    return (folder / MARKER).is_file() or (folder / BRISK_MARKER).is_dir()
 
 
 def load_project_settings(root: Path | str) -> ProjectSettings:

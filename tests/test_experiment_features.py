@@ -138,9 +138,9 @@ CATEGORICAL_SETTINGS = """
             categorical_features={"shop.csv": ["colour", "month", "age"], ("shop.db", "sales"): ["colour", "month"]},
         )
         for method in ("label", "ordinal", "onehot", "cyclic"):
-            config.add_experiment_group(method, datasets=["shop.csv"], data_config={
+            config.add_experiment_group(name=method, datasets=["shop.csv"], data_config={
                 "preprocessors": [Encode(method, cutoffs=CUTS), ScalingPreprocessor()]})
-        config.add_experiment_group("mixed", datasets=[("shop.db", "sales")], data_config={
+        config.add_experiment_group(name="mixed", datasets=[("shop.db", "sales")], data_config={
             "preprocessors": [Encode({"colour": "onehot", "month": "cyclic"}), ScalingPreprocessor()]})
         return config
 """
@@ -182,7 +182,7 @@ SELECTION_SETTINGS = """
             ("rfecv", Select("rfecv", n_features_to_select=3, estimator="ridge")),
             ("sequential", Select("sequential", n_features_to_select=3, feature_selection_cv=3, estimator="ridge")),
         ):
-            config.add_experiment_group(name, datasets=["diabetes.csv"],
+            config.add_experiment_group(name=name, datasets=["diabetes.csv"],
                                         data_config={"preprocessors": [ScalingPreprocessor(), select]})
         return config
 """
@@ -218,7 +218,7 @@ SPLITS_SETTINGS = """
         config = Configuration(default_workflow="grouped", default_algorithms=["knn"],
                                categorical_features={"iris.csv": ["greenhouse"]})
         for name, params in SPLITTERS.items():
-            config.add_experiment_group(name, datasets=["iris.csv"], data_config={**params, "n_splits": 2})
+            config.add_experiment_group(name=name, datasets=["iris.csv"], data_config={**params, "n_splits": 2})
         return config
 """
 
@@ -263,18 +263,18 @@ DATASETS_SETTINGS = """
 
     def create_configuration():
         config = Configuration(default_workflow="regression", default_algorithms=["ridge"])
-        config.add_experiment_group("csv", datasets=["diabetes.csv"])
-        config.add_experiment_group("tsv", datasets=["patients.tsv"])
-        config.add_experiment_group("json", datasets=["patients.json"])
-        config.add_experiment_group("gz", datasets=["patients.csv.gz"])
-        config.add_experiment_group("sqlite", datasets=[("patients.db", "patients")])
+        config.add_experiment_group(name="csv", datasets=["diabetes.csv"])
+        config.add_experiment_group(name="tsv", datasets=["patients.tsv"])
+        config.add_experiment_group(name="json", datasets=["patients.json"])
+        config.add_experiment_group(name="gz", datasets=["patients.csv.gz"])
+        config.add_experiment_group(name="sqlite", datasets=[("patients.db", "patients")])
         {excel}
         return config
 """
 
 
 def test_every_dataset_format_reproduces(repo: Path, cli) -> None:
-    excel = 'config.add_experiment_group("excel", datasets=[("patients.xlsx", "patients")])' \
+    excel = 'config.add_experiment_group(name="excel", datasets=[("patients.xlsx", "patients")])' \
         if "patients.xlsx" in DATASETS else ""
     project = make_project(repo, {"settings.py": DATASETS_SETTINGS.replace("{excel}", excel)}, DATASETS)
     record = run_wreck_reproduce(cli, project, "formats", metrics=(len(DATASETS) + 1) * 3 * 2)
@@ -350,7 +350,7 @@ BAD_INPUT = [
         def create_configuration():
             config = Configuration(default_workflow="regression", default_algorithms=["linear"],
                                    categorical_features={"diabetis.csv": ["sex"]})
-            config.add_experiment_group("g", datasets=["diabetes.csv"])
+            config.add_experiment_group(name="g", datasets=["diabetes.csv"])
             return config
      """}, "categorical_features key 'diabetis.csv' names no dataset of any experiment group",
      "datasets in the groups: diabetes.csv"),
@@ -374,7 +374,7 @@ BAD_INPUT = [
 
         def create_configuration():
             config = Configuration(default_workflow="regression", default_algorithms=["linear"])
-            config.add_experiment_group("g", datasets=["diabetes.parquet"])
+            config.add_experiment_group(name="g", datasets=["diabetes.parquet"])
             return config
      """}, "unsupported dataset type '.parquet'", ".csv.gz, .csv, .tsv"),
     ({"settings.py": """
@@ -382,7 +382,7 @@ BAD_INPUT = [
 
         def create_configuration():
             config = Configuration(default_workflow="regression", default_algorithms=["linear"])
-            config.add_experiment_group("g", datasets=[("patients.db", "visits")])
+            config.add_experiment_group(name="g", datasets=[("patients.db", "visits")])
             return config
      """}, "patients.db: no table 'visits'", "tables: patients"),
     ({"settings.py": """
@@ -391,7 +391,7 @@ BAD_INPUT = [
         def create_configuration():
             config = Configuration(default_workflow="regression", default_algorithms=["linear"],
                                    plot_settings=PlotSettings(file_format="gif"))
-            config.add_experiment_group("g", datasets=["diabetes.csv"])
+            config.add_experiment_group(name="g", datasets=["diabetes.csv"])
             return config
      """}, "PlotSettings file_format 'gif' is not supported", "png"),
 ]

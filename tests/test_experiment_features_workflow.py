@@ -46,7 +46,7 @@ HELPERS_FILES = {
         def create_configuration():
             config = Configuration(default_workflow="helpers", default_algorithms=["ridge", "forest"],
                                    default_workflow_args={"n_jobs": 1})
-            config.add_experiment_group("serial", datasets=["diabetes.csv"])
+            config.add_experiment_group(name="serial", datasets=["diabetes.csv"])
             # PARALLEL
             return config
     """,
@@ -77,11 +77,11 @@ def test_workflow_helpers_reproduce(repo: Path, cli) -> None:
     project = make_project(repo, HELPERS_FILES, DIABETES_150)
     record = run_wreck_reproduce(cli, project, "helpers", metrics=2 * 2 * (2 + 1 + 1 + 2 + 3))
     rows = record["results"]
-    assert set(rows["serial/diabetes/split_0/forest/comparison"]) == {
-        "RandomForestRegressor.MAE", "RandomForestRegressor_2.MAE", "RandomForestRegressor_3.MAE"}
+    assert set(rows["serial/diabetes/split_0/forest/comparison"]) == {  # a clone is no algorithm's model any more
+        "RandomForestRegressor.MAE", "Forest.MAE", "Forest_2.MAE"}
     assert set(rows["serial/diabetes/split_0/ridge/cv_scores"]) == {"MAE", "R2"}
     tuned = json.loads(git(project, "show",
-                           "run/helpers:.rerun/results/serial/diabetes/split_0/ridge/hyperparameter_tuning.json"))
+                           "run/helpers:.rerun/results/serial/diabetes/split_0/serial_ridge/hyperparameter_tuning.json"))
     assert tuned["method"] == "grid" and set(tuned["best_params"]) == {"alpha"}
     assert tuned["best_params"]["alpha"] in (0.01, 0.1, 1.0, 10.0) and tuned["n_candidates"] == 4
     from rerun_git.experiment.seeds import cell_seed
@@ -90,7 +90,7 @@ def test_workflow_helpers_reproduce(repo: Path, cli) -> None:
     assert tuned["cv"] == {"type": "RepeatedKFold", "n_splits": 3, "n_repeats": 2, "random_state": seed}
     assert rows["serial/diabetes/split_0/ridge/hyperparameter_tuning"] == {"MAE": tuned["best_score"]}
     sampled = json.loads(git(project, "show",
-                             "run/helpers:.rerun/results/serial/diabetes/split_1/forest/random_search.json"))
+                             "run/helpers:.rerun/results/serial/diabetes/split_1/serial_forest/random_search.json"))
     assert sampled["method"] == "random" and sampled["n_candidates"] == 2
     assert set(sampled["best_params"]) == {"n_estimators", "max_depth"}
 
@@ -98,7 +98,7 @@ def test_workflow_helpers_reproduce(repo: Path, cli) -> None:
 @pytest.mark.slow
 def test_workflow_helpers_with_n_jobs_2_match_serial_and_reproduce(repo: Path, cli) -> None:
     files = {**HELPERS_FILES, "settings.py": HELPERS_FILES["settings.py"].replace(
-        "# PARALLEL", 'config.add_experiment_group("parallel", datasets=["diabetes.csv"], workflow_args={"n_jobs": 2})')}
+        "# PARALLEL", 'config.add_experiment_group(name="parallel", datasets=["diabetes.csv"], workflow_args={"n_jobs": 2})')}
     project = make_project(repo, files, DIABETES_150)
     rows = run_wreck_reproduce(cli, project, "parallel", metrics=2 * 2 * 2 * (2 + 1 + 1 + 2 + 3))["results"]
     serial = {k.split("/", 1)[1]: v for k, v in rows.items() if k.startswith("serial/")}
@@ -130,8 +130,8 @@ PLOT_FILES = {
                 default_workflow="reg_plots", default_algorithms=["ridge"],
                 plot_settings=PlotSettings(file_format="svg", width=4, height=3, dpi=50, primary_color="#112233"),
             )
-            config.add_experiment_group("reg", datasets=["diabetes.csv"], data_config={"n_splits": 1})
-            config.add_experiment_group("clf", datasets=["cancer.csv"], workflow="clf_plots", algorithms=["logistic"],
+            config.add_experiment_group(name="reg", datasets=["diabetes.csv"], data_config={"n_splits": 1})
+            config.add_experiment_group(name="clf", datasets=["cancer.csv"], workflow="clf_plots", algorithms=["logistic"],
                                         data_config={"n_splits": 1, "problem_type": "classification",
                                                      "stratified": True})
             return config
@@ -182,7 +182,7 @@ def test_plots_honour_settings_and_are_not_metrics(repo: Path, cli) -> None:
     project = make_project(repo, PLOT_FILES, {**DIABETES_150, "cancer.csv": cancer})
     ran = cli("run", "--name", "plots", cwd=project)
     assert ran.code == 0, ran.err
-    label = {"reg": "diabetes/split_0/ridge", "clf": "cancer/split_0/logistic"}
+    label = {"reg": "diabetes/split_0/reg_ridge", "clf": "cancer/split_0/clf_logistic"}  # Brisk's folders
     for group, names in PLOTS.items():
         folder = project / "results" / "plots" / group / label[group]
         for name in names:
@@ -217,9 +217,8 @@ def test_plots_without_matplotlib_name_the_extra(project: Path, cli, monkeypatch
     monkeypatch.setattr(plotting, "matplotlib_available", lambda: False)
     result = cli("run", "--name", "noplots", cwd=project)
     assert result.code == 1
-    assert "rerun-git: error: baseline/diabetes/split_0/linear: plotting needs matplotlib, which is not installed" \
-        in result.err
-    assert "hint: pip install rerun-git[plots]" in result.err
+    assert "baseline/diabetes/split_0/linear: plotting needs matplotlib, which is not installed " \
+           "(hint: pip install rerun-git[plots]" in result.err
     assert git(project, "tag", "-l") == ""
 
 
@@ -275,5 +274,5 @@ def test_custom_evaluators_are_captured_and_rebuilt(repo: Path, cli) -> None:
     assert set(record["results"][f"{row}/spread"]) == {"q10", "q90"}
     assert f"{row}/residuals" not in record["results"]
     assert "evaluators.py" in record["files"]
-    listing = project / "results" / "evaluators" / row / "residuals.png"
+    listing = project / "results/evaluators/baseline/diabetes/split_0/baseline_ridge/residuals.png"
     assert len(listing.read_text().splitlines()) == 89  # written by the plot evaluator, not a metric

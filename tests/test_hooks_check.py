@@ -194,7 +194,7 @@ def test_names_in_every_workflow_helper_are_checked(project: Path, cli) -> None:
         "workflows/regression.py:10: unknown metric 'EVX'",
     ], result.out
     assert "hint: known metrics: " in result.out
-    for typo, fixed in (("R2X", "R2"), ("RMSEE", "RMSE"), ("mse2", "MAE"), ("EVX", "EVS")):
+    for typo, fixed in (("R2X", "R2"), ("RMSEE", "RMSE"), ("mse2", "MAE"), ("EVX", "explained_variance_score")):
         (project / "workflows" / "regression.py").write_text(
             (project / "workflows" / "regression.py").read_text().replace(f'"{typo}"', f'"{fixed}"'))
     result = cli("check", cwd=project)

@@ -105,6 +105,9 @@ class ConfigRecorder:
             self.configs["evaluators"] = {**self.configs.get("evaluators", {}), "registered": dict(outcome.evaluators)}
         context.dataset_info = dict(outcome.dataset_info)
         context.executed_files = dict(executed_files)
+        if getattr(outcome, "uses_brisk", False):
+            # The project imported Brisk's names: reproduce resolves `brisk.*` to the same classes.
+            self.configs["configuration"] = {**self.configs.get("configuration", {}), "brisk_names": "1.2"}
 
     def build_record(self, created: datetime, source_commit: str | None, dirty: bool) -> RunRecord:
         """The :class:`RunRecord` of this capture, from ``configs`` and the context."""

@@ -28,6 +28,9 @@ class RunResult:
     #: ``ridge MAE=43.2 R2=0.41``: the best algorithm on the primary metric.
     headline: str = "no metrics"
     seed: int = 0
+    #: Experiments that failed (the others ran); with failures a run is captured only with ``keep_failed``.
+    failures: list[str] = field(default_factory=list)
+    experiments: int = 0
 
 
 def run_project(
@@ -40,6 +43,7 @@ def run_project(
     name_suffix: str = "never",
     jobs: int | None = None,
     scheduler: str | None = None,
+    keep_failed: bool = False,
 ) -> RunResult:
     """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
 
@@ -53,6 +57,9 @@ def run_project(
 
     ``seed``: an int, ``"random"``, or None for ``[run] seed``, else the
     DataManager's ``random_state``, else the default (docs/guide.md, "Seeds").
+
+    As in Brisk, a failing experiment does not stop the others; a run with
+    failures is captured only when ``keep_failed`` is true.
     """
     from rerun_git.experiment.backends import resolve_execution, warm_up
     from rerun_git.settings import find_project_root, load_project_settings
@@ -72,12 +79,12 @@ def run_project(
     warm_up(execution)  # worker processes start while this one loads the project
     with claimed.held():  # a failed run leaves no results/<name> behind: its name stays free
         return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress,
-                            execution)
+                            execution, keep_failed)
 
 
 def _run_claimed(
     root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool,
-    execution: Execution,
+    execution: Execution, keep_failed: bool = False,
 ) -> RunResult:
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
@@ -86,12 +93,21 @@ def _run_claimed(
     recorder = ConfigRecorder(name)
     context = recorder.bind_project(root, settings, 0 if seed is None else seed, message)
     loader = ProjectLoader(root, CaptureStrategy(recorder))
-    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution)
+    # As in Brisk, a failing experiment does not stop the others (the runner keeps going); the run is
+    # captured with failures only under --keep-failed.
+    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution, keep_failed=True)
+    if outcome.failures and len(outcome.failures) == outcome.experiments:  # as Brisk: nothing to report
+        from rerun_git.errors import RerunError
+
+        first = next(iter(outcome.failures.values()))
+        raise RerunError(f"all {outcome.experiments} experiments failed: {first}",
+                         hint="nothing was captured and results/<name> is not kept; fix the error and run again")
     context.seed = outcome.seed
     best = best_of(outcome.metrics, recorder.configs.get("metrics", []))
     result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, lines=summarize(outcome.metrics),
-                       headline=headline(best), seed=outcome.seed)
-    if capture:
+                       headline=headline(best), seed=outcome.seed, failures=list(outcome.failures.values()),
+                       experiments=outcome.experiments)
+    if capture and (keep_failed or not outcome.failures):
         recorder.record_outcome(outcome, loader.files)
         published, _record = capture_snapshot(recorder, context, results_dir)
         result.tag, result.commit = published.tag, published.commit

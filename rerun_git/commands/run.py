@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rerun_git.commands._output import print_summary, out
+from rerun_git.commands._output import err, out, print_summary
 
 
 def main(args: argparse.Namespace) -> int:
@@ -20,10 +20,17 @@ def main(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         scheduler=args.scheduler,
         name_suffix=args.name_suffix,
+        keep_failed=args.keep_failed,
     )
     print_summary(result.lines)
+    for failure in result.failures:
+        err(f"FAILED {failure}")
     if result.tag:
         out(f"captured {result.tag} ({result.commit[:12]}, seed {result.seed}): {result.headline}")
     else:
         out(f"ran {result.name} without capture; results in {result.results_dir}")
+    if result.failures:
+        kept = "captured anyway (--keep-failed)" if result.tag else "not captured (capture it with --keep-failed)"
+        err(f"{len(result.failures)} of {result.experiments} experiments failed; the run was {kept}")
+        return 1
     return 0

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rerun_git.errors import RerunError
 
@@ -40,13 +41,128 @@ def to_plain(value: Any, where: str) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         return [to_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy":
-        return to_plain(item(), where)
+    if type(value).__module__ == "numpy":
+        tolist = getattr(value, "tolist", None)
+        if callable(tolist):  # numpy scalars and arrays
+            return to_plain(tolist(), where)
     raise RerunError(
         f"{where}: cannot record value of type {type(value).__name__}",
         hint="use only str, int, float, bool, None, lists and dicts of those",
     )
+
+
+_NAMED_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def exportable(value: Any) -> Any:
+    """A parameter value as recordable data: classes and functions by dotted name, objects by ``export_params()``."""
+    if isinstance(value, type) or inspect.isfunction(value) or inspect.isbuiltin(value):
+        return dotted_name(value)
+    if callable(getattr(value, "export_params", None)):
+        return value.export_params()
+    if isinstance(value, (list, tuple)) and any(callable(getattr(v, "export_params", None)) for v in value):
+        return [exportable(v) for v in value]
+    return value
+
+
+class Rebuildable:
+    """Objects rebuilt from their constructor arguments, as scikit-learn's ``BaseEstimator``.
+
+    The parameter names are those of ``__init__``'s signature, and each is kept
+    in an attribute of the same name (a ``**name`` parameter in a dict attribute
+    ``name``), so ``type(obj)(**obj.get_params())`` rebuilds ``obj`` and
+    ``from_params(export_params())`` rebuilds it from recorded data.
+    """
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The named parameters of ``__init__``, in order."""
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return [p.name for p in params if p.kind in _NAMED_KINDS]
+
+    @classmethod
+    def _var_keyword(cls) -> str | None:
+        params = inspect.signature(cls.__init__).parameters.values()
+        return next((p.name for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments as stored (``**kwargs`` merged in)."""
+        params = {name: getattr(self, name) for name in self.param_names()}
+        extra = self._var_keyword()
+        return {**params, **getattr(self, extra)} if extra else params
+
+    def export_params(self) -> dict[str, Any]:
+        """TOML-safe :meth:`get_params` (see :func:`exportable`)."""
+        where = f"{type(self).__name__} {getattr(self, 'name', '')}".strip()
+        return to_plain({k: exportable(v) for k, v in self.get_params().items()}, where)
+
+    @classmethod
+    def from_params(cls, d: Mapping[str, Any]) -> Any:
+        """Rebuild from :meth:`export_params` output."""
+        if cls._var_keyword() is None:
+            unknown = sorted(set(d) - set(cls.param_names()))
+            if unknown:
+                raise RerunError(f"unknown {cls.__name__} parameter(s) {', '.join(unknown)}",
+                                 hint=f"allowed: {', '.join(cls.param_names())}")
+        return cls(**cls._rebuilt(dict(d)))
+
+    @classmethod
+    def _rebuilt(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Turn recorded values back into objects (e.g. a dotted class name into the class)."""
+        return params
+
+
+T = TypeVar("T", bound=Rebuildable)
+
+
+class NamedCollection(Generic[T]):
+    """Named :class:`Rebuildable` items, each name (and :meth:`_labels`) unique.
+
+    Subclasses set :attr:`item_type`, :attr:`item_label` and :attr:`wrap_hint`.
+    """
+
+    item_type: ClassVar[type]
+    item_label: ClassVar[str] = "item"
+    wrap_hint: ClassVar[str] = ""
+    unique_hint: ClassVar[str] = ""
+
+    def __init__(self, *items: T) -> None:
+        self.wrappers: list[T] = list(items)
+        seen: set[str] = set()
+        for item in self.wrappers:
+            if not isinstance(item, self.item_type):
+                raise RerunError(f"{type(self).__name__} got {type(item).__name__}, not a {self.item_type.__name__}",
+                                 hint=self.wrap_hint)
+            for label in self._labels(item):
+                if label in seen:
+                    raise RerunError(f"duplicate {self.item_label} name {label!r}", hint=self.unique_hint)
+                seen.add(label)
+
+    @staticmethod
+    def _labels(item: Any) -> set[str]:
+        return {item.name}
+
+    def names(self) -> list[str]:
+        """The names in order."""
+        return [item.name for item in self.wrappers]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.names()
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.wrappers)
+
+    def __len__(self) -> int:
+        return len(self.wrappers)
+
+    def export_params(self) -> list[dict[str, Any]]:
+        """Each item's ``export_params()`` in order."""
+        return [item.export_params() for item in self.wrappers]
+
+    @classmethod
+    def from_params(cls, items: list[dict[str, Any]]) -> Any:
+        """Rebuild from :meth:`export_params` output."""
+        return cls(*(cls.item_type.from_params(d) for d in items))
 
 
 def dotted_name(obj: Any) -> str:

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from sklearn import ensemble, linear_model, naive_bayes, neighbors, neural_network, svm, tree
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import check_safe_name, dotted_name, resolve_dotted, to_plain
-
-WRAPPER_PARAMS = ("name", "display_name", "algorithm_class", "default_params", "hyperparam_grid")
+from rerun_git.experiment._params import NamedCollection, Rebuildable, check_safe_name, resolve_dotted
 
 
-class AlgorithmWrapper:
+class AlgorithmWrapper(Rebuildable):
     """An estimator class with its default params and a hyperparameter grid.
 
     Parameters
@@ -45,23 +43,11 @@ class AlgorithmWrapper:
         self.default_params = default_params
         self.hyperparam_grid = hyperparam_grid
 
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {k: getattr(self, k) for k in WRAPPER_PARAMS}
-
-    def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe params; ``algorithm_class`` as ``"module.QualName"``."""
-        params = to_plain({**self.get_params(), "algorithm_class": None}, f"algorithm {self.name}")
-        params["algorithm_class"] = dotted_name(self.algorithm_class)
-        return params
-
     @classmethod
-    def from_params(cls, d: dict[str, Any]) -> AlgorithmWrapper:
-        """Rebuild from :meth:`export_params` output."""
-        params = dict(d)
+    def _rebuilt(cls, params: dict[str, Any]) -> dict[str, Any]:
         if isinstance(params.get("algorithm_class"), str):
             params["algorithm_class"] = resolve_dotted(params["algorithm_class"], "algorithm class")
-        return cls(**params)
+        return params
 
     def _accepted(self) -> set[str]:
         return set(inspect.signature(self.algorithm_class).parameters)
@@ -96,7 +82,7 @@ class AlgorithmWrapper:
                 hint=f"parameters: {', '.join(sorted(self._accepted()))}",
             )
         for key, values in grid.items():
-            if not isinstance(values, (list, tuple)) or not values:
+            if not _is_value_list(values):
                 raise RerunError(f"algorithm {self.name!r}: hyperparam_grid[{key!r}] must be a non-empty list",
                                  hint=f"got {values!r}")
 
@@ -113,13 +99,22 @@ class AlgorithmWrapper:
         params = copy.deepcopy(self.default_params or {})
         if "random_state" in self._accepted() and "random_state" not in params:
             params["random_state"] = seed
-        return self.algorithm_class(**params)
+        model = self.algorithm_class(**params)
+        model.wrapper_name = self.name  # as in Brisk: results name the algorithm a model came from
+        return model
 
     def __repr__(self) -> str:
         return f"AlgorithmWrapper(name={self.name!r}, algorithm_class={self.algorithm_class.__name__})"
 
 
-class AlgorithmCollection:
+def _is_value_list(values: Any) -> bool:
+    """A non-empty list, tuple or 1-d numpy array (Brisk's grids use ``np.logspace``)."""
+    if isinstance(values, np.ndarray):
+        return values.ndim == 1 and values.size > 0
+    return isinstance(values, (list, tuple)) and len(values) > 0
+
+
+class AlgorithmCollection(NamedCollection[AlgorithmWrapper]):
     """A named collection of :class:`AlgorithmWrapper` objects.
 
     Parameters
@@ -128,20 +123,10 @@ class AlgorithmCollection:
         The algorithms; names must be unique.
     """
 
-    def __init__(self, *wrappers: AlgorithmWrapper) -> None:
-        self.wrappers = list(wrappers)
-        seen: set[str] = set()
-        for w in self.wrappers:
-            if not isinstance(w, AlgorithmWrapper):
-                raise RerunError(f"AlgorithmCollection got {type(w).__name__}, not an AlgorithmWrapper",
-                                 hint="wrap each estimator in AlgorithmWrapper(...)")
-            if w.name in seen:
-                raise RerunError(f"duplicate algorithm name {w.name!r}", hint="give every algorithm a unique name")
-            seen.add(w.name)
-
-    def names(self) -> list[str]:
-        """Return the algorithm names in order."""
-        return [w.name for w in self.wrappers]
+    item_type = AlgorithmWrapper
+    item_label = "algorithm"
+    wrap_hint = "wrap each estimator in AlgorithmWrapper(...)"
+    unique_hint = "give every algorithm a unique name"
 
     def __getitem__(self, key: str | int) -> AlgorithmWrapper:
         if isinstance(key, int):
@@ -151,62 +136,58 @@ class AlgorithmCollection:
                 return w
         raise RerunError(f"unknown algorithm {key!r}", hint=f"known algorithms: {', '.join(self.names())}")
 
-    def __contains__(self, key: object) -> bool:
-        return key in self.names()
 
-    def __iter__(self) -> Iterator[AlgorithmWrapper]:
-        return iter(self.wrappers)
-
-    def __len__(self) -> int:
-        return len(self.wrappers)
-
-    def export_params(self) -> list[dict[str, Any]]:
-        """Return the wrappers' :meth:`AlgorithmWrapper.export_params` in order."""
-        return [w.export_params() for w in self.wrappers]
-
-    @classmethod
-    def from_params(cls, items: list[dict[str, Any]]) -> AlgorithmCollection:
-        """Rebuild from :meth:`export_params` output."""
-        return cls(*(AlgorithmWrapper.from_params(d) for d in items))
-
-
-def _w(name: str, display: str, klass: type, params: dict[str, Any] | None,
-       grid: dict[str, list[Any]]) -> AlgorithmWrapper:
+def _w(name: str, display: str, klass: type, params: dict[str, Any] | None = None,
+       grid: dict[str, Any] | None = None) -> AlgorithmWrapper:
     return AlgorithmWrapper(name, display, klass, params, grid)
 
 
+_ALPHAS = np.logspace(-3, 0, 100)
+_C = list(np.arange(1, 30, 0.5))
+_L1_RATIO = list(np.arange(0.1, 1, 0.1))
+_DEPTHS = list(range(5, 25, 5)) + [None]
+_KNN_GRID = {"n_neighbors": list(range(1, 5, 2)), "weights": ["uniform", "distance"],
+             "algorithm": ["auto", "ball_tree", "kd_tree", "brute"], "leaf_size": list(range(5, 50, 5))}
+_REG_CRITERIA = ["friedman_mse", "absolute_error", "poisson", "squared_error"]
+_BAYES = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+
+#: Brisk 1.2's regression algorithms: names, display names, classes, default params and grids.
 REGRESSION_ALGORITHMS: list[AlgorithmWrapper] = [
-    _w("linear", "Linear Regression", linear_model.LinearRegression, None, {}),
-    _w("ridge", "Ridge Regression", linear_model.Ridge, None, {"alpha": [0.1, 1.0, 10.0]}),
-    _w("lasso", "LASSO Regression", linear_model.Lasso, None, {"alpha": [0.01, 0.1, 1.0]}),
-    _w("elasticnet", "Elastic Net Regression", linear_model.ElasticNet, None,
-       {"alpha": [0.01, 0.1, 1.0], "l1_ratio": [0.2, 0.5, 0.8]}),
-    _w("dtr", "Decision Tree Regression", tree.DecisionTreeRegressor, None,
-       {"max_depth": [3, 5, 10], "min_samples_leaf": [1, 5]}),
-    _w("rf", "Random Forest Regression", ensemble.RandomForestRegressor, {"n_estimators": 100},
-       {"n_estimators": [50, 100, 200], "max_depth": [5, 10]}),
-    _w("gbr", "Gradient Boosting Regression", ensemble.GradientBoostingRegressor, None,
-       {"n_estimators": [50, 100], "learning_rate": [0.05, 0.1]}),
-    _w("knn", "k-Nearest Neighbours Regression", neighbors.KNeighborsRegressor, None,
-       {"n_neighbors": [3, 5, 10], "weights": ["uniform", "distance"]}),
-    _w("svr", "Support Vector Regression", svm.SVR, None, {"C": [0.1, 1.0, 10.0], "kernel": ["rbf", "linear"]}),
-    _w("mlp", "Multi-Layer Perceptron Regression", neural_network.MLPRegressor, {"max_iter": 500},
-       {"alpha": [0.0001, 0.001], "learning_rate_init": [0.001, 0.01]}),
+    _w("linear", "Linear Regression", linear_model.LinearRegression),
+    _w("ridge", "Ridge Regression", linear_model.Ridge, {"max_iter": 10000}, {"alpha": _ALPHAS}),
+    _w("lasso", "LASSO Regression", linear_model.Lasso, {"alpha": 0.1, "max_iter": 10000}, {"alpha": _ALPHAS}),
+    _w("bridge", "Bayesian Ridge Regression", linear_model.BayesianRidge, {"max_iter": 10000},
+       {"alpha_1": _BAYES, "alpha_2": _BAYES, "lambda_1": _BAYES, "lambda_2": _BAYES}),
+    _w("elasticnet", "Elastic Net Regression", linear_model.ElasticNet, {"alpha": 0.1, "max_iter": 10000},
+       {"alpha": _ALPHAS, "l1_ratio": _L1_RATIO}),
+    _w("dtr", "Decision Tree Regression", tree.DecisionTreeRegressor, {"min_samples_split": 10},
+       {"criterion": _REG_CRITERIA, "max_depth": _DEPTHS}),
+    _w("rf", "Random Forest", ensemble.RandomForestRegressor, {"min_samples_split": 10},
+       {"n_estimators": list(range(20, 160, 20)), "criterion": _REG_CRITERIA, "max_depth": _DEPTHS}),
+    _w("svr", "Support Vector Regression", svm.SVR, {"max_iter": 10000},
+       {"kernel": ["linear", "rbf", "sigmoid"], "C": _C, "gamma": ["scale", "auto", 0.001, 0.01, 0.1]}),
+    _w("mlp", "Multi-Layer Perceptron Regression", neural_network.MLPRegressor, {"max_iter": 20000},
+       {"hidden_layer_sizes": [(100,), (50, 25), (25, 10), (100, 50, 25), (50, 25, 10)],
+        "activation": ["identity", "logistic", "tanh", "relu"], "alpha": [0.0001, 0.001, 0.01],
+        "learning_rate": ["constant", "invscaling", "adaptive"]}),
+    _w("knn", "K-Nearest Neighbour Regression", neighbors.KNeighborsRegressor, None, _KNN_GRID),
 ]
 
+_CLS_CRITERIA = ["gini", "entropy", "log_loss"]
+
+#: Brisk 1.2's classification algorithms.
 CLASSIFICATION_ALGORITHMS: list[AlgorithmWrapper] = [
-    _w("logistic", "Logistic Regression", linear_model.LogisticRegression, {"max_iter": 1000},
-       {"C": [0.1, 1.0, 10.0]}),
-    _w("svc", "Support Vector Classification", svm.SVC, None, {"C": [0.1, 1.0, 10.0], "kernel": ["rbf", "linear"]}),
-    _w("linear_svc", "Linear Support Vector Classification", svm.LinearSVC, None, {"C": [0.1, 1.0, 10.0]}),
-    _w("knn_classifier", "k-Nearest Neighbours Classification", neighbors.KNeighborsClassifier, None,
-       {"n_neighbors": [3, 5, 10], "weights": ["uniform", "distance"]}),
-    _w("dtc", "Decision Tree Classification", tree.DecisionTreeClassifier, None,
-       {"max_depth": [3, 5, 10], "criterion": ["gini", "entropy"]}),
-    _w("rf_classifier", "Random Forest Classification", ensemble.RandomForestClassifier, {"n_estimators": 100},
-       {"n_estimators": [50, 100, 200], "max_depth": [5, 10]}),
-    _w("gaussian_nb", "Gaussian Naive Bayes", naive_bayes.GaussianNB, None, {"var_smoothing": [1e-9, 1e-8]}),
-    _w("ridge_classifier", "Ridge Classification", linear_model.RidgeClassifier, None, {"alpha": [0.1, 1.0, 10.0]}),
-    _w("mlp_classifier", "Multi-Layer Perceptron Classification", neural_network.MLPClassifier, {"max_iter": 500},
-       {"alpha": [0.0001, 0.001], "learning_rate_init": [0.001, 0.01]}),
+    _w("logistic", "Logistic Regression", linear_model.LogisticRegression, {"max_iter": 10000},
+       {"penalty": [None, "l2", "l1", "elasticnet"], "l1_ratio": _L1_RATIO, "C": _C}),
+    _w("svc", "Support Vector Classification", svm.SVC, {"max_iter": 10000},
+       {"kernel": ["linear", "rbf", "sigmoid"], "C": _C, "gamma": ["scale", "auto", 0.001, 0.01, 0.1]}),
+    _w("knn_classifier", "k-Nearest Neighbours Classifier", neighbors.KNeighborsClassifier, None, _KNN_GRID),
+    _w("dtc", "Decision Tree Classifier", tree.DecisionTreeClassifier, {"min_samples_split": 10},
+       {"criterion": _CLS_CRITERIA, "max_depth": _DEPTHS}),
+    _w("rf_classifier", "Random Forest Classifier", ensemble.RandomForestClassifier, {"min_samples_split": 10},
+       {"n_estimators": list(range(20, 160, 20)), "criterion": _CLS_CRITERIA, "max_depth": _DEPTHS}),
+    _w("gaussian_nb", "Gaussian Naive Bayes", naive_bayes.GaussianNB, None,
+       {"var_smoothing": [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4]}),
+    _w("ridge_classifier", "Ridge Classifier", linear_model.RidgeClassifier, {"max_iter": 10000},
+       {"alpha": _ALPHAS}),
 ]

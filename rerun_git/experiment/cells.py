@@ -164,6 +164,7 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
                 evaluators=project.evaluators, output_dir=output_dir,
                 record=lambda filename, values: result.rows.append((filename, dict(values))),
                 seed=task.seed, workflow_args=task.workflow_args, plot_settings=project.plan.plot_settings,
+                algorithms=project.algorithms,
             )
             workflow.run(split)
     except RerunError as exc:

@@ -67,6 +67,8 @@ class ExperimentGroup:
     data_config: dict[str, Any] = field(default_factory=dict)
     workflow_args: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    #: Brisk's per-group grid overrides: ``{algorithm: {param: [values]}}``.
+    algorithm_config: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def export_params(self) -> dict[str, Any]:
         """Return TOML-safe params; datasets as strings or ``[file, table]`` lists."""
@@ -83,6 +85,7 @@ class ExperimentGroup:
             "data_config": data_config,
             "workflow_args": self.workflow_args,
             "description": self.description,
+            "algorithm_config": self.algorithm_config,
         }, f"experiment group {self.name}")
 
 
@@ -149,15 +152,17 @@ class Configuration:
 
     def add_experiment_group(
         self,
+        *,
         name: str,
         datasets: list[Dataset],
-        workflow: str | None = None,
-        algorithms: list[str] | None = None,
         data_config: dict[str, Any] | None = None,
-        workflow_args: dict[str, Any] | None = None,
+        algorithms: list[str] | None = None,
+        algorithm_config: dict[str, dict[str, Any]] | None = None,
         description: str = "",
+        workflow: str | None = None,
+        workflow_args: dict[str, Any] | None = None,
     ) -> None:
-        """Add a group; raise RerunError when an argument is invalid.
+        """Add a group (keyword arguments only, as in Brisk); raise RerunError when one is invalid.
 
         Parameters
         ----------
@@ -173,6 +178,9 @@ class Configuration:
             DataManager params overriding the base data manager's.
         workflow_args : dict, optional
             Workflow attributes overriding ``default_workflow_args``.
+        algorithm_config : dict, optional
+            ``{algorithm: {param: [values]}}``: for this group, update the named
+            algorithms' ``hyperparam_grid`` (as Brisk does).
         description : str
             Free text.
         """
@@ -188,7 +196,17 @@ class Configuration:
             workflow_args={**_check_dict(self.default_workflow_args, "default_workflow_args"),
                            **_check_dict(workflow_args, "workflow_args")},
             description=self._check_description(description),
+            algorithm_config=self._check_algorithm_config(algorithm_config, algorithms),
         ))
+
+    def _check_algorithm_config(self, config: Any, algorithms: list[str] | None) -> dict[str, dict[str, Any]]:
+        checked = _check_dict(config, "algorithm_config")
+        names = self.default_algorithms if algorithms is None else algorithms
+        unknown = sorted(str(k) for k in checked if k not in (names or []))
+        if unknown:
+            raise RerunError(f"algorithm_config names algorithm(s) not in the group: {', '.join(unknown)}",
+                             hint=f"the group's algorithms: {', '.join(map(str, names or []))}")
+        return {k: _check_dict(v, f"algorithm_config[{k!r}]") for k, v in checked.items()}
 
     @staticmethod
     def _check_datasets(datasets: Any) -> list[Dataset]:

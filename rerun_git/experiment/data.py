@@ -5,7 +5,6 @@ import csv
 import gzip
 import hashlib
 import importlib.util
-import inspect
 import io
 import re
 import sqlite3
@@ -21,13 +20,12 @@ from sklearn import model_selection as ms
 from sklearn.utils.multiclass import type_of_target
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import check_choice
+from rerun_git.experiment._params import Rebuildable, check_choice
 from rerun_git.experiment.preprocessing import BasePreprocessor, FitContext, preprocessor_from_params
 
-DATA_MANAGER_PARAMS = (
-    "test_size", "n_splits", "split_method", "group_column",
-    "stratified", "random_state", "problem_type", "preprocessors",
-)
+#: Brisk applies the built-in preprocessors in this fixed order, whatever the list order.
+BRISK_ORDER = ("MissingDataPreprocessor", "CategoricalEncodingPreprocessor", "ScalingPreprocessor",
+               "FeatureSelectionPreprocessor")
 SPLIT_METHODS = ("shuffle", "kfold")
 PROBLEM_TYPES = ("classification", "regression")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -196,6 +194,8 @@ class DataSplit:
     feature_names: list[str]
     train_index: list[int]
     test_index: list[int]
+    groups_train: Any = None
+    groups_test: Any = None
 
     def fingerprint(self) -> dict[str, Any]:
         """Sizes and sha256 of the train/test row indices: proof of which rows were used."""
@@ -212,7 +212,7 @@ def index_sha256(indices: list[int]) -> str:
     return hashlib.sha256(",".join(str(int(i)) for i in indices).encode("ascii")).hexdigest()
 
 
-class DataManager:
+class DataManager(Rebuildable):
     """Split a dataset into train/test sets and preprocess them.
 
     Parameters
@@ -231,8 +231,18 @@ class DataManager:
         Splitter seed; when None the run's seed is used.
     problem_type : {"classification", "regression"}
         The kind of target.
+    algorithm_config : AlgorithmCollection, optional
+        Brisk's parameter: the algorithms preprocessors may take estimators from
+        (the project's ALGORITHM_CONFIG when None).
     preprocessors : list of BasePreprocessor, optional
-        Applied in order, fitted on each training split.
+        Fitted on each training split and applied in Brisk's order: missing
+        data, categorical encoding, scaling, feature selection, then any other
+        preprocessor in list order.
+
+    Splitters shuffle exactly when Brisk's do: shuffle splits always (seeded by
+    ``random_state``, or the run's seed when None); ``KFold`` and
+    ``StratifiedKFold`` only when ``random_state`` is set (truthy); the group
+    k-folds never.
     """
 
     def __init__(
@@ -244,6 +254,7 @@ class DataManager:
         stratified: bool = False,
         random_state: int | None = None,
         problem_type: str = "classification",
+        algorithm_config: Any = None,
         preprocessors: list[BasePreprocessor] | None = None,
     ) -> None:
         self.test_size = test_size
@@ -253,30 +264,18 @@ class DataManager:
         self.stratified = stratified
         self.random_state = random_state
         self.problem_type = problem_type
+        self.algorithm_config = algorithm_config
         self.preprocessors = preprocessors
 
     # -- params
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {name: getattr(self, name) for name in DATA_MANAGER_PARAMS}
-
     def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe params; preprocessors as ``export_params()`` dicts."""
-        params = self.get_params()
-        if self.preprocessors is not None:
-            params["preprocessors"] = [p.export_params() for p in self._preprocessor_list()]
-        return params
+        """TOML-safe params; preprocessors as ``export_params()`` dicts (checked to be preprocessors)."""
+        self._preprocessor_list()
+        return super().export_params()
 
     @classmethod
-    def from_params(cls, d: dict[str, Any]) -> DataManager:
-        """Rebuild from :meth:`export_params` output (preprocessors may be dicts or objects)."""
-        unknown = sorted(set(d) - set(DATA_MANAGER_PARAMS))
-        if unknown:
-            raise RerunError(f"unknown DataManager parameter(s) {', '.join(unknown)}",
-                             hint=f"allowed: {', '.join(DATA_MANAGER_PARAMS)}")
-        params = dict(d)
-        if params.get("preprocessors") is not None and not isinstance(params["preprocessors"], (list, tuple)):
-            raise RerunError("DataManager preprocessors should be a list", hint="give a list of preprocessors")
+    def _rebuilt(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Preprocessors from dicts (or objects), ``algorithm_config`` from its wrappers' params."""
         if params.get("preprocessors") is not None:
             if not isinstance(params["preprocessors"], (list, tuple)):
                 raise RerunError("DataManager parameter 'preprocessors' should be a list",
@@ -285,7 +284,11 @@ class DataManager:
                 p if isinstance(p, BasePreprocessor) else preprocessor_from_params(p)
                 for p in params["preprocessors"]
             ]
-        return cls(**params)
+        if isinstance(params.get("algorithm_config"), list):
+            from rerun_git.experiment.algorithms import AlgorithmCollection
+
+            params["algorithm_config"] = AlgorithmCollection.from_params(params["algorithm_config"])
+        return params
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -333,7 +336,7 @@ class DataManager:
         if not isinstance(pre, (list, tuple)) or not all(isinstance(p, BasePreprocessor) for p in pre):
             raise RerunError("DataManager preprocessors must be a list of preprocessors",
                              hint="e.g. preprocessors=[ScalingPreprocessor(method='standard')]")
-        return list(pre)
+        return sorted(pre, key=_brisk_rank)
 
     # -- splitting
     def check_dataset(self, df: pd.DataFrame, categorical_features: list[str] | None = None) -> None:
@@ -394,8 +397,8 @@ class DataManager:
 
     def fit_context(self, algorithms: Any = None, seed: int | None = None) -> FitContext:
         """The :class:`FitContext` preprocessors are bound to before fitting."""
-        return FitContext(problem_type=self.problem_type,
-                          seed=self.random_state if seed is None else seed, algorithms=algorithms)
+        return FitContext(problem_type=self.problem_type, seed=self.random_state if seed is None else seed,
+                          algorithms=self.algorithm_config if self.algorithm_config is not None else algorithms)
 
     def check_context(self, algorithms: Any = None, seed: int | None = None) -> None:
         """Raise RerunError when a preprocessor cannot work with the project's algorithms."""
@@ -412,11 +415,9 @@ class DataManager:
             cls = ms.StratifiedGroupKFold if strat else ms.GroupKFold
         else:
             cls = ms.StratifiedKFold if strat else ms.KFold
-        kwargs: dict[str, Any] = {"n_splits": self.n_splits}
-        accepted = inspect.signature(cls).parameters
-        if "shuffle" in accepted and "random_state" in accepted:
-            kwargs.update(shuffle=True, random_state=random_state)
-        return cls(**kwargs)
+        if grouped or not self.random_state:  # Brisk: unshuffled unless random_state is set (and not 0)
+            return cls(n_splits=self.n_splits)
+        return cls(n_splits=self.n_splits, shuffle=True, random_state=self.random_state)
 
     def split(
         self,
@@ -460,10 +461,10 @@ class DataManager:
             detail = str(exc) if len(str(exc)) <= 200 else str(exc)[:197] + "..."
             raise RerunError(f"cannot split dataset: {detail}", hint="check n_splits, test_size and the target") from exc
         cats = list(categorical_features or [])
-        return [self._make_split(i, X, y, tr, te, cats, context) for i, (tr, te) in enumerate(indices)]
+        return [self._make_split(i, X, y, tr, te, cats, context, groups) for i, (tr, te) in enumerate(indices)]
 
     def _make_split(self, i: int, X: pd.DataFrame, y: pd.Series, train: Any, test: Any,
-                    cats: list[str], context: FitContext | None = None) -> DataSplit:
+                    cats: list[str], context: FitContext | None = None, groups: Any = None) -> DataSplit:
         X_train, X_test = X.iloc[train], X.iloc[test]
         y_train, y_test = y.iloc[train], y.iloc[test]
         for proto in self._preprocessor_list():
@@ -475,4 +476,18 @@ class DataManager:
             index=i, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
             feature_names=[str(c) for c in X_train.columns],
             train_index=[int(k) for k in X_train.index], test_index=[int(k) for k in X_test.index],
+            groups_train=None if groups is None else groups.loc[X_train.index].to_numpy(),
+            groups_test=None if groups is None else groups.loc[X_test.index].to_numpy(),
         )
+
+
+#: The DataManager's parameters (``data_config`` keys), read from its signature.
+DATA_MANAGER_PARAMS = tuple(DataManager.param_names())
+
+
+def _brisk_rank(preprocessor: BasePreprocessor) -> int:
+    """Position of a preprocessor in Brisk's fixed order (others after the four built-ins)."""
+    for rank, name in enumerate(BRISK_ORDER):
+        if any(cls.__name__ == name for cls in type(preprocessor).__mro__):
+            return rank
+    return len(BRISK_ORDER)

@@ -1,19 +1,18 @@
 """Metrics: ``MetricWrapper``, ``MetricManager`` and Brisk's default metric lists."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import dotted_name, resolve_dotted, to_plain
-
-METRIC_PARAMS = ("name", "func", "display_name", "greater_is_better", "abbr")
+from rerun_git.experiment._params import NamedCollection, Rebuildable, resolve_dotted
 
 
-class MetricWrapper:
+class MetricWrapper(Rebuildable):
     """A metric function ``func(y_true, y_pred, **default_params)`` with its names.
 
     Parameters
@@ -45,28 +44,13 @@ class MetricWrapper:
         self.func = func
         self.display_name = display_name
         self.greater_is_better = greater_is_better
-        self.abbr = abbr
+        self.abbr = abbr if abbr else name
         self.default_params = default_params
 
     @property
     def key(self) -> str:
         """The metric-table key: ``abbr``, or ``name`` when abbr is None."""
         return self.abbr if self.abbr else self.name
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments; ``func`` as ``"module.qualname"``."""
-        func = self.func if isinstance(self.func, str) else dotted_name(self.func)
-        params = {k: getattr(self, k) for k in METRIC_PARAMS}
-        return {**params, "func": func, **self.default_params}
-
-    def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe :meth:`get_params`."""
-        return to_plain(self.get_params(), f"metric {self.name}")
-
-    @classmethod
-    def from_params(cls, d: dict[str, Any]) -> MetricWrapper:
-        """Rebuild from :meth:`export_params` output."""
-        return cls(**d)
 
     def resolve_func(self) -> Callable[..., Any]:
         """Return the callable, importing it when ``func`` is a dotted name."""
@@ -77,14 +61,17 @@ class MetricWrapper:
             raise RerunError(f"metric {self.name!r}: func is not callable", hint="pass a function")
         return func
 
-    def compute(self, y_true: Any, y_pred: Any) -> float:
-        """Return ``func(y_true, y_pred, **default_params)`` as a Python float."""
-        value = self.resolve_func()(y_true, y_pred, **self.default_params)
-        try:
-            return float(np.asarray(value).item())
-        except (TypeError, ValueError) as exc:
-            raise RerunError(f"metric {self.name!r} returned {type(value).__name__}, not a number",
-                             hint="metric functions must return a single number") from exc
+    def compute(self, y_true: Any, y_pred: Any, split_metadata: dict[str, Any] | None = None) -> Any:
+        """Return ``func(y_true, y_pred, **default_params)``: a float, or lists for array results.
+
+        ``split_metadata`` (``{"num_features", "num_samples"}``) is passed to a
+        function that takes it, as Brisk does (e.g. ``adjusted_r2_score``).
+        """
+        func = self.resolve_func()
+        kwargs = dict(self.default_params)
+        if _takes_split_metadata(func):
+            kwargs["split_metadata"] = dict(split_metadata or {})
+        return _plain_result(self.name, func(y_true, y_pred, **kwargs))
 
     __call__ = compute
 
@@ -97,7 +84,25 @@ class MetricWrapper:
         return f"MetricWrapper(name={self.name!r}, abbr={self.key!r})"
 
 
-class MetricManager:
+def _takes_split_metadata(func: Callable[..., Any]) -> bool:
+    try:
+        return "split_metadata" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain_result(name: str, value: Any) -> Any:
+    """A float for a scalar result; nested lists of floats for array results (``roc``)."""
+    if isinstance(value, tuple):
+        return [_plain_result(name, v) for v in value]
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise RerunError(f"metric {name!r} returned {type(value).__name__}, not a number",
+                         hint="metric functions must return a number (or arrays of numbers)")
+    return float(array.item()) if array.ndim == 0 else array.astype(float).tolist()
+
+
+class MetricManager(NamedCollection[MetricWrapper]):
     """Look up metrics by name, display name or abbreviation.
 
     Parameters
@@ -106,22 +111,14 @@ class MetricManager:
         The metrics; names and abbreviations must be unique.
     """
 
-    def __init__(self, *wrappers: MetricWrapper) -> None:
-        self.wrappers = list(wrappers)
-        seen: set[str] = set()
-        for w in self.wrappers:
-            if not isinstance(w, MetricWrapper):
-                raise RerunError(f"MetricManager got {type(w).__name__}, not a MetricWrapper",
-                                 hint="wrap each metric in MetricWrapper(...)")
-            for label in {w.name, w.key}:
-                if label in seen:
-                    raise RerunError(f"duplicate metric name {label!r}",
-                                     hint="give every metric a unique name and abbr")
-                seen.add(label)
+    item_type = MetricWrapper
+    item_label = "metric"
+    wrap_hint = "wrap each metric in MetricWrapper(...)"
+    unique_hint = "give every metric a unique name and abbr"
 
-    def names(self) -> list[str]:
-        """Return the metric names in order."""
-        return [w.name for w in self.wrappers]
+    @staticmethod
+    def _labels(item: Any) -> set[str]:
+        return {item.name, item.key}
 
     def get_metric(self, name: str) -> MetricWrapper:
         """Return the metric whose name, abbr or display_name is ``name`` (case-sensitive)."""
@@ -132,48 +129,67 @@ class MetricManager:
         known = ", ".join(w.name if w.key == w.name else f"{w.key} ({w.name})" for w in self.wrappers)
         raise RerunError(f"unknown metric {name!r}", hint=f"known metrics: {known}")
 
+    def has(self, name: str) -> bool:
+        """Whether a metric is known by this name, abbreviation or display name."""
+        return any(name in (w.name, w.key, w.display_name) for w in self.wrappers)
+
     def get_name(self, name: str) -> str:
         """Return the display name of a metric."""
         return self.get_metric(name).display_name
 
-    def __iter__(self) -> Iterator[MetricWrapper]:
-        return iter(self.wrappers)
 
-    def __len__(self) -> int:
-        return len(self.wrappers)
+def concordance_correlation_coefficient(y_true: Any, y_pred: Any) -> float:
+    """Lin's concordance correlation coefficient (population variances), as Brisk defines CCC."""
+    from scipy import stats
 
-    def export_params(self) -> list[dict[str, Any]]:
-        """Return each metric's :meth:`MetricWrapper.export_params` in order."""
-        return [w.export_params() for w in self.wrappers]
-
-    @classmethod
-    def from_params(cls, items: list[dict[str, Any]]) -> MetricManager:
-        """Rebuild from :meth:`export_params` output."""
-        return cls(*(MetricWrapper.from_params(d) for d in items))
+    truth, pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    corr = stats.pearsonr(truth, pred)[0]
+    spread = np.var(truth) + np.var(pred) + (np.mean(truth) - np.mean(pred)) ** 2
+    return float(2 * corr * np.std(truth) * np.std(pred) / spread)
 
 
+def adjusted_r2_score(y_true: Any, y_pred: Any, split_metadata: dict[str, Any]) -> float:
+    """R² adjusted for the split's number of features (``split_metadata["num_features"]``)."""
+    n, p = len(y_true), split_metadata["num_features"]
+    return float(1 - (1 - skm.r2_score(y_true, y_pred)) * (n - 1) / (n - p - 1))
+
+
+def _m(name: str, func: Callable[..., Any], display: str, greater: bool, abbr: str | None = None) -> MetricWrapper:
+    return MetricWrapper(name, func, display, greater, abbr)
+
+
+#: Brisk 1.2's 14 regression metrics: names, abbreviations, display names and functions.
+#: One documented fix: root_mean_squared_log_error is the root (Brisk computes the MSLE).
 REGRESSION_METRICS: list[MetricWrapper] = [
-    MetricWrapper("mean_absolute_error", skm.mean_absolute_error, "Mean Absolute Error", False, "MAE"),
-    MetricWrapper("mean_squared_error", skm.mean_squared_error, "Mean Squared Error", False, "MSE"),
-    MetricWrapper("root_mean_squared_error", skm.root_mean_squared_error, "Root Mean Squared Error",
-                  False, "RMSE"),
-    MetricWrapper("r2_score", skm.r2_score, "R2 Score", True, "R2"),
-    MetricWrapper("median_absolute_error", skm.median_absolute_error, "Median Absolute Error", False, "MedAE"),
-    MetricWrapper("explained_variance_score", skm.explained_variance_score, "Explained Variance Score",
-                  True, "EVS"),
-    MetricWrapper("mean_absolute_percentage_error", skm.mean_absolute_percentage_error,
-                  "Mean Absolute Percentage Error", False, "MAPE"),
-    MetricWrapper("max_error", skm.max_error, "Max Error", False, "max_error"),
+    _m("explained_variance_score", skm.explained_variance_score, "Explained Variance Score", True),
+    _m("max_error", skm.max_error, "Max Error", False),
+    _m("mean_absolute_error", skm.mean_absolute_error, "Mean Absolute Error", False, "MAE"),
+    _m("mean_absolute_percentage_error", skm.mean_absolute_percentage_error, "Mean Absolute Percentage Error",
+       False, "MAPE"),
+    _m("mean_pinball_loss", skm.mean_pinball_loss, "Mean Pinball Loss", False),
+    _m("mean_squared_error", skm.mean_squared_error, "Mean Squared Error", False, "MSE"),
+    _m("mean_squared_log_error", skm.mean_squared_log_error, "Mean Squared Log Error", False),
+    _m("median_absolute_error", skm.median_absolute_error, "Median Absolute Error", False),
+    _m("r2_score", skm.r2_score, "R2 Score", True, "R2"),
+    _m("root_mean_squared_error", skm.root_mean_squared_error, "Root Mean Squared Error", False, "RMSE"),
+    _m("root_mean_squared_log_error", skm.root_mean_squared_log_error, "Root Mean Squared Log Error", False),
+    _m("concordance_correlation_coefficient", concordance_correlation_coefficient,
+       "Concordance Correlation Coefficient", True, "CCC"),
+    _m("neg_mean_absolute_error", skm.mean_absolute_error, "Negative Mean Absolute Error", False, "NegMAE"),
+    _m("adjusted_r2_score", adjusted_r2_score, "Adjusted R2 Score", True, "AdjR2"),
 ]
 
+#: Brisk 1.2's 10 classification metrics: scikit-learn's defaults (binary averaging),
+#: scored on ``model.predict`` as Brisk does (``roc`` returns the curve's arrays).
 CLASSIFICATION_METRICS: list[MetricWrapper] = [
-    MetricWrapper("accuracy", skm.accuracy_score, "Accuracy", True, "accuracy"),
-    MetricWrapper("precision", skm.precision_score, "Precision", True, "precision",
-                  average="weighted", zero_division=0),
-    MetricWrapper("recall", skm.recall_score, "Recall", True, "recall", average="weighted", zero_division=0),
-    MetricWrapper("f1_score", skm.f1_score, "F1 Score", True, "f1", average="weighted", zero_division=0),
-    MetricWrapper("balanced_accuracy", skm.balanced_accuracy_score, "Balanced Accuracy", True,
-                  "balanced_accuracy"),
-    MetricWrapper("matthews_corrcoef", skm.matthews_corrcoef, "Matthews Correlation Coefficient", True, "MCC"),
-    MetricWrapper("cohen_kappa", skm.cohen_kappa_score, "Cohen's Kappa", True, "kappa"),
+    _m("accuracy", skm.accuracy_score, "Accuracy", True),
+    _m("precision", skm.precision_score, "Precision", True),
+    _m("recall", skm.recall_score, "Recall", True),
+    _m("f1_score", skm.f1_score, "F1 Score", True, "f1"),
+    _m("balanced_accuracy", skm.balanced_accuracy_score, "Balanced Accuracy", True, "bal_acc"),
+    _m("top_k_accuracy", skm.top_k_accuracy_score, "Top-k Accuracy Score", True, "top_k"),
+    _m("log_loss", skm.log_loss, "Log Loss", False),
+    _m("roc_auc", skm.roc_auc_score, "Area Under the Receiver Operating Characteristic Curve", True),
+    _m("brier", skm.brier_score_loss, "Brier Score Loss", False),
+    _m("roc", skm.roc_curve, "Receiver Operating Characteristic", True),
 ]

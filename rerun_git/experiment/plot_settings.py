@@ -1,17 +1,15 @@
 """Plot settings shared by evaluators and workflows."""
 from __future__ import annotations
 
-from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment._params import Rebuildable
 
-PLOT_PARAMS = ("file_format", "width", "height", "dpi", "transparent",
-               "primary_color", "secondary_color", "accent_color")
 #: Image formats matplotlib writes without extra packages.
 FILE_FORMATS = ("png", "svg", "svgz", "pdf", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp", "pgf")
 
 
-class PlotSettings:
+class PlotSettings(Rebuildable):
     """Figure format, size and colours.
 
     Parameters
@@ -47,23 +45,6 @@ class PlotSettings:
         self.primary_color = primary_color
         self.secondary_color = secondary_color
         self.accent_color = accent_color
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {k: getattr(self, k) for k in PLOT_PARAMS}
-
-    def export_params(self) -> dict[str, Any]:
-        """Return the (already TOML-safe) params."""
-        return self.get_params()
-
-    @classmethod
-    def from_params(cls, d: dict[str, Any]) -> PlotSettings:
-        """Rebuild from :meth:`export_params` output."""
-        unknown = sorted(set(d) - set(PLOT_PARAMS))
-        if unknown:
-            raise RerunError(f"unknown PlotSettings parameter(s) {', '.join(unknown)}",
-                             hint=f"allowed: {', '.join(PLOT_PARAMS)}")
-        return cls(**d)
 
     def validate(self) -> None:
         """Raise RerunError when a setting has the wrong type."""

@@ -149,3 +149,25 @@ def draw_roc_curve(ax: Any, fpr: Any, tpr: Any, auc: float, s: PlotSettings) -> 
     ax.plot([0, 1], [0, 1], color=s.accent_color, linestyle="--", label="chance")
     ax.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC curve", xlim=(0, 1), ylim=(0, 1.02))
     ax.legend(loc="lower right")
+
+
+def draw_precision_recall(ax: Any, recall: Any, precision: Any, ap: float, s: PlotSettings) -> None:
+    """Precision against recall; the average precision in the legend."""
+    ax.plot(recall, precision, color=s.primary_color, label=f"AP = {ap:.3f}")
+    ax.set(xlabel="Recall", ylabel="Precision", title="Precision-recall curve", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(loc="lower left")
+
+
+def draw_model_comparison(ax: Any, names: list[str], values: list[float], metric: str, s: PlotSettings) -> None:
+    """One bar per model (or feature) with its value on top."""
+    positions = np.arange(len(names))
+    bars = ax.bar(positions, values, color=s.primary_color)
+    ax.bar_label(bars, fmt="%.3g")
+    ax.set_xticks(positions, labels=names)
+    ax.set(ylabel=metric, title=f"Comparison: {metric}")
+
+
+def draw_tuning(ax: Any, scores: Any, metric: str, s: PlotSettings) -> None:
+    """Mean cross-validated score of every tuning candidate, in grid order."""
+    ax.plot(np.arange(len(scores)), scores, "o-", color=s.primary_color)
+    ax.set(xlabel="Candidate", ylabel=metric, title="Hyperparameter tuning")

@@ -7,7 +7,6 @@ and :func:`preprocessor_from_params` reverses it.
 """
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from sklearn import preprocessing as skp
 from sklearn.impute import SimpleImputer
 
 from rerun_git.errors import RerunError
-from rerun_git.experiment._params import check_choice, to_plain
+from rerun_git.experiment._params import Rebuildable, check_choice, dotted_name, to_plain
 
 P = TypeVar("P", bound="BasePreprocessor")
 
@@ -50,7 +49,7 @@ def register_preprocessor(cls: type[P]) -> type[P]:
     return cls
 
 
-class BasePreprocessor(ABC):
+class BasePreprocessor(Rebuildable, ABC):
     """Base class of all preprocessors.
 
     Subclasses implement :meth:`validate`, :meth:`_fit` and :meth:`transform`.
@@ -58,20 +57,15 @@ class BasePreprocessor(ABC):
     target (feature selection) use ``y`` in :meth:`_fit`.
     """
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        return [p.name for p in params if p.kind in kinds]
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor arguments as stored."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
     def export_params(self) -> dict[str, Any]:
         """Return ``{"type": ClassName, "params": {...}}`` with TOML-safe params."""
         name = type(self).__name__
         return {"type": name, "params": to_plain(self.get_params(), name)}
+
+    @classmethod
+    def from_params(cls, d: Any) -> BasePreprocessor:
+        """Rebuild from :meth:`export_params` output (``{"type", "params"}``)."""
+        return preprocessor_from_params(d)
 
     def clone(self: P) -> P:
         """Return an unfitted copy built from :meth:`get_params`."""
@@ -197,11 +191,11 @@ def preprocessor_from_params(d: dict[str, Any]) -> BasePreprocessor:
         known = ", ".join(sorted(PREPROCESSORS))
         raise RerunError(f"unknown preprocessor type {d['type']!r}", hint=f"known types: {known}")
     params = d.get("params") or {}
-    unknown = sorted(set(params) - set(cls._param_names()))
+    unknown = sorted(set(params) - set(cls.param_names()))
     if unknown:
         raise RerunError(
             f"{cls.__name__}: unknown parameter(s) {', '.join(unknown)}",
-            hint=f"allowed: {', '.join(cls._param_names())}",
+            hint=f"allowed: {', '.join(cls.param_names())}",
         )
     return cls(**params)
 
@@ -235,14 +229,15 @@ class MissingDataPreprocessor(BasePreprocessor):
     ----------
     strategy : {"drop_rows", "impute"}
         Drop every row with a missing value, or impute non-categorical columns.
-    impute_method : {"mean", "median", "most_frequent", "constant"}
-        Imputation statistic (``strategy="impute"`` only).
+    impute_method : {"mean", "median", "mode", "constant"}
+        Imputation statistic (``strategy="impute"`` only); ``"most_frequent"`` is
+        scikit-learn's name for ``"mode"``.
     constant_value : int, float or str
         Fill value for ``impute_method="constant"``.
     """
 
     STRATEGIES = ("drop_rows", "impute")
-    IMPUTE_METHODS = ("mean", "median", "most_frequent", "constant")
+    IMPUTE_METHODS = ("mean", "median", "mode", "most_frequent", "constant")
 
     def __init__(
         self,
@@ -272,7 +267,7 @@ class MissingDataPreprocessor(BasePreprocessor):
         if self.impute_method in ("mean", "median"):
             _require_numeric(X, self.columns_, f"MissingDataPreprocessor({self.impute_method})")
         self.imputer_ = SimpleImputer(
-            strategy=self.impute_method,
+            strategy="most_frequent" if self.impute_method == "mode" else self.impute_method,
             fill_value=self.constant_value,
             keep_empty_features=True,
         ).fit(X[self.columns_])
@@ -357,23 +352,27 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
 
     Parameters
     ----------
-    method : {"label", "ordinal", "onehot", "cyclic"} or dict
+    method : {"label", "ordinal", "onehot", "cyclic", "threshold"} or dict
         One method for every categorical column, or ``{column: method}``
         (columns not named use ``"label"``, as in Brisk). ``label`` and
         ``ordinal`` both give the integer code of the sorted category;
         ``onehot`` replaces the column by ``<column>_<category>`` 0/1 columns;
         ``cyclic`` by ``<column>_sin`` and ``<column>_cos`` of
         ``2 pi code / n_categories`` (for months, weekdays, hours).
-    cutoffs : dict, optional
-        ``{column: [edge, ...]}`` for numeric categorical columns: values are
+        ``threshold`` (Brisk) replaces a numeric column by its bin number
+        ``0..len(cutoffs)``, bins closed on the right: ``(-inf, c0], (c0, c1], ...``.
+    cutoffs : list or dict, optional
+        A list of increasing edges: Brisk's cutoffs of every ``threshold`` column.
+        Or ``{column: [edge, ...]}`` for numeric categorical columns: values are
         first binned at the increasing edges (bin ``i`` holds values with
-        ``edges[i-1] <= value < edges[i]``), so ``len(edges) + 1`` categories.
+        ``edges[i-1] <= value < edges[i]``; right-closed for ``threshold``), so
+        ``len(edges) + 1`` categories.
     """
 
-    METHODS = ("label", "ordinal", "onehot", "cyclic")
+    METHODS = ("label", "ordinal", "onehot", "cyclic", "threshold")
 
     def __init__(self, method: str | dict[str, str] = "label",
-                 cutoffs: dict[str, list[float]] | None = None) -> None:
+                 cutoffs: list[float] | dict[str, list[float]] | None = None) -> None:
         self.method = method
         self.cutoffs = cutoffs
 
@@ -388,12 +387,17 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
                 check_choice(method, self.METHODS, f"CategoricalEncodingPreprocessor method for {column!r}")
         else:
             check_choice(self.method, self.METHODS, "CategoricalEncodingPreprocessor method")
-        if self.cutoffs is None:
+        methods = set(self.method.values()) if isinstance(self.method, dict) else {self.method}
+        if "threshold" in methods and not self.cutoffs:
+            raise RerunError("CategoricalEncodingPreprocessor(method='threshold') needs cutoffs",
+                             hint="e.g. cutoffs=[30, 50, 70]")
+        if self.cutoffs is None or (isinstance(self.cutoffs, (list, tuple)) and not self.cutoffs):
             return
-        if not isinstance(self.cutoffs, dict):
-            raise RerunError("CategoricalEncodingPreprocessor cutoffs must be a dict",
-                             hint="e.g. cutoffs={'age': [30, 50, 70]}")
-        for column, edges in self.cutoffs.items():
+        if not isinstance(self.cutoffs, (dict, list, tuple)):
+            raise RerunError("CategoricalEncodingPreprocessor cutoffs must be a list or a dict",
+                             hint="e.g. cutoffs=[30, 50, 70] or cutoffs={'age': [30, 50, 70]}")
+        items = self.cutoffs.items() if isinstance(self.cutoffs, dict) else [("threshold", self.cutoffs)]
+        for column, edges in items:
             ok = isinstance(column, str) and isinstance(edges, (list, tuple)) and edges and all(
                 isinstance(e, (int, float)) and not isinstance(e, bool) and np.isfinite(e) for e in edges)
             if not ok or any(b <= a for a, b in zip(edges, edges[1:])):
@@ -406,9 +410,20 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
             return self.method.get(column, "label")
         return self.method
 
+    def _edges(self, column: str) -> list[float] | None:
+        """The bin edges of ``column``: its cutoffs (dict), or the shared list for ``threshold`` columns."""
+        if isinstance(self.cutoffs, dict):
+            return self.cutoffs.get(column)
+        if self.cutoffs and self.method_for(column) == "threshold":
+            return list(self.cutoffs)
+        return None
+
+    def _cutoff_columns(self) -> list[str]:
+        return list(self.cutoffs) if isinstance(self.cutoffs, dict) else []
+
     def _named_columns(self) -> list[str]:
         named = list(self.method) if isinstance(self.method, dict) else []
-        return named + [c for c in (self.cutoffs or {}) if c not in named]
+        return named + [c for c in self._cutoff_columns() if c not in named]
 
     def check_data(self, X: pd.DataFrame, categorical_features: list[str]) -> None:
         """Every column named in ``method`` or ``cutoffs`` must be a categorical feature."""
@@ -418,24 +433,25 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
             cats = ", ".join(categorical_features) or "(none: list them in Configuration(categorical_features=...))"
             raise RerunError(f"CategoricalEncodingPreprocessor names column(s) that are not categorical features "
                              f"of the dataset: {', '.join(unknown)}", hint=f"categorical features: {cats}")
-        for column in self.cutoffs or {}:
-            if column in X.columns and not pd.api.types.is_numeric_dtype(X[column]):
+        for column in X.columns:
+            if self._edges(str(column)) is not None and not pd.api.types.is_numeric_dtype(X[column]):
                 raise RerunError(f"CategoricalEncodingPreprocessor cutoffs: column {column!r} is not numeric",
                                  hint="cutoffs bin numeric values; drop them for text columns")
 
     # -- fitting
     def _values(self, series: pd.Series, column: str) -> pd.Series:
-        edges = (self.cutoffs or {}).get(column)
+        edges = self._edges(column)
         if edges is not None:
             values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-            bins = np.searchsorted(np.asarray(edges, dtype=float), values, side="right").astype(float)
+            side = "left" if self.method_for(column) == "threshold" else "right"
+            bins = np.searchsorted(np.asarray(edges, dtype=float), values, side=side).astype(float)
             return pd.Series(np.where(np.isnan(values), np.nan, bins), index=series.index)
         if pd.api.types.is_numeric_dtype(series):
             return series
         return series.map(lambda v: v if _is_missing(v) else str(v))
 
     def _categories(self, series: pd.Series, column: str) -> list[Any]:
-        edges = (self.cutoffs or {}).get(column)
+        edges = self._edges(column)
         if edges is not None:
             return list(range(len(edges) + 1))
         return sorted(self._values(series, column).dropna().unique().tolist())
@@ -472,7 +488,7 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
         categories = self.categories_[column]
         codes = self._values(series, column).map({c: i for i, c in enumerate(categories)}).astype(float)
         method = self.method_for(column)
-        if method in ("label", "ordinal"):
+        if method in ("label", "ordinal", "threshold"):
             return {column: codes.fillna(-1).astype("int64")}
         if method == "onehot":
             names = self._new_names(column)
@@ -504,9 +520,14 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
         Features to keep (the minimum for ``rfecv``).
     feature_selection_cv : int
         Cross-validation folds of ``rfecv`` and ``sequential`` (unshuffled, so deterministic).
-    estimator : str, optional
-        Name of an algorithm of the project's ``AlgorithmCollection`` (required by
-        ``rfecv`` and ``sequential``), built with the run's seed, as Brisk does.
+    estimator : estimator or str, optional
+        The estimator of ``rfecv`` and ``sequential`` (cloned for every split), or
+        the name of an algorithm of the project's ``AlgorithmCollection``, built with
+        the run's seed.
+    algorithm_config : AlgorithmCollection or list of AlgorithmWrapper, optional
+        Brisk's way: take the estimator from these algorithms when ``estimator`` is None.
+    feature_selection_estimator : str, optional
+        The algorithm of ``algorithm_config`` (default: its first), as in Brisk.
     problem_type : {"classification", "regression"}, optional
         Picks the SelectKBest score; default: the DataManager's problem type.
     direction : {"forward", "backward"}
@@ -521,7 +542,9 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
         method: str = "selectkbest",
         n_features_to_select: int = 5,
         feature_selection_cv: int = 3,
-        estimator: str | None = None,
+        estimator: Any = None,
+        algorithm_config: Any = None,
+        feature_selection_estimator: str | None = None,
         problem_type: str | None = None,
         direction: str = "forward",
     ) -> None:
@@ -529,6 +552,8 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
         self.n_features_to_select = n_features_to_select
         self.feature_selection_cv = feature_selection_cv
         self.estimator = estimator
+        self.algorithm_config = algorithm_config
+        self.feature_selection_estimator = feature_selection_estimator
         self.problem_type = problem_type
         self.direction = direction
 
@@ -541,9 +566,9 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise RerunError(f"invalid FeatureSelectionPreprocessor {name} {value!r}",
                                  hint=f"use an integer >= {low}")
-        if self.estimator is not None and not isinstance(self.estimator, str):
+        if self.estimator is not None and not isinstance(self.estimator, str) and not hasattr(self.estimator, "fit"):
             raise RerunError(f"invalid FeatureSelectionPreprocessor estimator {self.estimator!r}",
-                             hint="give the name of an algorithm in algorithms.py, e.g. estimator='ridge'")
+                             hint="give an estimator, or the name of an algorithm in algorithms.py, e.g. 'ridge'")
         if self.problem_type is not None:
             check_choice(self.problem_type, ("classification", "regression"),
                          "FeatureSelectionPreprocessor problem_type")
@@ -551,7 +576,10 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
     def check_context(self, context: FitContext) -> None:
         """``rfecv`` and ``sequential`` need an estimator named in the algorithm collection."""
         self.validate()
-        if self.method == "selectkbest":
+        if self.method == "selectkbest" or (self.estimator is not None and not isinstance(self.estimator, str)):
+            return
+        if self.estimator is None and self.algorithm_config is not None:
+            self._brisk_wrapper()
             return
         names = list(context.algorithms.names()) if context.algorithms is not None else []
         if self.estimator is None:
@@ -573,11 +601,44 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
             problem = self.problem_type or self.context.problem_type
             return fs.SelectKBest(fs.f_classif if problem == "classification" else fs.f_regression, k=n)
         self.check_context(self.context)
-        model = self.context.algorithms[self.estimator].instantiate(self.context.seed)
+        model = self._estimator()
         if self.method == "rfecv":
             return fs.RFECV(model, min_features_to_select=n, step=1, cv=self.feature_selection_cv)
         return fs.SequentialFeatureSelector(model, n_features_to_select=n, direction=self.direction,
                                             cv=self.feature_selection_cv)
+
+    def export_params(self) -> dict[str, Any]:
+        """TOML-safe params: an estimator object as ``{"class", "params"}``, algorithm_config as wrappers."""
+        params = self.get_params()
+        if params["estimator"] is not None and not isinstance(params["estimator"], str):
+            params["estimator"] = {"class": dotted_name(type(params["estimator"])),
+                                   "params": params["estimator"].get_params(deep=False)}
+        if params["algorithm_config"] is not None:
+            params["algorithm_config"] = [w.export_params() for w in params["algorithm_config"]]
+        return {"type": type(self).__name__, "params": to_plain(params, type(self).__name__)}
+
+    def _brisk_wrapper(self) -> Any:
+        """The algorithm of ``algorithm_config`` named ``feature_selection_estimator`` (else its first)."""
+        wrappers = list(self.algorithm_config)
+        if not wrappers:
+            raise RerunError("FeatureSelectionPreprocessor: algorithm_config is empty", hint="give algorithms")
+        for wrapper in wrappers:
+            if wrapper.name == self.feature_selection_estimator:
+                return wrapper
+        if self.feature_selection_estimator is not None:
+            raise RerunError(f"FeatureSelectionPreprocessor: unknown feature_selection_estimator "
+                             f"{self.feature_selection_estimator!r}",
+                             hint=f"algorithms: {', '.join(w.name for w in wrappers)}")
+        return wrappers[0]
+
+    def _estimator(self) -> Any:
+        from sklearn.base import clone
+
+        if self.estimator is not None and not isinstance(self.estimator, str):
+            return clone(self.estimator)
+        if self.estimator is None:
+            return self._brisk_wrapper().instantiate(self.context.seed)
+        return self.context.algorithms[self.estimator].instantiate(self.context.seed)
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None, categorical_features: list[str]) -> None:
         who = f"FeatureSelectionPreprocessor({self.method})"

@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment.brisk import BriskFinder
 
 if TYPE_CHECKING:
     from rerun_git.experiment.strategy import RerunStrategy
@@ -130,6 +131,9 @@ class ProjectLoader:
         self._pool: dict[str, bytes] = {}
         #: A sealed loader serves only ``_pool``: it never reads the project from disk.
         self._sealed = False
+
+        self.brisk = BriskFinder()
+        self._hidden_brisk: dict[str, ModuleType] = {}
 
     @classmethod
     def from_files(cls, root: str | Path, files: dict[str, bytes], service: RerunStrategy) -> ProjectLoader:
@@ -249,6 +253,7 @@ class ProjectLoader:
             if not self._sealed:  # a sealed loader finds every module itself, never through the disk
                 sys.path.insert(0, str(self.root))
             sys.meta_path.insert(0, self._finder)
+            self._hidden_brisk = self.brisk.install()
         self._depth += 1
         try:
             yield self
@@ -258,6 +263,7 @@ class ProjectLoader:
                 self._uninstall()
 
     def _uninstall(self) -> None:
+        self.brisk.uninstall(self._hidden_brisk)
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self._finder)
         with contextlib.suppress(ValueError):
@@ -310,8 +316,12 @@ class ProjectLoader:
 
     # -- loads
     def load_configuration(self) -> ExperimentPlan:
-        """Run ``settings.py``'s ``create_configuration()`` and build the plan."""
-        from rerun_git.experiment.configuration import Configuration
+        """Run ``settings.py``'s ``create_configuration()`` and build the plan.
+
+        ``create_configuration()`` may return the ``Configuration`` or, as Brisk's
+        templates do, ``config.build()``.
+        """
+        from rerun_git.experiment.configuration import Configuration, ExperimentPlan
 
         module = self._import("settings.py")
         create = self._attr(module, "settings.py", "create_configuration")
@@ -319,9 +329,11 @@ class ProjectLoader:
             raise RerunError("settings.py: create_configuration is not a function",
                              hint="def create_configuration() -> Configuration")
         config = self._call("settings.py", create)
+        if isinstance(config, ExperimentPlan):
+            return config
         if not isinstance(config, Configuration):
             raise RerunError(f"settings.py: create_configuration() returned {type(config).__name__}",
-                             hint="return a Configuration")
+                             hint="return the Configuration (or config.build())")
         return self._call("settings.py", config.build)
 
     def load_base_data_manager(self) -> DataManager:

@@ -35,6 +35,10 @@ class RunOutcome:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The registered custom evaluators: ``{name: {"func": ..., "kind": ...}}``.
     evaluators: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Experiments (cells) run, failed ones included.
+    experiments: int = 0
+    #: Whether the project imported Brisk's names (``import brisk``).
+    uses_brisk: bool = False
     #: The run seed used (the one given, else the DataManager's ``random_state``, else the default).
     seed: int = 0
     #: How the cells ran (informational): backend, workers, scheduler, cells, seconds.
@@ -102,6 +106,8 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
                        execution=execution, keep_failed=keep_failed, warming=warming)
         dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
+        experiments=cells,
+        uses_brisk=loader.brisk.used,
         seed=seed,
         execution=_describe(ctx.execution, cells, time.perf_counter() - started),
         failures=ctx.failures,
@@ -150,13 +156,18 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
             for wrapper in job.algorithms:
                 cell = Cell(job.group.name, job.label, split.index, wrapper.name)
                 items.append((CellTask(cell, cell_seed(ctx.seed, cell.key), job.group.workflow,
-                                       dict(job.group.workflow_args), output=cell.key, threads=threads), split))
+                                       dict(job.group.workflow_args), output=experiment_dir(cell), threads=threads), split))
     experiments = sum(len(job.algorithms) for job in jobs)
     ctx.loader.freeze()  # from here on every cell runs the bytes read now, wherever it runs
     results = _collect(ctx, items, _progress_bar(len(items), experiments, progress, ctx.execution))
     for task, _split in items:  # grid order, whatever order the cells finished in
         _merge(ctx, task, results.get(task.cell))
     return info, len(items)
+
+
+def experiment_dir(cell: Cell) -> str:
+    """Brisk's results folder of one experiment: ``<group>/<dataset>/split_<i>/<group>_<algorithm>``."""
+    return f"{cell.group}/{cell.dataset}/split_{cell.split}/{cell.group}_{cell.algorithm}"
 
 
 def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict[Cell, CellResult]:

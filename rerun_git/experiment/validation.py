@@ -195,7 +195,8 @@ def _group_jobs(loader: ProjectLoader, plan: ExperimentPlan, group: ExperimentGr
             problems.passes(check_workflow_arg, workflow, name, where=where)
     wrappers = []
     if result.algorithms is not None:
-        wrappers = [problems.call(_algorithm, result.algorithms, name, where=where) for name in group.algorithms]
+        wrappers = [problems.call(_algorithm, result.algorithms, name, group.algorithm_config.get(name), where=where)
+                    for name in group.algorithms]
     jobs = []
     for file, table, label, content in _group_datasets(loader.root, group, problems, load_data, opened):
         categorical = plan.categorical_for(file, table)
@@ -207,8 +208,12 @@ def _group_jobs(loader: ProjectLoader, plan: ExperimentPlan, group: ExperimentGr
     return jobs
 
 
-def _algorithm(algorithms: AlgorithmCollection, name: str) -> AlgorithmWrapper:
+def _algorithm(algorithms: AlgorithmCollection, name: str, grid: dict[str, Any] | None = None) -> AlgorithmWrapper:
+    """The named algorithm, with the group's ``algorithm_config`` grid overrides applied (as Brisk does)."""
     wrapper = algorithms[name]
+    if grid:
+        params = wrapper.get_params()
+        wrapper = type(wrapper)(**{**params, "hyperparam_grid": {**(params["hyperparam_grid"] or {}), **grid}})
     wrapper.validate()
     return wrapper
 

@@ -1,6 +1,7 @@
 """The ``Workflow`` base class users subclass in ``workflows/<name>.py``."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -13,7 +14,7 @@ from rerun_git.errors import RerunError
 from rerun_git.experiment._params import check_choice
 
 if TYPE_CHECKING:
-    from rerun_git.experiment.algorithms import AlgorithmWrapper
+    from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrapper
     from rerun_git.experiment.data import DataSplit
     from rerun_git.experiment.evaluators import EvaluatorRegistry
     from rerun_git.experiment.metrics import MetricManager, MetricWrapper
@@ -53,6 +54,8 @@ class Workflow:
         Extra values set as attributes of the workflow.
     plot_settings : PlotSettings, optional
         Figure settings.
+    algorithms : AlgorithmCollection, optional
+        The project's algorithms (display names of compared models).
     """
 
     def __init__(
@@ -65,8 +68,12 @@ class Workflow:
         seed: int | None = None,
         workflow_args: dict[str, Any] | None = None,
         plot_settings: PlotSettings | None = None,
+        algorithms: AlgorithmCollection | None = None,
     ) -> None:
         self.algorithm = algorithm
+        self.algorithms = algorithms
+        self.algorithm_names = [algorithm.name]
+        self.split_metadata: dict[str, Any] = {}
         self.metric_manager = metric_manager
         self.evaluators = evaluators
         self.output_dir = Path(output_dir)
@@ -79,6 +86,13 @@ class Workflow:
             check_workflow_arg(type(self), name)
             setattr(self, name, value)
 
+    @property
+    def evaluation_manager(self) -> Any:
+        """Brisk's ``self.evaluation_manager``: ``get_evaluator(name)`` for custom and built-in evaluators."""
+        from rerun_git.experiment.evaluators import EvaluationManager
+
+        return EvaluationManager(self, self.evaluators)
+
     def workflow(self, X_train: Any, X_test: Any, y_train: Any, y_test: Any,
                  output_dir: Path, feature_names: list[str]) -> None:
         """Train and evaluate; subclasses must implement this."""
@@ -88,17 +102,75 @@ class Workflow:
         """Run :meth:`workflow` on one data split."""
         self.X_train, self.X_test = split.X_train, split.X_test
         self.y_train, self.y_test = split.y_train, split.y_test
+        for part, is_test in ((self.X_train, False), (self.y_train, False), (self.X_test, True), (self.y_test, True)):
+            part.attrs["is_test"] = is_test
         self.feature_names = list(split.feature_names)
+        self.split_metadata = {"num_features": len(split.X_train.columns),
+                               "num_samples": len(split.X_train) + len(split.X_test)}
+        self._groups = (split.groups_train, split.groups_test)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.workflow(self.X_train, self.X_test, self.y_train, self.y_test,
                       self.output_dir, self.feature_names)
 
     # -- helpers
-    def _write_json(self, filename: str, data: dict[str, Any]) -> Path:
+    def _write_json(self, filename: str, data: dict[str, Any], models: Any = None, X: Any = None,
+                    method: str = "") -> Path:
+        """Write ``<filename>.json``; with ``method``, Brisk's ``_metadata`` block is added."""
         path = self.output_dir / f"{check_filename(filename)}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+        if method:
+            data = {**data, "_metadata": self._metadata(method, models, X)}
+        path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
         return path
+
+    def plot_path(self, filename: str) -> Path:
+        """``<output_dir>/<filename>.<file_format>``, its folder created (for plot evaluators)."""
+        fmt = self.plot_settings.file_format if self.plot_settings is not None else "png"
+        path = self.output_dir / f"{check_filename(filename)}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _metadata(self, method: str, models: Any, X: Any) -> dict[str, Any]:
+        """Brisk's ``_metadata`` (without its wall-clock timestamp, so results stay reproducible)."""
+        listed = list(models) if isinstance(models, (list, tuple)) else [models]
+        return {"method": method, "type": "model",
+                "models": dict(self._model_name(m) for m in listed),
+                "is_test": str(_is_test(X))}
+
+    def _model_name(self, model: Any) -> tuple[str, str]:
+        """``(algorithm name, display name)`` of a model built from one of the project's algorithms."""
+        name = getattr(model, "wrapper_name", None)
+        if name is None:  # built in the workflow, not from an algorithm: named by its class
+            return type(model).__name__, type(model).__name__
+        if name == self.algorithm.name:
+            return self.algorithm.name, self.algorithm.display_name
+        if self.algorithms is not None and name in self.algorithms:
+            return name, self.algorithms[name].display_name
+        return str(name), str(name)
+
+    def _score(self, wrapper: MetricWrapper, y: Any, predictions: Any) -> Any:
+        return wrapper.compute(y, predictions, self.split_metadata)
+
+    def _cv_splitter(self, y: Any, n_splits: int, n_repeats: int | None = None) -> tuple[Any, Any]:
+        """Brisk's CV splitter for ``y``, and the groups to pass with it.
+
+        (Stratified)KFold, unshuffled, stratified when fewer than 5% of the values
+        are distinct (Brisk's rule); Repeated(Stratified)KFold seeded with the run's
+        seed when ``n_repeats`` is given; (Stratified)GroupKFold on the group values
+        when the data has a group column.
+        """
+        from sklearn import model_selection as ms
+
+        series = pd_series(y)
+        categorical = series.nunique() / len(series) < 0.05
+        groups = self._groups[1 if _is_test(y) else 0] if hasattr(self, "_groups") else None
+        if groups is not None:
+            cls = ms.StratifiedGroupKFold if categorical else ms.GroupKFold
+            return cls(n_splits=n_splits), groups
+        if n_repeats:
+            cls = ms.RepeatedStratifiedKFold if categorical else ms.RepeatedKFold
+            return cls(n_splits=n_splits, n_repeats=n_repeats, random_state=self.seed), None
+        return (ms.StratifiedKFold if categorical else ms.KFold)(n_splits=n_splits), None
 
     def evaluate_model(self, model: Any, X: Any, y: Any, metrics: Sequence[str], filename: str) -> dict[str, float]:
         """Score ``model.predict(X)`` on each metric, write ``<filename>.json`` and record.
@@ -124,9 +196,10 @@ class Workflow:
             metrics = [metrics]
         wrappers = [self.metric_manager.get_metric(m) for m in metrics]
         predictions = model.predict(X)
-        scores = {w.key: w.compute(y, predictions) for w in wrappers}
-        self._write_json(filename, {(w.display_name or w.key): scores[w.key] for w in wrappers})
-        self._record(filename, dict(scores))
+        scores = {w.key: self._score(w, y, predictions) for w in wrappers}
+        self._write_json(filename, {(w.display_name or w.key): scores[w.key] for w in wrappers},
+                         model, X, "brisk_evaluate_model")
+        self._record(filename, _numbers(scores))
         return scores
 
     def save_model(self, model: Any, filename: str) -> Path:
@@ -165,12 +238,9 @@ class Workflow:
             raise RerunError("no metrics given", hint="name at least one metric, e.g. ['MAE']")
         return [self.metric_manager.get_metric(m) for m in names]
 
-    def _repeated_kfold(self, model: Any, n_splits: int, n_repeats: int) -> Any:
-        from sklearn import model_selection as ms
-        from sklearn.base import is_classifier
-
-        cls = ms.RepeatedStratifiedKFold if is_classifier(model) else ms.RepeatedKFold
-        return cls(n_splits=n_splits, n_repeats=n_repeats, random_state=self.seed)
+    def _scorer(self, wrapper: MetricWrapper) -> MetricScorer:
+        """Brisk's scorer: the metric, negated when smaller is better."""
+        return MetricScorer(wrapper, 1.0 if wrapper.greater_is_better else -1.0, self.split_metadata)
 
     def evaluate_model_cv(self, model: Any, X: Any, y: Any, metrics: Sequence[str], filename: str,
                           cv: Any = 5, n_jobs: int | None = None) -> dict[str, float]:
@@ -187,43 +257,47 @@ class Workflow:
         filename : str
             Plain file stem for the JSON file and the metric-table row.
         cv : int or splitter
-            Folds (unshuffled (Stratified)KFold, deterministic) or a scikit-learn splitter.
+            Folds, split as Brisk does (see :meth:`_cv_splitter`), or a scikit-learn splitter.
         n_jobs : int, optional
             Parallel folds; results do not depend on it.
 
         Returns
         -------
         dict
-            ``{metric_abbr: mean score}``.
+            ``{metric_abbr: mean score}``; as in Brisk, a loss (``greater_is_better=False``)
+            is reported negated, e.g. ``-MAE``.
         """
         from sklearn.model_selection import cross_validate
 
         check_filename(filename)
         wrappers = self._metric_list(metrics)
+        groups = None
         if isinstance(cv, int):
-            _check_int(cv, 2, "cv")
-        scoring = {w.key: MetricScorer(w) for w in wrappers}
-        result = cross_validate(model, X, y, scoring=scoring, cv=cv, n_jobs=n_jobs, error_score="raise")
+            cv, groups = self._cv_splitter(y, _check_int(cv, 2, "cv"))
+        scoring = {w.key: self._scorer(w) for w in wrappers}
+        result = cross_validate(model, X, y, groups=groups, scoring=scoring, cv=cv, n_jobs=n_jobs,
+                                error_score="raise")
         scores = {w.key: [float(v) for v in result[f"test_{w.key}"]] for w in wrappers}
-        means = {key: float(sum(values) / len(values)) for key, values in scores.items()}
+        means = {key: float(np.mean(values)) for key, values in scores.items()}
         self._write_json(filename, {
             (w.display_name or w.key): {
                 "mean_score": means[w.key],
                 "std_dev": float(np.std(scores[w.key])),
                 "all_scores": scores[w.key],
             } for w in wrappers
-        })
+        }, model, X, "brisk_evaluate_model_cv")
         self._record(filename, dict(means))
         return means
 
     def hyperparameter_tuning(self, model: Any, method: str, X_train: Any, y_train: Any, scorer: str,
-                              kf: int, num_rep: int, n_jobs: int | None = None, n_iter: int = 10,
-                              filename: str = "hyperparameter_tuning") -> Any:
+                              kf: int, num_rep: int, n_jobs: int | None = None, plot_results: bool = False,
+                              n_iter: int = 10, filename: str = "hyperparameter_tuning") -> Any:
         """Search the algorithm's ``hyperparam_grid`` with repeated k-fold; return the best model.
 
-        The splits are ``Repeated(Stratified)KFold(kf, num_rep, random_state=seed)``
-        and a random search samples with the same seed, so the chosen parameters
-        depend only on the run's seed (not on ``n_jobs``). They are written to
+        The folds are Brisk's (:meth:`_cv_splitter`) with ``num_rep`` repetitions seeded
+        with the run's seed, and a random search samples with the same seed, so the
+        chosen parameters depend only on the run's seed (not on ``n_jobs``). An empty
+        grid is one candidate (the default parameters). The choice is written to
         ``<filename>.json``; the best cross-validated score is recorded.
 
         Parameters
@@ -242,10 +316,12 @@ class Workflow:
             Repetitions (>= 1).
         n_jobs : int, optional
             Parallel fits.
+        plot_results : bool
+            Also plot the mean score of every candidate (``<filename>.<format>``).
         n_iter : int
             Candidates sampled by the random search (at most the grid size).
         filename : str
-            File stem of the JSON file and the metric-table row.
+            File stem of the JSON file, the plot and the metric-table row.
 
         Returns
         -------
@@ -258,17 +334,17 @@ class Workflow:
         check_filename(filename)
         metric = self._metric_list([scorer])[0]
         grid = check_param_grid(model, self.algorithm.hyperparam_grid, f"algorithm {self.algorithm.name!r}")
-        cv = self._repeated_kfold(model, _check_int(kf, 2, "kf"), _check_int(num_rep, 1, "num_rep"))
+        cv, groups = self._cv_splitter(y_train, _check_int(kf, 2, "kf"), _check_int(num_rep, 1, "num_rep"))
         sign = 1.0 if metric.greater_is_better else -1.0
-        common: dict[str, Any] = {"scoring": MetricScorer(metric, sign), "cv": cv, "n_jobs": n_jobs,
-                                  "refit": True, "error_score": "raise"}
-        if method == "grid":
+        common: dict[str, Any] = {"scoring": self._scorer(metric), "cv": cv, "n_jobs": n_jobs,
+                                  "refit": True, "error_score": np.nan}  # Brisk: failing candidates are skipped
+        if method == "grid" or not grid:
             search = ms.GridSearchCV(model, grid, **common)
         else:
             size = int(np.prod([len(v) for v in grid.values()]))
             n = min(_check_int(n_iter, 1, "n_iter"), size)
             search = ms.RandomizedSearchCV(model, grid, n_iter=n, random_state=self.seed, **common)
-        search.fit(X_train, y_train)
+        search.fit(X_train, y_train, groups=groups)
         best_score = sign * float(search.best_score_)
         self._write_json(filename, {
             "method": method,
@@ -279,14 +355,26 @@ class Workflow:
             "cv": {"type": type(cv).__name__, "n_splits": kf, "n_repeats": num_rep, "random_state": self.seed},
         })
         self._record(filename, {metric.key: best_score})
-        return search.best_estimator_
+        best = search.best_estimator_
+        best.wrapper_name = getattr(model, "wrapper_name", self.algorithm.name)
+        if plot_results and grid:
+            self._plot_tuning(filename, search, metric)
+        return best
+
+    def _plot_tuning(self, filename: str, search: Any, metric: MetricWrapper) -> Path:
+        plotting = self._plotting()
+        scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
+        label = metric.display_name or metric.key
+        return self._save_plot(filename, lambda ax, s: plotting.draw_tuning(ax, scores, label, s))
 
     def compare_models(self, *models: Any, X: Any, y: Any, metrics: Sequence[str], filename: str,
                        calculate_diff: bool = False) -> dict[str, dict[str, float]]:
         """Score several fitted models on the same data; write ``<filename>.json`` and record.
 
-        Models are named by class (``Ridge``, ``Ridge_2`` for a second one);
-        the metric-table row holds ``"<model>.<metric>"``.
+        As in Brisk, models are named by their algorithm's display name (a model
+        built in the workflow by its class; repeats get ``_2``, ``_3``), and
+        ``calculate_diff`` adds ``"B - A"`` for every pair; the metric-table row
+        holds ``"<model>.<metric>"``.
 
         Returns
         -------
@@ -297,27 +385,40 @@ class Workflow:
         if not models:
             raise RerunError("compare_models needs at least one model", hint="pass fitted models")
         wrappers = self._metric_list(metrics)
-        results: dict[str, dict[str, float]] = {}
+        results: dict[str, dict[str, Any]] = {}
         for model in models:
-            name = base = type(model).__name__
+            name = base = self._model_name(model)[1]
             k = 1
-            while name in results:
+            while name in results:  # the same algorithm twice: "Ridge", "Ridge_2"
                 k += 1
                 name = f"{base}_{k}"
             predictions = model.predict(X)
-            results[name] = {w.key: w.compute(y, predictions) for w in wrappers}
+            results[name] = {w.key: self._score(w, y, predictions) for w in wrappers}
         data: dict[str, Any] = {
             name: {(w.display_name or w.key): values[w.key] for w in wrappers} for name, values in results.items()
         }
         if calculate_diff and len(results) > 1:
-            first, *others = results
+            pairs = list(itertools.combinations(results, 2))
             data["differences"] = {
-                (w.display_name or w.key): {f"{o} - {first}": results[o][w.key] - results[first][w.key] for o in others}
+                (w.display_name or w.key): {f"{b} - {a}": results[b][w.key] - results[a][w.key] for a, b in pairs}
                 for w in wrappers
             }
-        self._write_json(filename, data)
-        self._record(filename, {f"{name}.{key}": value for name, vals in results.items() for key, value in vals.items()})
+        self._write_json(filename, data, list(models), X, "brisk_compare_models")
+        self._record(filename, _numbers({f"{name}.{key}": value for name, vals in results.items()
+                                         for key, value in vals.items()}))
         return results
+
+    def confusion_matrix(self, model: Any, X: Any, y: Any, filename: str) -> dict[str, Any]:
+        """Write the confusion matrix of ``model.predict(X)`` to ``<filename>.json`` (Brisk's keys)."""
+        from sklearn.metrics import confusion_matrix
+
+        check_filename(filename)
+        y_pred = model.predict(X)
+        labels = sorted(set(np.asarray(y).tolist()) | set(np.asarray(y_pred).tolist()), key=str)
+        data = {"confusion_matrix": confusion_matrix(y, y_pred, labels=labels).tolist(),
+                "labels": [_jsonable(label) for label in labels]}
+        self._write_json(filename, data, model, X, "brisk_confusion_matrix")
+        return data
 
     def load_model(self, path: str | Path) -> Any:
         """Load a model saved with :meth:`save_model` (a relative path is under ``output_dir``)."""
@@ -373,20 +474,70 @@ class Workflow:
         residuals = np.asarray(y, dtype=float) - y_pred
         return self._save_plot(filename, lambda ax, s: plotting.draw_residuals(ax, y_pred, residuals, s, add_fit_line))
 
-    def plot_learning_curve(self, model: Any, X_train: Any, y_train: Any, cv: int = 5, num_repeats: int = 1,
-                            n_jobs: int | None = None, metric: str | None = None,
-                            filename: str = "learning_curve") -> Path:
-        """Learning curve over five training sizes, scored with ``metric`` (default: the first metric)."""
+    def plot_learning_curve(self, model: Any, X_train: Any, y_train: Any, filename: str = "learning_curve",
+                            cv: int = 5, num_repeats: int = 1, n_jobs: int | None = -1,
+                            metric: str = "neg_mean_absolute_error") -> Path:
+        """Learning curve over five training sizes (Brisk's argument order and default metric).
+
+        When the default metric is not among the project's metrics (Brisk's own
+        classification template), the first metric is used instead of failing.
+        """
         from sklearn.model_selection import learning_curve
 
         plotting = self._plotting()
         check_filename(filename)
-        wrapper = self._metric_list([metric])[0] if metric is not None else self._first_metric()
-        splitter = self._repeated_kfold(model, _check_int(cv, 2, "cv"), _check_int(num_repeats, 1, "num_repeats"))
-        sizes, train, test = learning_curve(model, X_train, y_train, cv=splitter, scoring=MetricScorer(wrapper),
-                                            n_jobs=n_jobs, train_sizes=np.linspace(0.1, 1.0, 5))
+        if metric == "neg_mean_absolute_error" and not self.metric_manager.has(metric):
+            wrapper = self._first_metric()
+        else:
+            wrapper = self._metric_list([metric])[0]
+        splitter, groups = self._cv_splitter(y_train, _check_int(cv, 2, "cv"),
+                                             _check_int(num_repeats, 1, "num_repeats"))
+        sizes, train, test = learning_curve(model, X_train, y_train, cv=splitter, groups=groups,
+                                            scoring=self._scorer(wrapper), n_jobs=n_jobs,
+                                            train_sizes=np.linspace(0.1, 1.0, 5))
         label = wrapper.display_name or wrapper.key
         return self._save_plot(filename, lambda ax, s: plotting.draw_learning_curve(ax, sizes, train, test, label, s))
+
+    def plot_model_comparison(self, *models: Any, X: Any, y: Any, metric: str, filename: str) -> Path:
+        """Bar chart of one metric for several fitted models (named by display name)."""
+        plotting = self._plotting()
+        check_filename(filename)
+        wrapper = self._metric_list([metric])[0]
+        names = [self._model_name(m)[1] for m in models]
+        values = [float(self._score(wrapper, y, m.predict(X))) for m in models]
+        label = wrapper.display_name or wrapper.key
+        return self._save_plot(filename, lambda ax, s: plotting.draw_model_comparison(ax, names, values, label, s))
+
+    def plot_precision_recall_curve(self, model: Any, X: Any, y: Any, filename: str = "precision_recall_curve",
+                                    pos_label: Any = 1) -> Path:
+        """Precision-recall curve and average precision of a binary classifier."""
+        from sklearn.metrics import average_precision_score, precision_recall_curve
+
+        plotting = self._plotting()
+        check_filename(filename)
+        scores = _positive_scores(model, X, pos_label)
+        precision, recall, _ = precision_recall_curve(y, scores, pos_label=pos_label)
+        ap = float(average_precision_score(y, scores, pos_label=pos_label))
+        return self._save_plot(filename, lambda ax, s: plotting.draw_precision_recall(ax, recall, precision, ap, s))
+
+    def plot_shapley_values(self, model: Any, X: Any, y: Any, filename: str = "shapley_values",
+                            plot_type: str = "bar") -> Path:
+        """Mean |SHAP value| per feature (needs the ``shap`` extra: ``pip install 'rerun-git[shap]'``)."""
+        import importlib.util
+
+        check_choice(plot_type, ("bar",), "plot_shapley_values plot_type")
+        if importlib.util.find_spec("shap") is None:
+            raise RerunError("plot_shapley_values needs the shap package",
+                             hint="pip install 'rerun-git[shap]'")
+        import shap
+
+        plotting = self._plotting()
+        check_filename(filename)
+        explainer = shap.Explainer(model.predict, X, seed=self.seed)
+        values = np.abs(np.asarray(explainer(X).values, dtype=float)).mean(axis=0)
+        names = _feature_names(X, None)
+        return self._save_plot(filename, lambda ax, s: plotting.draw_model_comparison(
+            ax, names, list(values), "mean |SHAP value|", s))
 
     def _first_metric(self) -> MetricWrapper:
         for wrapper in self.metric_manager:
@@ -450,12 +601,30 @@ class MetricScorer:
         ``-1.0`` turns a loss into a score to maximise (tuning), ``1.0`` keeps the value.
     """
 
-    def __init__(self, metric: MetricWrapper, sign: float = 1.0) -> None:
+    def __init__(self, metric: MetricWrapper, sign: float = 1.0,
+                 split_metadata: dict[str, Any] | None = None) -> None:
         self.metric = metric
         self.sign = sign
+        self.split_metadata = split_metadata
 
     def __call__(self, estimator: Any, X: Any, y: Any) -> float:
-        return self.sign * self.metric.compute(y, estimator.predict(X))
+        return self.sign * self.metric.compute(y, estimator.predict(X), self.split_metadata)
+
+
+def _is_test(data: Any) -> bool:
+    return bool(getattr(data, "attrs", {}).get("is_test", False))
+
+
+def pd_series(y: Any) -> Any:
+    """``y`` as a pandas Series (for Brisk's distinct-values rule)."""
+    import pandas as pd
+
+    return y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
+
+
+def _numbers(scores: dict[str, Any]) -> dict[str, float]:
+    """The scalar scores (the metric table holds numbers; curves stay in the JSON files)."""
+    return {k: v for k, v in scores.items() if isinstance(v, float)}
 
 
 def _check_int(value: Any, low: int, what: str) -> int:
@@ -479,9 +648,14 @@ def _jsonable(value: Any) -> Any:
 
 
 def check_param_grid(estimator: Any, grid: Any, who: str) -> dict[str, list[Any]]:
-    """Return ``grid`` when every key is a parameter of ``estimator`` and every value a non-empty list."""
-    if not isinstance(grid, dict) or not grid:
-        raise RerunError(f"{who} has no hyperparam_grid",
+    """Return ``grid`` when every key is a parameter of ``estimator`` and every value a non-empty list.
+
+    ``None`` or ``{}`` is the empty grid: one candidate, the estimator as it is (as in Brisk).
+    """
+    if grid is None:
+        return {}
+    if not isinstance(grid, dict):
+        raise RerunError(f"{who}: hyperparam_grid must be a dict",
                          hint="give AlgorithmWrapper(..., hyperparam_grid={'alpha': [0.1, 1.0]})")
     params = set(estimator.get_params(deep=True))
     unknown = sorted(str(k) for k in grid if k not in params)
@@ -489,7 +663,7 @@ def check_param_grid(estimator: Any, grid: Any, who: str) -> dict[str, list[Any]
         raise RerunError(f"{who}: hyperparam_grid key(s) {', '.join(unknown)} are not parameters of "
                          f"{type(estimator).__name__}", hint=f"parameters: {', '.join(sorted(params))}")
     for key, values in grid.items():
-        if not isinstance(values, (list, tuple)) or not values:
+        if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
             raise RerunError(f"{who}: hyperparam_grid[{key!r}] must be a non-empty list", hint=f"got {values!r}")
     return {k: list(v) for k, v in grid.items()}
 
@@ -544,7 +718,8 @@ def _positive_scores(model: Any, X: Any, pos_label: Any) -> Any:
 
 def check_workflow_arg(cls: type, name: Any) -> None:
     """Raise RerunError when ``name`` cannot be a workflow attribute of ``cls``."""
-    reserved = {"X_train", "X_test", "y_train", "y_test", "feature_names", "model", "algorithm",
+    reserved = {"evaluation_manager", "plot_path", "X_train", "X_test", "y_train", "y_test", "feature_names", "model", "algorithm", "algorithms",
+                "algorithm_names", "split_metadata",
                 "metric_manager", "evaluators", "output_dir", "seed", "workflow_args", "plot_settings"}
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") \
             or name in reserved or hasattr(cls, name):

@@ -13,8 +13,8 @@ FILES = {
 
         def create_configuration():
             config = Configuration(default_workflow="basic", default_algorithms=["linear", "dtr"])
-            config.add_experiment_group("main", datasets=["diabetes.csv"])
-            config.add_experiment_group("kfold", datasets=["diabetes.csv"], algorithms=["ridge"],
+            config.add_experiment_group(name="main", datasets=["diabetes.csv"])
+            config.add_experiment_group(name="kfold", datasets=["diabetes.csv"], algorithms=["ridge"],
                                         data_config={"split_method": "kfold"})
             return config
     """,

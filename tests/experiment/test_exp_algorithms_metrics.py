@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, Ridge
-from sklearn.metrics import mean_absolute_error
+from sklearn.metrics import f1_score, mean_absolute_error
 from sklearn.tree import DecisionTreeRegressor
 
 from rerun_git.errors import RerunError
@@ -58,20 +58,25 @@ def test_collection():
 
 def test_default_lists_valid():
     names = {w.name for w in REGRESSION_ALGORITHMS} | {w.name for w in CLASSIFICATION_ALGORITHMS}
-    assert {"linear", "ridge", "rf", "mlp", "logistic", "svc", "rf_classifier", "mlp_classifier"} <= names
+    assert names == {"linear", "ridge", "lasso", "bridge", "elasticnet", "dtr", "rf", "svr", "mlp", "knn",  # Brisk 1.2's
+                     "logistic", "svc", "knn_classifier", "dtc", "rf_classifier", "gaussian_nb", "ridge_classifier"}
     for w in REGRESSION_ALGORITHMS + CLASSIFICATION_ALGORITHMS:
         w.validate()
-        assert w.hyperparam_grid is not None
+        assert w.hyperparam_grid is not None or w.name in ("linear",)
+    lasso = next(w for w in REGRESSION_ALGORITHMS if w.name == "lasso")
+    assert lasso.default_params == {"alpha": 0.1, "max_iter": 10000} and len(lasso.hyperparam_grid["alpha"]) == 100
+    assert next(w for w in REGRESSION_ALGORITHMS if w.name == "linear").hyperparam_grid is None
 
 
 def test_metric_round_trip_and_compute():
     m = MetricWrapper("mae", mean_absolute_error, "Mean Absolute Error", False, "MAE")
-    params = m.get_params()
-    assert params["func"] == "sklearn.metrics._regression.mean_absolute_error"
+    params = m.get_params()  # as scikit-learn's get_params: the objects themselves
+    assert params["func"] is mean_absolute_error
+    assert m.export_params()["func"] == "sklearn.metrics._regression.mean_absolute_error"
     again = MetricWrapper(**params)
     assert again.get_params() == params
     assert again.compute([1, 2], [1, 4]) == 1.0 and type(again([1, 2], [1, 4])) is float
-    assert MetricWrapper.from_params(m.export_params()).get_params() == params
+    assert MetricWrapper.from_params(m.export_params()).export_params() == m.export_params()
     assert MetricWrapper("x", mean_absolute_error, "X").key == "x"
 
 
@@ -89,11 +94,20 @@ def test_metric_manager():
     assert MetricManager.from_params(mm.export_params()).export_params() == mm.export_params()
 
 
-def test_classification_metrics_multiclass():
-    y, p = np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 2, 1])
-    for m in CLASSIFICATION_METRICS:
+def test_classification_metrics_are_brisks():
+    """Brisk's 10: scikit-learn's defaults, so binary averaging (a multiclass target needs average=...)."""
+    y, p = np.array([0, 1, 1, 0, 1]), np.array([0, 1, 0, 0, 1])
+    assert [m.key for m in CLASSIFICATION_METRICS] == [
+        "accuracy", "precision", "recall", "f1", "bal_acc", "top_k", "log_loss", "roc_auc", "brier", "roc"]
+    for m in CLASSIFICATION_METRICS[:-1]:
         assert isinstance(m.compute(y, p), float)
-    assert MetricManager(*CLASSIFICATION_METRICS).get_metric("f1").default_params["average"] == "weighted"
+    assert MetricManager(*CLASSIFICATION_METRICS).get_metric("f1").compute(y, p) == 0.8
+    fpr, tpr, _ = CLASSIFICATION_METRICS[-1].compute(y, p)
+    assert fpr == [0.0, 0.0, 1.0] and tpr == [0.0, 2 / 3, 1.0]
+    with pytest.raises(ValueError, match="average='binary'"):
+        CLASSIFICATION_METRICS[1].compute(np.array([0, 1, 2]), np.array([0, 2, 2]))
+    weighted = MetricWrapper("f1_weighted", f1_score, "F1 (weighted)", True, average="weighted")
+    assert isinstance(weighted.compute(np.array([0, 1, 2]), np.array([0, 2, 2])), float)
 
 
 def test_plot_settings():

@@ -15,8 +15,8 @@ def config(**kwargs) -> Configuration:
 def test_build_and_export():
     c = config(categorical_features={"a.csv": ["c"], ("b.db", "t"): ["d"]},
                default_workflow_args={"k": 1}, plot_settings=PlotSettings(dpi=72))
-    c.add_experiment_group("g1", ["a.csv", ("b.db", "t")], workflow_args={"j": 2})
-    c.add_experiment_group("g2", ["a.csv"], workflow="other", algorithms=["lasso"],
+    c.add_experiment_group(name="g1", datasets=["a.csv", ("b.db", "t")], workflow_args={"j": 2})
+    c.add_experiment_group(name="g2", datasets=["a.csv"], workflow="other", algorithms=["lasso"],
                            data_config={"n_splits": 3, "preprocessors": [ScalingPreprocessor()]},
                            description="second")
     plan = c.build()
@@ -59,6 +59,6 @@ def test_duplicate_and_empty():
     c = config()
     with pytest.raises(RerunError, match="no experiment groups"):
         c.build()
-    c.add_experiment_group("g", ["a.csv"])
+    c.add_experiment_group(name="g", datasets=["a.csv"])
     with pytest.raises(RerunError, match="experiment group 'g' added twice"):
-        c.add_experiment_group("g", ["b.csv"])
+        c.add_experiment_group(name="g", datasets=["b.csv"])

@@ -50,8 +50,11 @@ def test_splitter_choice_and_all_splits(kwargs, expected):
     dm = DataManager(n_splits=2, **kwargs)
     splitter = dm._splitter(3)
     assert type(splitter) is expected
-    if kwargs.get("split_method") == "kfold":
-        assert splitter.shuffle is True and splitter.random_state == 3
+    if kwargs.get("split_method") == "kfold":  # Brisk: k-folds are shuffled only when random_state is set
+        assert splitter.shuffle is False and splitter.random_state is None
+        seeded = DataManager(n_splits=2, random_state=5, **kwargs)._splitter(5)
+        grouped = "group_column" in kwargs
+        assert seeded.shuffle is not grouped and seeded.random_state == (None if grouped else 5)
     splits = dm.split(make_frame(), seed=3)
     assert [s.index for s in splits] == [0, 1]
     for s in splits:

@@ -88,7 +88,7 @@ def test_encoded_columns_stay_categorical_so_scaling_leaves_them(train):
 
 def test_round_trip_and_registry():
     for obj in (Encode(), Encode({"a": "onehot"}, cutoffs={"b": [1.5, 3]}), Select(),
-                Select("rfecv", 3, 4, "ridge", "regression", "backward")):
+                Select("rfecv", 3, 4, "ridge", problem_type="regression", direction="backward")):
         exported = obj.export_params()
         assert preprocessor_from_params(exported).get_params() == obj.get_params()
     assert Encode({"a": "onehot"}, cutoffs={"b": [1.5, 3]}).export_params() == {
@@ -100,7 +100,9 @@ def test_round_trip_and_registry():
     ({"method": {"a": "target"}}, "invalid CategoricalEncodingPreprocessor method for 'a' 'target'"),
     ({"cutoffs": {"age": [50, 30]}}, "invalid CategoricalEncodingPreprocessor cutoffs for 'age'"),
     ({"cutoffs": {"age": []}}, "invalid CategoricalEncodingPreprocessor cutoffs for 'age'"),
-    ({"cutoffs": [30]}, "cutoffs must be a dict"),
+    ({"cutoffs": "30"}, "cutoffs must be a list or a dict"),
+    ({"method": "threshold"}, r"method='threshold'\) needs cutoffs"),
+    ({"method": "threshold", "cutoffs": [3, 1]}, "invalid CategoricalEncodingPreprocessor cutoffs"),
 ])
 def test_encoding_validation(kwargs, message):
     with pytest.raises(RerunError, match=message):
@@ -156,7 +158,9 @@ def test_selectkbest_score_follows_problem_type():
     (Select("rfe"), FitContext(), "invalid FeatureSelectionPreprocessor method 'rfe'"),
     (Select(n_features_to_select=0), FitContext(), "n_features_to_select 0"),
     (Select(feature_selection_cv=1), FitContext(), "feature_selection_cv 1"),
-    (Select(estimator=Ridge()), FitContext(), "invalid FeatureSelectionPreprocessor estimator"),
+    (Select(estimator=42), FitContext(), "invalid FeatureSelectionPreprocessor estimator"),
+    (Select("rfecv", algorithm_config=ALGOS, feature_selection_estimator="svr"), FitContext(),
+     "unknown feature_selection_estimator 'svr'"),
 ])
 def test_selection_context_errors(step, context, message):
     with pytest.raises(RerunError, match=message):
@@ -210,11 +214,11 @@ def test_stratified_rare_classes_fail_with_a_hint():
 
 def test_categorical_key_must_name_a_dataset():
     config = Configuration("w", ["a"], categorical_features={("shop.db", "sales"): ["c"], "x.csv": ["d"]})
-    config.add_experiment_group("g", datasets=[("shop.db", "sales")])
+    config.add_experiment_group(name="g", datasets=[("shop.db", "sales")])
     with pytest.raises(RerunError, match="categorical_features key 'x.csv' names no dataset") as info:
         config.build()
     assert info.value.hint == "datasets in the groups: shop.db|sales"
-    config.add_experiment_group("h", datasets=["x.csv"])
+    config.add_experiment_group(name="h", datasets=["x.csv"])
     assert config.build().categorical_for("shop.db", "sales") == ["c"]
 
 

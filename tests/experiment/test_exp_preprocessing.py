@@ -38,8 +38,8 @@ def test_init_stores_unvalidated():
 def test_fit_validates(frame):
     with pytest.raises(RerunError, match="invalid MissingDataPreprocessor strategy 'zap'"):
         MissingDataPreprocessor(strategy="zap").fit(frame)
-    with pytest.raises(RerunError, match="impute_method 'mode'"):
-        MissingDataPreprocessor("impute", "mode").fit(frame)
+    with pytest.raises(RerunError, match="impute_method 'modal'"):
+        MissingDataPreprocessor("impute", "modal").fit(frame)
 
 
 def test_unknown_type():

@@ -33,6 +33,15 @@ def test_find_root(project):
     assert "rerun-git create" in info.value.hint
 
 
+def test_brisk_folder_marks_a_root_without_rerun_toml(tmp_path):
+    (tmp_path / "b" / ".brisk").mkdir(parents=True)
+    (tmp_path / "b" / "workflows").mkdir()
+    assert find_project_root(tmp_path / "b" / "workflows") == (tmp_path / "b").resolve()
+    assert load_project_settings(tmp_path / "b") == ProjectSettings()
+    (tmp_path / "b" / "rerun.toml").write_text('[refs]\ntag_prefix = "r/"\n')
+    assert load_project_settings(tmp_path / "b").tag_prefix == "r/"
+
+
 def test_settings(tmp_path):
     (tmp_path / "rerun.toml").write_text("")
     assert load_project_settings(tmp_path) == ProjectSettings()

@@ -21,8 +21,8 @@ SOURCE = dedent("""
             self.evaluate_model(m, X_test, y_test, ["MAE", "R2"], "test")
             self.evaluate_model_cv(m, X, y, metrics=("MSE",), filename="cv")
             self.hyperparameter_tuning(m, "grid", X, y, "RMSE", 3, 1)
-            self.compare_models(a, b, X=X, y=y, metrics={"MedAE"}, filename="c")
-            self.plot_feature_importance(m, X, y, 5, None, "fi", "EVS")
+            self.compare_models(a, b, X=X, y=y, metrics={"median_absolute_error"}, filename="c")
+            self.plot_feature_importance(m, X, y, 5, None, "fi", "explained_variance_score")
             self.plot_learning_curve(m, X, y, metric="max_error")
             self.run_evaluator("bias", m, X, y, "bias")
             self.evaluate_model(m, X, y, helper.METRICS, "dynamic")
@@ -34,7 +34,7 @@ SOURCE = dedent("""
 def test_literal_names_found_in_every_helper():
     assert list(literal_names(SOURCE)) == [
         ("metric", 6, "MAE"), ("metric", 6, "R2"), ("metric", 7, "MSE"), ("metric", 8, "RMSE"),
-        ("metric", 9, "MedAE"), ("metric", 10, "EVS"), ("metric", 11, "max_error"), ("evaluator", 12, "bias"),
+        ("metric", 9, "median_absolute_error"), ("metric", 10, "explained_variance_score"), ("metric", 11, "max_error"), ("evaluator", 12, "bias"),
         ("metric", 14, "MAPE"),
     ]
     assert list(literal_names("def broken(:\n")) == []

@@ -53,7 +53,8 @@ def test_run_evaluate_record(tmp_path):
     assert wf.feature_names == ["a", "b"] and len(wf.X_train) == 8
     assert set(rows["scores"]) == {"MAE", "R2"} and all(type(v) is float for v in rows["scores"].values())
     written = json.loads((tmp_path / "out" / "scores.json").read_text())
-    assert set(written) == {"Mean Absolute Error", "R2 Score"}
+    assert set(written) == {"Mean Absolute Error", "R2 Score", "_metadata"}
+    assert written["_metadata"]["is_test"] == "True" and written["_metadata"]["method"] == "brisk_evaluate_model"
 
 
 def test_evaluators_and_save(tmp_path):

@@ -55,9 +55,10 @@ def test_evaluate_model_cv_writes_and_records_means(tmp_path):
     X, y = regression()
     means = wf.evaluate_model_cv(wf.model, X, y, ["MAE", "r2_score"], "cv", cv=4)
     written = read(wf, "cv")
-    assert set(written) == {"Mean Absolute Error", "R2 Score"}
+    assert set(written) == {"Mean Absolute Error", "R2 Score", "_metadata"}
+    assert written["_metadata"]["method"] == "brisk_evaluate_model_cv"
     assert len(written["R2 Score"]["all_scores"]) == 4 and written["R2 Score"]["mean_score"] == means["R2"]
-    assert rows["cv"] == means and set(means) == {"MAE", "R2"} and means["MAE"] > 0
+    assert rows["cv"] == means and set(means) == {"MAE", "R2"} and means["MAE"] < 0  # Brisk: losses negated
     assert wf.evaluate_model_cv(wf.model, X, y, "MAE", "cv2", cv=4)["MAE"] == means["MAE"]
 
 
@@ -118,10 +119,12 @@ def test_unknown_metric_lists_the_known_ones(tmp_path):
     assert "MAE (mean_absolute_error)" in info.value.hint and "accuracy" in info.value.hint
 
 
-def test_empty_grid_is_a_clear_error(tmp_path):
-    wf, _ = make(tmp_path, AlgorithmWrapper("ridge", "Ridge", Ridge))
-    with pytest.raises(RerunError, match="algorithm 'ridge' has no hyperparam_grid"):
-        wf.hyperparameter_tuning(wf.model, "grid", *regression(), "MAE", 3, 1)
+def test_empty_grid_is_one_candidate(tmp_path):
+    """As in Brisk: no grid means the estimator as it is, cross-validated once per fold."""
+    wf, rows = make(tmp_path, AlgorithmWrapper("ridge", "Ridge", Ridge, {"alpha": 3.0}))
+    best = wf.hyperparameter_tuning(wf.model, "grid", *regression(), "MAE", 3, 1)
+    assert isinstance(best, Ridge) and best.alpha == 3.0 and hasattr(best, "coef_")
+    assert read(wf, "hyperparameter_tuning")["n_candidates"] == 1 and rows["hyperparameter_tuning"]["MAE"] > 0
 
 
 def test_compare_models_names_diffs_and_records(tmp_path):
@@ -132,6 +135,7 @@ def test_compare_models_names_diffs_and_records(tmp_path):
     result = wf.compare_models(a, b, tree, X=X, y=y, metrics=["MAE"], filename="cmp", calculate_diff=True)
     assert list(result) == ["Ridge", "Ridge_2", "DecisionTreeRegressor"]
     written = read(wf, "cmp")
+    assert written["_metadata"]["models"] == {"Ridge": "Ridge", "DecisionTreeRegressor": "DecisionTreeRegressor"}
     diff = written["differences"]["Mean Absolute Error"]
     assert diff["Ridge_2 - Ridge"] == pytest.approx(result["Ridge_2"]["MAE"] - result["Ridge"]["MAE"])
     assert rows["cmp"] == {"Ridge.MAE": result["Ridge"]["MAE"], "Ridge_2.MAE": result["Ridge_2"]["MAE"],

@@ -1,0 +1,4 @@
+# algorithms.py
+import brisk
+
+ALGORITHM_CONFIG = brisk.AlgorithmCollection(*brisk.REGRESSION_ALGORITHMS)

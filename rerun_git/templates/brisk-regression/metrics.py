@@ -1,0 +1,4 @@
+# metrics.py
+import brisk
+
+METRIC_CONFIG = brisk.MetricManager(*brisk.REGRESSION_METRICS)

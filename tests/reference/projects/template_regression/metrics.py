@@ -1,0 +1,6 @@
+# metrics.py
+import brisk
+
+METRIC_CONFIG = brisk.MetricManager(
+    *brisk.REGRESSION_METRICS
+)
