@@ -171,7 +171,7 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
         result.error = (f"{key}: {exc.message}", exc.hint)
     except Exception as exc:  # SystemExit goes on: experiment.guard (or a worker's run_cell) makes it a failure
         error = project.loader.error_from(exc, f"workflows/{task.workflow}.py")
-        result.error = (error.message, f"raised while running {key}")
+        result.error = (f"{key}: {error.message}", f"raised while running {key}")
     result.seconds = time.perf_counter() - start
     result.executed = sorted(project.loader.files)
     return result

@@ -1,7 +1,7 @@
 """Write git objects (blobs, trees, commits, tags) without touching any index.
 
-SHA-1 repositories are written in-process through gitdb (GitPython's object
-database): it answers which objects git already holds (loose and packed) and
+SHA-1 repositories are written in-process through GitPython's object database
+(``git.db``, gitdb): it answers which objects git already holds (loose and packed) and
 stores new ones as loose objects (``LooseObjectDB.store``), so there is no
 subprocess per object and an object git already holds is never written
 again. Other object formats go through ``git hash-object -w``. New object
@@ -88,7 +88,7 @@ class ObjectWriter:
         gitdb computes the id from the bytes it wrote; a file that changed
         since it was hashed is refused rather than recorded under a wrong id.
         """
-        from gitdb import IStream
+        from git.db import IStream
 
         with self._writing():
             shared = self._shared_bits()
@@ -159,7 +159,7 @@ def current_umask() -> int:
 
 
 def _open_gitdb(repo: Repo) -> Any:
-    from gitdb import GitDB
+    from git.db import GitDB
 
     return GitDB(str(repo.common_dir / "objects"))
 
