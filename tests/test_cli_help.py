@@ -91,7 +91,7 @@ def test_mistyped_choice_gets_did_you_mean(tmp_path: Path) -> None:
     proc = run_cli_subprocess("create", "x", "--template", "regresion", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("usage: rerun-git create ")
-    assert "argument --template: invalid choice: 'regresion'; did you mean 'regression'?" in proc.stderr
+    assert "argument --template: invalid choice: 'regresion'; did you mean 'regression' or 'brisk-regression'?" in proc.stderr
     assert not (tmp_path / "x").exists()
 
 

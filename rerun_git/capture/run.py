@@ -95,7 +95,7 @@ def _run_claimed(
     loader = ProjectLoader(root, CaptureStrategy(recorder))
     # As in Brisk, a failing experiment does not stop the others (the runner keeps going); the run is
     # captured with failures only under --keep-failed.
-    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution, keep_failed=True)
+    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution)
     if outcome.failures and len(outcome.failures) == outcome.experiments:  # as Brisk: nothing to report
         from rerun_git.errors import RerunError
 

@@ -43,7 +43,7 @@ class RunOutcome:
     seed: int = 0
     #: How the cells ran (informational): backend, workers, scheduler, cells, seconds.
     execution: dict[str, Any] = field(default_factory=dict)
-    #: Cells that failed under ``keep_failed``: ``"<cell key>"`` -> the one-line error.
+    #: Cells that failed (the others ran): ``"<cell key>"`` -> the one-line error, naming the cell.
     failures: dict[str, str] = field(default_factory=dict)
 
 
@@ -68,7 +68,7 @@ class _Context:
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
-                    execution: Execution | None = None, keep_failed: bool = False) -> RunOutcome:
+                    execution: Execution | None = None, keep_failed: bool = True) -> RunOutcome:
     """Load the project through ``loader`` and run every experiment cell.
 
     Parameters
@@ -85,8 +85,8 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     execution : Execution, optional
         Where cells run (default: in this process); the numbers do not depend on it.
     keep_failed : bool
-        Keep running after a cell fails (failures go to ``RunOutcome.failures``)
-        instead of cancelling the rest and raising.
+        Keep running after a cell fails, as Brisk does (the default; failures go to
+        ``RunOutcome.failures``); False cancels the rest and raises the first failure.
 
     Returns
     -------
@@ -184,8 +184,8 @@ def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict
                 message, hint = result.error
                 if not ctx.keep_failed:
                     raise RerunError(message, hint=hint)
-                ctx.failures[result.cell.key] = message
-                bar.write(f"rerun-git: FAILED {message}", file=sys.stderr)
+                useful = hint and not hint.startswith("raised while running")
+                ctx.failures[result.cell.key] = f"{message} (hint: {hint})" if useful else message
             results[result.cell] = result
             bar.set_postfix_str(result.cell.key, refresh=False)
             bar.update(1)

@@ -91,11 +91,11 @@ def test_workflow_error_location(tmp_path):
         "self.model.fit(X_train, y_train)", "raise ValueError('boom')")
     root = write_project(tmp_path / "proj", overrides={"workflows/basic.py": workflow})
     outcome = run(root, tmp_path / "out")  # as in Brisk, every experiment is tried and reported
-    assert outcome.failures[0] == "main/diabetes/split_0/linear: workflows/basic.py:7: ValueError: boom"
+    assert list(outcome.failures.values())[0] == "main/diabetes/split_0/linear: workflows/basic.py:7: ValueError: boom"
     assert len(outcome.failures) == outcome.experiments == 6
 
 
 def test_unknown_metric_in_workflow(tmp_path):
     root = write_project(tmp_path / "proj", overrides={"helper.py": "METRICS = ['MAE', 'RMSLE']\n"})
     outcome = run(root, tmp_path / "out")
-    assert outcome.failures[0].startswith("main/diabetes/split_0/linear: unknown metric 'RMSLE'")
+    assert list(outcome.failures.values())[0].startswith("main/diabetes/split_0/linear: unknown metric 'RMSLE'")
