@@ -78,6 +78,8 @@ class Harness:
         self.base = base
         self.rows: list[Row] = []
         self.started = time.perf_counter()
+        #: The parallel section's projection table (markdown), printed under the main table.
+        self.projection = ""
         self.cli = rerun_git_command()
         self._copies = 0
         self.rerun_bytes: dict[str, float] = {}
@@ -279,6 +281,16 @@ class Harness:
                      goal="< 20 ms", met=median(ours) < 0.02, samples=ours, baseline_samples=pip,
                      note=f"{packages} packages"))
 
+    def parallel(self) -> None:
+        """Serial vs --jobs 2 vs a local Dask cluster on a 12-cell grid; per-cell overhead; projection."""
+        try:
+            rows, self.projection = _parallel_rows(self.base, self.config.quick)
+        except (ImportError, FileNotFoundError) as exc:  # the Dask extra (or its `dask` command) is not installed
+            self.add(Row("parallel grid", None, "s", note=f"skipped: {exc}"))
+            return
+        for row in rows:
+            self.add(row)
+
     def capture_process(self, project: Path, trained: Trained) -> float:
         """Median whole-process ``rerun-git capture`` of the trained demo's results (no training)."""
         repo = self.fresh_copy(project, "capture-cli")
@@ -328,6 +340,17 @@ class Harness:
         self.add(Row(f"show at {experiments}: rerun-git show vs dvc exp show", ours_show, "s", figures["show"], label))
 
 
+def _parallel_rows(base: Path, quick: bool) -> tuple[list[Row], str]:
+    """The parallel section (bench_parallel): grid speed-ups, overhead per cell, the N-worker projection."""
+    import bench_parallel
+
+    grid = bench_parallel.grid_figures(base, quick)
+    more, measured = bench_parallel.overhead_figures(base, quick)
+    rows = [Row(f.name, f.value, f.unit, f.baseline, f.baseline_label, f.goal, f.met, f.note) for f in grid + more]
+    per_cell = float(grid[0].note.split("~")[1].split(" s")[0])
+    return rows, bench_parallel.projection_table(per_cell, measured["overhead"], measured["start"])
+
+
 def add_runs(repo: Path, have: int, count: int) -> None:
     """Add ``count`` runs: ``list_scale.build_runs`` (each with its own record) when present, else shared-tree runs."""
     try:
@@ -369,6 +392,8 @@ def _format_value(value: float | None, unit: str) -> str:
         return f"{value / 1024:.2f} KiB" if value >= 1024 else f"{value:.0f} B"
     if unit == "yes/no":
         return "no" if value == 0 else "yes"
+    if unit == "x":
+        return f"{value:.2f}x"
     return f"{value:g}"
 
 
@@ -433,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.check(demo)
         harness.environment()
         harness.peers(demo, demo_trained, harness.rows[0].value)
+        harness.parallel()
     finally:
         if args.keep:
             print(f"kept {base}", file=sys.stderr)
@@ -444,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nrerun-git benchmarks ({mode}), {info['date']}, {info['nproc']} CPUs, Python {info['python']}, "
           f"{info['git']}, {harness.elapsed():.0f} s, load average {load_before} before / {info['load average']} after\n")
     print(render(harness.rows))
+    if harness.projection:
+        print("\nProjected 12-cell grid on N workers (measured per-cell time, overhead and worker start-up):\n")
+        print(harness.projection)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "mode": mode, "seconds": harness.elapsed(),
                                                "rows": [{**asdict(r), "ratio": r.ratio} for r in harness.rows]},

@@ -84,7 +84,10 @@ def test_workflow_helpers_reproduce(repo: Path, cli) -> None:
                            "run/helpers:.rerun/results/serial/diabetes/split_0/ridge/hyperparameter_tuning.json"))
     assert tuned["method"] == "grid" and set(tuned["best_params"]) == {"alpha"}
     assert tuned["best_params"]["alpha"] in (0.01, 0.1, 1.0, 10.0) and tuned["n_candidates"] == 4
-    assert tuned["cv"] == {"type": "RepeatedKFold", "n_splits": 3, "n_repeats": 2, "random_state": record["seed"]}
+    from rerun_git.experiment.seeds import cell_seed
+
+    seed = cell_seed(record["seed"], "serial/diabetes/split_0/ridge")  # the cell's seed, from the run seed and its key
+    assert tuned["cv"] == {"type": "RepeatedKFold", "n_splits": 3, "n_repeats": 2, "random_state": seed}
     assert rows["serial/diabetes/split_0/ridge/hyperparameter_tuning"] == {"MAE": tuned["best_score"]}
     sampled = json.loads(git(project, "show",
                              "run/helpers:.rerun/results/serial/diabetes/split_1/forest/random_search.json"))

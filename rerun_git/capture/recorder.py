@@ -100,6 +100,7 @@ class ConfigRecorder:
         self.record_plan(outcome.plan)
         self.configs["results"] = {row: dict(metrics) for row, metrics in outcome.metrics.items()}
         self.configs["splits"] = {key: dict(split) for key, split in getattr(outcome, "splits", {}).items()}
+        self.configs["execution"] = dict(getattr(outcome, "execution", {}))
         if getattr(outcome, "evaluators", None):
             self.configs["evaluators"] = {**self.configs.get("evaluators", {}), "registered": dict(outcome.evaluators)}
         context.dataset_info = dict(outcome.dataset_info)
@@ -123,6 +124,7 @@ class ConfigRecorder:
             env=capture_environment(),
             results=results,
             splits=self.configs.get("splits", {}),
+            execution=self.configs.get("execution", {}),
             command=dict(context.command),
         )
         record.set_config_sections({k: v for k, v in self.configs.items() if k in CONFIG_SECTIONS})

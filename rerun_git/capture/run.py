@@ -10,6 +10,7 @@ from rerun_git.capture.recorder import CaptureStrategy, ConfigRecorder, choose_s
 from rerun_git.store.runs import RefSettings
 
 if TYPE_CHECKING:
+    from rerun_git.experiment.backends import Execution
     from rerun_git.record.summary import SummaryLine
 
 
@@ -37,6 +38,8 @@ def run_project(
     seed: int | str | None = None,
     progress: bool = False,
     name_suffix: str = "never",
+    jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
 
@@ -44,10 +47,14 @@ def run_project(
     checked before training starts. The name and its ``results/<name>`` are
     claimed for this process (see :mod:`rerun_git.capture.names`); with
     ``name_suffix="auto"`` a taken name becomes ``<name>-2``, ``<name>-3``, ...
+    ``jobs`` / ``scheduler`` choose where the cells run (default: ``[run] jobs``
+    / ``[run] scheduler``, see :func:`~rerun_git.experiment.backends.resolve_execution`);
+    the numbers do not depend on it.
 
     ``seed``: an int, ``"random"``, or None for ``[run] seed``, else the
     DataManager's ``random_state``, else the default (docs/guide.md, "Seeds").
     """
+    from rerun_git.experiment.backends import resolve_execution, warm_up
     from rerun_git.settings import find_project_root, load_project_settings
     from rerun_git.capture.names import claim_run_name
     from rerun_git.store.repo import Repo
@@ -55,18 +62,22 @@ def run_project(
 
     root = find_project_root(start)
     settings = load_project_settings(root)
+    execution = resolve_execution(jobs, scheduler, settings.jobs, settings.scheduler)
     seed = choose_seed(seed, settings.seed)
     is_free = None
     if capture:
         repo, refs = Repo.open(root), RefSettings.of(settings)
         is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
     claimed = claim_run_name(root, name, name_suffix, is_free)
+    warm_up(execution)  # worker processes start while this one loads the project
     with claimed.held():  # a failed run leaves no results/<name> behind: its name stays free
-        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
+        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress,
+                            execution)
 
 
 def _run_claimed(
-    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool
+    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool,
+    execution: Execution,
 ) -> RunResult:
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
@@ -75,7 +86,7 @@ def _run_claimed(
     recorder = ConfigRecorder(name)
     context = recorder.bind_project(root, settings, 0 if seed is None else seed, message)
     loader = ProjectLoader(root, CaptureStrategy(recorder))
-    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
+    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution)
     context.seed = outcome.seed
     best = best_of(outcome.metrics, recorder.configs.get("metrics", []))
     result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, lines=summarize(outcome.metrics),

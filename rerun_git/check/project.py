@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment.strategy import PassThroughStrategy
 from rerun_git.experiment.validation import Problem, Problems, validate_project
 
 #: The project modules that make a project a Brisk-style experiment project.
@@ -65,25 +66,6 @@ class CheckReport:
         if timings:
             data.update(import_seconds=round(self.import_seconds, 4), own_seconds=round(self.own_seconds, 4))
         return data
-
-
-class _PassThrough:
-    """A loader service that hands every loaded object back unchanged and records nothing."""
-
-    def handle_load_base_data_manager(self, data_manager: Any) -> Any:
-        return data_manager
-
-    def handle_load_algorithms(self, algorithm_config: Any) -> Any:
-        return algorithm_config
-
-    def handle_load_metric_config(self, metric_config: Any) -> Any:
-        return metric_config
-
-    def handle_load_custom_evaluators(self, module: Any, evaluators_file: Path) -> Any:
-        return module
-
-    def handle_load_workflow(self, workflow: Any, workflow_name: str) -> Any:
-        return workflow
 
 
 class _Collected(Problems):
@@ -132,7 +114,7 @@ def check_project(root: Path | str) -> CheckReport:
     if not any((report.root / name).is_file() for name in CONVENTION_FILES):
         report.script_project = True  # plain scripts (captured with `rerun-git capture`): syntax only
     else:
-        _check_experiment(report, ProjectLoader(report.root, _PassThrough()))
+        _check_experiment(report, ProjectLoader(report.root, PassThroughStrategy()))
     report.own_seconds = time.perf_counter() - started - report.import_seconds
     return report
 

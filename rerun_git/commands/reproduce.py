@@ -19,6 +19,8 @@ def main(args: argparse.Namespace) -> int:
         strict=args.strict,
         keep_worktree=args.keep_worktree,
         progress=sys.stderr.isatty(),
+        jobs=args.jobs,
+        scheduler=args.scheduler,
         report=err,
         trust=args.trust,
         verify_signature=args.verify_signature,

@@ -17,6 +17,8 @@ def main(args: argparse.Namespace) -> int:
         capture=not args.no_capture,
         seed=args.seed,
         progress=sys.stderr.isatty(),
+        jobs=args.jobs,
+        scheduler=args.scheduler,
         name_suffix=args.name_suffix,
     )
     print_summary(result.lines)

@@ -2,8 +2,12 @@
 
 ``ProjectLoader`` is the single IO boundary for project code: every project
 file is read once, its bytes are kept in ``loader.files`` and the module is
-executed from those bytes. Heavy modules (pandas, scikit-learn) are imported
-lazily.
+executed from those bytes. Before cells run, :meth:`ProjectLoader.freeze`
+reads every other ``*.py`` file of the project once, so that a module a
+workflow imports later comes from those bytes too (an edit made mid-run changes
+nothing); a loader built with :meth:`ProjectLoader.from_files` (a parallel
+worker) never touches the disk at all. Heavy modules (pandas, scikit-learn)
+are imported lazily.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import linecache
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -69,12 +74,12 @@ class _ProjectFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def _spec_in(self, folder: Path, fullname: str, leaf: str) -> importlib.machinery.ModuleSpec | None:
         pkg, mod = folder / leaf, folder / f"{leaf}.py"
-        if (pkg / "__init__.py").is_file():
+        if self.project.is_file(pkg / "__init__.py"):
             spec = importlib.machinery.ModuleSpec(fullname, self, origin=str(pkg / "__init__.py"), is_package=True)
             spec.submodule_search_locations = [str(pkg)]
-        elif mod.is_file():
+        elif self.project.is_file(mod):
             spec = importlib.machinery.ModuleSpec(fullname, self, origin=str(mod))
-        elif pkg.is_dir() and leaf.isidentifier() and self._namespace_allowed(fullname):
+        elif self.project.is_dir(pkg) and leaf.isidentifier() and self._namespace_allowed(fullname):
             spec = importlib.machinery.ModuleSpec(fullname, self, origin=None, is_package=True)
             spec.submodule_search_locations = [str(pkg)]
         else:
@@ -121,6 +126,20 @@ class ProjectLoader:
         self._forced: set[str] = set()
         self._depth = 0
         self._finder = _ProjectFinder(self)
+        #: Bytes read ahead (:meth:`freeze`) or shipped (:meth:`from_files`), served before the disk.
+        self._pool: dict[str, bytes] = {}
+        #: A sealed loader serves only ``_pool``: it never reads the project from disk.
+        self._sealed = False
+
+    @classmethod
+    def from_files(cls, root: str | Path, files: dict[str, bytes], service: RerunStrategy) -> ProjectLoader:
+        """A loader that executes only ``files`` (relative POSIX path -> bytes), never the disk.
+
+        ``root`` names the project in tracebacks and ``__file__``; it need not exist here.
+        """
+        loader = cls(Path(root), service)
+        loader._pool, loader._sealed = dict(files), True
+        return loader
 
     # -- files
     def relpath(self, path: Path) -> str:
@@ -130,11 +149,54 @@ class ProjectLoader:
     def read_bytes(self, relpath: str) -> bytes:
         """Return the bytes of a project file, reading it at most once."""
         if relpath not in self.files:
-            try:
-                self.files[relpath] = (self.root / relpath).read_bytes()
-            except OSError as exc:
-                raise RerunError(f"cannot read {relpath}: {exc.strerror}", hint="check the file exists") from exc
+            if relpath in self._pool:
+                self.files[relpath] = self._pool[relpath]
+            elif self._sealed:
+                raise RerunError(f"{relpath} is not among the project files sent to this worker",
+                                 hint="keep project modules as *.py files inside the project folder")
+            else:
+                try:
+                    self.files[relpath] = (self.root / relpath).read_bytes()
+                except OSError as exc:
+                    raise RerunError(f"cannot read {relpath}: {exc.strerror}", hint="check the file exists") from exc
         return self.files[relpath]
+
+    def freeze(self) -> dict[str, bytes]:
+        """Read every project module once; return the bytes the cells may execute.
+
+        The result holds the files already executed plus every other ``*.py``
+        file of the project (outside ``results/``, ``datasets/``, hidden folders
+        and virtual environments). From now on the loader serves those bytes,
+        so a module imported while cells run is the one read here.
+        """
+        if not self._sealed:
+            for rel in _project_modules(self.root):
+                if rel not in self.files and rel not in self._pool:
+                    with contextlib.suppress(OSError):
+                        self._pool[rel] = (self.root / rel).read_bytes()
+            self._sealed = True
+        return {**self._pool, **self.files}
+
+    def is_file(self, path: Path) -> bool:
+        """Whether ``path`` is a project file this loader may execute."""
+        if not self._sealed:
+            return Path(path).is_file()
+        rel = self._rel_or_none(path)
+        return rel is not None and (rel in self.files or rel in self._pool)
+
+    def is_dir(self, path: Path) -> bool:
+        """Whether ``path`` is a folder holding project files (a namespace package)."""
+        if not self._sealed:
+            return Path(path).is_dir()
+        rel = self._rel_or_none(path)
+        prefix = "" if rel in (None, ".") else f"{rel}/"
+        return rel is not None and any(name.startswith(prefix) for name in (*self.files, *self._pool))
+
+    def _rel_or_none(self, path: Path) -> str | None:
+        try:
+            return self.relpath(path)
+        except ValueError:
+            return None
 
     def _execute(self, path: Path, module: ModuleType) -> None:
         try:
@@ -184,7 +246,8 @@ class ProjectLoader:
     def importing(self) -> Iterator[ProjectLoader]:
         """Install the project finder and put the root first on ``sys.path`` (re-entrant)."""
         if self._depth == 0:
-            sys.path.insert(0, str(self.root))
+            if not self._sealed:  # a sealed loader finds every module itself, never through the disk
+                sys.path.insert(0, str(self.root))
             sys.meta_path.insert(0, self._finder)
         self._depth += 1
         try:
@@ -210,7 +273,7 @@ class ProjectLoader:
 
     def _import(self, relpath: str) -> ModuleType:
         """Import the project module at ``relpath`` (e.g. ``"workflows/basic.py"``)."""
-        if not (self.root / relpath).is_file():
+        if not self.is_file(self.root / relpath):
             raise RerunError(f"{relpath} not found in {self.root}", hint=f"create {relpath}")
         parts = relpath[: -len(".py")].split("/")
         name = ".".join(parts)
@@ -290,7 +353,7 @@ class ProjectLoader:
         from rerun_git.experiment.evaluators import EvaluatorRegistry
 
         registry = EvaluatorRegistry()
-        if not (self.root / "evaluators.py").is_file():
+        if not self.is_file(self.root / "evaluators.py"):
             return registry
         module = self._import("evaluators.py")
         module = self.service.handle_load_custom_evaluators(module, self.root / "evaluators.py")
@@ -322,3 +385,19 @@ class ProjectLoader:
         if not isinstance(value, cls):
             raise RerunError(f"{rel}: {name} is a {type(value).__name__}, not a {cls.__name__}",
                              hint=f"{name} = {cls.__name__}(...)")
+
+
+#: Folders of a project whose ``*.py`` files are not project modules.
+_NOT_MODULES = {"results", "datasets", "__pycache__", "node_modules", "site-packages"}
+
+
+def _project_modules(root: Path) -> list[str]:
+    """Relative POSIX paths of the project's ``*.py`` files, sorted (see :meth:`ProjectLoader.freeze`)."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_MODULES
+                         and not (here / d / "pyvenv.cfg").exists())
+        found.extend((here / f).relative_to(root).as_posix() for f in sorted(files)
+                     if f.endswith(".py") and (here / f).is_file() and not (here / f).is_symlink())
+    return found

@@ -1,22 +1,23 @@
 """Run every group x dataset x split x algorithm and collect the metric table."""
 from __future__ import annotations
 
-import random
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rerun_git.errors import RerunError
-from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrapper
+from rerun_git.experiment.algorithms import AlgorithmCollection
+from rerun_git.experiment.backends import Execution, close_quietly
+from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject, ProjectCode, execute_cell, write_cell_files
 from rerun_git.experiment.configuration import ExperimentPlan
 from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.guard import project_code
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader
-from rerun_git.experiment.seeds import fallback_seed
+from rerun_git.experiment.seeds import cell_seed, fallback_seed
 from rerun_git.experiment.validation import Job, validate_project
 from rerun_git.experiment.validation import group_data_manager  # noqa: F401  (its former home)
 
@@ -36,6 +37,10 @@ class RunOutcome:
     evaluators: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The run seed used (the one given, else the DataManager's ``random_state``, else the default).
     seed: int = 0
+    #: How the cells ran (informational): backend, workers, scheduler, cells, seconds.
+    execution: dict[str, Any] = field(default_factory=dict)
+    #: Cells that failed under ``keep_failed``: ``"<cell key>"`` -> the one-line error.
+    failures: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,10 +56,16 @@ class _Context:
     algorithms: AlgorithmCollection | None = None
     table: dict[str, dict[str, float]] = field(default_factory=dict)
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    execution: Execution = field(default_factory=Execution)
+    keep_failed: bool = False
+    failures: dict[str, str] = field(default_factory=dict)
+    #: The thread starting the worker processes (joined before the first cell is sent).
+    warming: Any = None
 
 
-def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False) -> RunOutcome:
-    """Load the project through ``loader`` and run every experiment.
+def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
+                    execution: Execution | None = None, keep_failed: bool = False) -> RunOutcome:
+    """Load the project through ``loader`` and run every experiment cell.
 
     Parameters
     ----------
@@ -63,24 +74,37 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     results_dir : Path
         Where outputs go: ``<group>/<dataset>/split_<i>/<algorithm>/``.
     seed : int or None
-        The run seed: numpy/random are seeded with it before each workflow run.
+        The run seed; each cell's seed is ``cell_seed(seed, cell.key)``.
         None: the DataManager's ``random_state``, else ``DEFAULT_SEED`` (see ``experiment/seeds.py``).
     progress : bool
         Show a tqdm progress bar.
+    execution : Execution, optional
+        Where cells run (default: in this process); the numbers do not depend on it.
+    keep_failed : bool
+        Keep running after a cell fails (failures go to ``RunOutcome.failures``)
+        instead of cancelling the rest and raising.
 
     Returns
     -------
     RunOutcome
     """
+    from rerun_git.experiment.backends import warm_up
+
+    started = time.perf_counter()
+    execution = execution or Execution()
+    warming = warm_up(execution)  # worker processes start while this one loads the project
     with project_code("the run"), loader.importing():
         checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
         plan, jobs = checked.plan, checked.jobs
         seed = fallback_seed(checked.base) if seed is None else seed
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
-        ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms)
-        dataset_info = _run_jobs(ctx, jobs, progress)
+        ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms,
+                       execution=execution, keep_failed=keep_failed, warming=warming)
+        dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
         seed=seed,
+        execution=_describe(ctx.execution, cells, time.perf_counter() - started),
+        failures=ctx.failures,
         splits=ctx.splits,
         evaluators=checked.evaluators.export_params(),
         metrics=ctx.table,
@@ -92,63 +116,113 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     )
 
 
+def _describe(execution: Execution, cells: int, seconds: float) -> dict[str, Any]:
+    described: dict[str, Any] = {"backend": execution.backend, "jobs": execution.workers, "cells": cells,
+                                 "seconds": round(seconds, 3)}
+    if execution.scheduler is not None:
+        del described["jobs"]
+        described["scheduler"] = execution.scheduler
+    return described
+
+
 def _unique(items: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     return list(dict.fromkeys(items))
 
 
 # ---------------------------------------------------------------- running
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
+def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str, dict[str, Any]], int]:
+    """Split every group x dataset, run every cell, merge the outputs in grid order."""
+    items: list[tuple[CellTask, Any]] = []
+    info: dict[str, dict[str, Any]] = {}
+    threads = ctx.execution.worker_threads()
+    for job in jobs:
+        splits = job.manager.split(job.data, job.categorical, seed=ctx.seed, algorithms=ctx.algorithms)
+        for split in splits:
+            ctx.splits[f"{job.group.name}/{job.label}/split_{split.index}"] = {
+                **split.fingerprint(), "feature_names": list(split.feature_names)}
+        features = job.manager.feature_columns(job.data)
+        info.setdefault(dataset_key(job.file, job.table), {
+            "feature_names": features,
+            "num_features": len(features),
+            "num_samples": int(job.data.shape[0]),
+        })
+        for split in splits:
+            for wrapper in job.algorithms:
+                cell = Cell(job.group.name, job.label, split.index, wrapper.name)
+                items.append((CellTask(cell, cell_seed(ctx.seed, cell.key), job.group.workflow,
+                                       dict(job.group.workflow_args), output=cell.key, threads=threads), split))
+    experiments = sum(len(job.algorithms) for job in jobs)
+    ctx.loader.freeze()  # from here on every cell runs the bytes read now, wherever it runs
+    results = _collect(ctx, items, _progress_bar(len(items), experiments, progress, ctx.execution))
+    for task, _split in items:  # grid order, whatever order the cells finished in
+        _merge(ctx, task, results.get(task.cell))
+    return info, len(items)
+
+
+def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict[Cell, CellResult]:
+    """Run the cells (in this process or on workers); each result as it finishes."""
+    results: dict[Cell, CellResult] = {}
+    tasks = {task.cell: task for task, _split in items}
+    stream = _remote_results(ctx, items) if ctx.execution.parallel else _local_results(ctx, items)
+    try:
+        for result in stream:
+            task = tasks[result.cell]
+            if result.files:
+                write_cell_files(result, ctx.results_dir / task.output)
+            if result.error is not None:
+                message, hint = result.error
+                if not ctx.keep_failed:
+                    raise RerunError(message, hint=hint)
+                ctx.failures[result.cell.key] = message
+                bar.write(f"rerun-git: FAILED {message}", file=sys.stderr)
+            results[result.cell] = result
+            bar.set_postfix_str(result.cell.key, refresh=False)
+            bar.update(1)
+    finally:
+        close_quietly(stream)
+        _close_bar(bar)
+    return results
+
+
+def _local_results(ctx: _Context, items: list[tuple[CellTask, Any]]) -> Any:
+    assert ctx.algorithms is not None
+    project = LoadedProject(ctx.loader, ctx.plan, ctx.algorithms, ctx.metrics, ctx.evaluators)
+    for task, split in items:
+        yield execute_cell(project, task, split, ctx.results_dir / task.output)
+
+
+def _remote_results(ctx: _Context, items: list[tuple[CellTask, Any]]) -> Any:
+    from rerun_git.experiment.backends import run_remote
+
+    code = ProjectCode.of(ctx.loader.root, ctx.loader.freeze())  # the bytes every worker runs
+    if ctx.warming is not None:
+        ctx.warming.join()
+    yield from run_remote(code, items, ctx.execution)
+
+
+def _merge(ctx: _Context, task: CellTask, result: CellResult | None) -> None:
+    """Add a cell's metric rows to the table and the project files it executed to the loader's."""
+    if result is None or result.error is not None:
+        return
+    for filename, values in result.rows:
+        ctx.table.setdefault(f"{task.output}/{filename}", {}).update(values)
+    for rel in result.executed:
+        ctx.loader.read_bytes(rel)
+
+
+def _progress_bar(total: int, experiments: int, enabled: bool, execution: Execution) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="run", desc="rerun-git")
+    where = {"serial": "in this process", "loky": f"{execution.workers} processes",
+             "dask": f"Dask at {execution.scheduler}"}[execution.backend]
+    bar = tqdm(total=total, unit="cell", desc=f"rerun-git: {experiments} experiments, {where}",
+               disable=not enabled, leave=False)
+    bar.started = time.perf_counter()
+    return bar
 
 
-def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> dict[str, dict[str, Any]]:
-    total = sum(j.manager.n_splits * len(j.algorithms) for j in jobs)
-    bar = _progress_bar(total, progress)
-    info: dict[str, dict[str, Any]] = {}
-    try:
-        for job in jobs:
-            splits = job.manager.split(job.data, job.categorical, seed=ctx.seed, algorithms=ctx.algorithms)
-            for split in splits:
-                ctx.splits[f"{job.group.name}/{job.label}/split_{split.index}"] = {
-                    **split.fingerprint(), "feature_names": list(split.feature_names)}
-            features = job.manager.feature_columns(job.data)
-            info.setdefault(dataset_key(job.file, job.table), {
-                "feature_names": features,
-                "num_features": len(features),
-                "num_samples": int(job.data.shape[0]),
-            })
-            for split in splits:
-                for wrapper in job.algorithms:
-                    _run_one(ctx, job, split, wrapper)
-                    if bar is not None:
-                        bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return info
-
-
-def _run_one(ctx: _Context, job: Job, split: Any, wrapper: AlgorithmWrapper) -> None:
-    prefix = f"{job.group.name}/{job.label}/split_{split.index}/{wrapper.name}"
-
-    def record(filename: str, values: dict[str, float]) -> None:
-        ctx.table.setdefault(f"{prefix}/{filename}", {}).update(values)
-
-    np.random.seed(ctx.seed)
-    random.seed(ctx.seed)
-    try:
-        workflow = job.workflow(
-            algorithm=wrapper, metric_manager=ctx.metrics, evaluators=ctx.evaluators,
-            output_dir=ctx.results_dir / prefix, record=record, seed=ctx.seed,
-            workflow_args=job.group.workflow_args, plot_settings=ctx.plan.plot_settings,
-        )
-        workflow.run(split)
-    except RerunError as exc:
-        raise RerunError(f"{prefix}: {exc.message}", hint=exc.hint) from exc
-    except Exception as exc:
-        error = ctx.loader.error_from(exc, f"workflows/{job.group.workflow}.py")
-        raise RerunError(error.message, hint=f"raised while running {prefix}") from exc
+def _close_bar(bar: Any) -> None:
+    done, total = bar.n, bar.total
+    bar.close()
+    if not bar.disable:
+        print(f"rerun-git: {done} of {total} cells in {time.perf_counter() - bar.started:.1f} s", file=sys.stderr)

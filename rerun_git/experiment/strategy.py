@@ -33,3 +33,22 @@ class RerunStrategy(ABC):
     @abstractmethod
     def handle_load_workflow(self, workflow: Any, workflow_name: str) -> Any:
         """Handle the Workflow class loaded from ``workflows/<workflow_name>.py``; return the one to use."""
+
+
+class PassThroughStrategy(RerunStrategy):
+    """Use every loaded part as it is and record nothing (a check; a worker, whose parent recorded or checked them)."""
+
+    def handle_load_base_data_manager(self, data_manager: Any) -> Any:
+        return data_manager
+
+    def handle_load_algorithms(self, algorithm_config: Any) -> Any:
+        return algorithm_config
+
+    def handle_load_metric_config(self, metric_config: Any) -> Any:
+        return metric_config
+
+    def handle_load_custom_evaluators(self, module: Any, evaluators_file: Path) -> Any:
+        return module
+
+    def handle_load_workflow(self, workflow: Any, workflow_name: str) -> Any:
+        return workflow

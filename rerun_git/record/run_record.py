@@ -65,6 +65,8 @@ class RunRecord:
     command: dict[str, Any] = field(default_factory=dict)
     #: metric name -> whether larger is better (from the metrics' config; external captures: by name).
     greater_is_better: dict[str, bool] = field(default_factory=dict)
+    #: How the cells ran, informational (not drift): backend, jobs, scheduler, cells, seconds.
+    execution: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the record as plain data, equal to ``dataclasses.asdict(self)``."""
@@ -234,6 +236,8 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
             _check_entry(key, name, entry, origin)
     if key == "env":
         _check_env(value, origin)
+    if key == "execution":
+        _check_execution(value, origin)
     if key == "command" and value:
         _check_command(value, origin)
     if key == "greater_is_better" and not all(isinstance(v, bool) for v in value.values()):
@@ -243,6 +247,19 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
             for metric, number in metrics.items():
                 if isinstance(number, bool) or not isinstance(number, (int, float)):
                     raise RerunError(f"{origin}: results[{row!r}][{metric!r}] should be a number", hint=_CORRUPT_HINT)
+
+
+#: ``[execution]`` keys and their types (informational: how the cells ran).
+_EXECUTION_FIELDS: dict[str, tuple[type, ...]] = {
+    "backend": (str,), "jobs": (int,), "scheduler": (str,), "cells": (int,), "seconds": (int, float),
+}
+
+
+def _check_execution(value: dict[str, Any], origin: str) -> None:
+    for name, entry in value.items():
+        expected = _EXECUTION_FIELDS.get(name)
+        if expected is None or isinstance(entry, bool) or not isinstance(entry, expected):
+            raise RerunError(f"{origin}: invalid execution.{name}", hint=_CORRUPT_HINT)
 
 
 #: Fields every entry of these tables must have, with their types (what reproduce and show rely on).

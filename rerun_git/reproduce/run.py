@@ -48,6 +48,8 @@ def reproduce_run(
     report: Report = lambda line: None,
     trust: bool = False,
     verify_signature: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> Reproduction:
     """Check the run's snapshot out into a locked worktree, re-run it and compare every metric.
 
@@ -58,8 +60,11 @@ def reproduce_run(
     ``trust`` (or a trusted remote or signer in the settings); otherwise
     ``report`` is told what would run and a :class:`RerunError` raised. The
     checked-out bytes are verified against the record; results go to
-    ``<worktree>/results/<tag name>``.
+    ``<worktree>/results/<tag name>``. ``jobs`` / ``scheduler`` choose where
+    the cells run (default: this project's ``[run] jobs`` / ``[run]
+    scheduler``); workers run the snapshot's bytes.
     """
+    from rerun_git.experiment.backends import resolve_execution, warm_up
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.record.provenance import provenance_lines, run_origin, trust_reason
@@ -72,9 +77,12 @@ def reproduce_run(
     from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
 
     check_tolerances(rtol, atol)
+    here = settings_near(start)
+    execution = resolve_execution(jobs, scheduler, here.jobs, here.scheduler)
+    warm_up(execution)  # worker processes start while the snapshot is checked out and loaded
     run, record, _top = load_run(name, start)
     validate_run_name(run.name)
-    repo, settings = Repo.open(start), settings_near(start)
+    repo, settings = Repo.open(start), here
     origin = run_origin(repo, RefSettings.of(settings), run, check_signature=verify_signature)
     report(f"reproducing {run.tag} ({run.commit[:12]}), captured {record.created}")
     for line in provenance_lines(origin, record.created, record.dirty):
@@ -114,7 +122,8 @@ def reproduce_run(
             split_mismatches: list[str] = []
         else:
             loader = ProjectLoader(worktree, strategy)
-            outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress)
+            outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress,
+                                      execution=execution)
             comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
             split_mismatches = compare_splits(record.splits, outcome.splits)
     finally:

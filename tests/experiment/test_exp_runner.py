@@ -53,8 +53,12 @@ def test_global_rngs_seeded(tmp_path):
     np.random.seed(99)
     random.seed(99)
     outcome = run(root, tmp_path / "out", seed=3)
-    np.random.seed(3)
-    random.seed(3)
+    from rerun_git.experiment.seeds import cell_seed
+
+    seed = cell_seed(3, "main/diabetes/split_0/linear")  # each cell's own seed, not the run seed
+    assert seed != 3
+    np.random.seed(seed)
+    random.seed(seed)
     expected = {"np": float(np.random.rand()), "py": random.random()}
     assert outcome.metrics["main/diabetes/split_0/linear/rng"] == expected
 

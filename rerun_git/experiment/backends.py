@@ -1,0 +1,205 @@
+"""Where cells run: in this process, in joblib's loky processes, or on a Dask cluster.
+
+Every parallel path goes through ``joblib.Parallel`` (``return_as="generator_unordered"``):
+``--jobs N`` with joblib's loky backend, ``--scheduler ADDRESS`` with joblib's
+Dask backend on a ``distributed.Client``. Another joblib backend (Ray's, say)
+plugs in the same way (docs/scaling.md).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rerun_git.errors import RerunError
+from rerun_git.experiment.guard import WORKER_DEATHS
+
+if TYPE_CHECKING:
+    from rerun_git.experiment.cells import CellResult, CellTask, ProjectCode
+    from rerun_git.experiment.data import DataSplit
+
+#: Environment variables by which a user sets BLAS/OpenMP threads; when one is set, workers are not limited.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+DASK_HINT = "install the Dask extra: pip install 'rerun-git[dask]'"
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a run executes its cells.
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes on this machine (``1``: in this process; ``-1``: one per core).
+    scheduler : str or None
+        Address of a Dask scheduler; when set the cells run on its cluster and ``jobs`` is ignored.
+    """
+
+    jobs: int = 1
+    scheduler: str | None = None
+
+    @property
+    def parallel(self) -> bool:
+        """Whether cells run in other processes."""
+        return self.scheduler is not None or self.workers > 1
+
+    @property
+    def workers(self) -> int:
+        """Local worker processes (``-1`` resolved to the number of cores)."""
+        return max(1, os.cpu_count() or 1) if self.jobs == -1 else self.jobs
+
+    @property
+    def backend(self) -> str:
+        """``"serial"``, ``"loky"`` or ``"dask"``."""
+        if self.scheduler is not None:
+            return "dask"
+        return "loky" if self.parallel else "serial"
+
+    def worker_threads(self) -> int | None:
+        """BLAS/OpenMP threads per worker: 1, unless in this process or the user set them."""
+        if not self.parallel or any(os.environ.get(name) for name in THREAD_VARIABLES):
+            return None
+        return 1
+
+
+def resolve_execution(jobs: int | None, scheduler: str | None, settings_jobs: int = 1,
+                      settings_scheduler: str | None = None) -> Execution:
+    """The execution a command asks for.
+
+    ``--scheduler`` wins; then ``--jobs``; then ``DASK_SCHEDULER_ADDRESS``; then
+    ``[run] scheduler``; then ``[run] jobs``.
+    """
+    if jobs is not None and not (jobs >= 1 or jobs == -1):
+        raise RerunError(f"--jobs {jobs}: not a number of workers", hint="give a positive integer, or -1 for all cores")
+    if scheduler:
+        return Execution(jobs=1, scheduler=_check_address(scheduler, "--scheduler"))
+    if jobs is not None:
+        return Execution(jobs=jobs)
+    from_env = os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
+    if from_env:
+        return Execution(scheduler=_check_address(from_env, "DASK_SCHEDULER_ADDRESS"))
+    if settings_scheduler:
+        return Execution(scheduler=_check_address(settings_scheduler, "[run] scheduler"))
+    return Execution(jobs=settings_jobs)
+
+
+def _check_address(address: str, origin: str) -> str:
+    address = address.strip()
+    if not address or any(c.isspace() or not c.isprintable() for c in address):
+        raise RerunError(f"{origin}: invalid scheduler address {address!r}", hint="e.g. tcp://127.0.0.1:8786")
+    return address
+
+
+def run_remote(code: ProjectCode, items: list[tuple[CellTask, DataSplit]], execution: Execution) -> Iterator[CellResult]:
+    """Yield each cell's result as it finishes, from the workers ``execution`` names.
+
+    Closing the generator (the caller stopped: a failed cell, Ctrl-C, SIGTERM, which the CLI raises as
+    a KeyboardInterrupt) cancels the cells not yet run.
+    """
+    import joblib
+
+    from rerun_git.experiment.cells import run_cell
+
+    with _backend(execution) as (backend, n_jobs):
+        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+            results = joblib.Parallel(return_as="generator_unordered", batch_size=1)(
+                joblib.delayed(run_cell)(code, task, split) for task, split in items)
+            try:
+                yield from _worker_errors(results)
+            finally:
+                close_quietly(results)
+
+
+def warm_up(execution: Execution) -> threading.Thread | None:
+    """Start the local worker processes now, in the background, while this process loads the project.
+
+    Each worker imports numpy, pandas and scikit-learn once; the pool is
+    joblib's reusable loky executor, which :func:`run_remote` then uses.
+    Calling it again for the same number of workers returns the same thread.
+    """
+    if execution.backend != "loky":
+        return None
+    started = _WARMING.get(execution.workers)
+    if started is not None:
+        return started
+    import joblib
+
+    def start() -> None:
+        with contextlib.suppress(Exception):
+            joblib.Parallel(n_jobs=execution.workers, batch_size=1)(
+                joblib.delayed(_import_heavy)() for _ in range(execution.workers))
+
+    thread = threading.Thread(target=start, name="rerun-git-warm-up", daemon=True)
+    thread.start()
+    _WARMING.clear()
+    _WARMING[execution.workers] = thread
+    return thread
+
+
+#: The warm-up started in this process, by number of workers (a command starts it early, the runner joins it).
+_WARMING: dict[int, threading.Thread] = {}
+
+
+def _import_heavy() -> int:
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import sklearn.base  # noqa: F401
+
+    import rerun_git.experiment.cells  # noqa: F401
+    import rerun_git.experiment.workflow  # noqa: F401
+
+    return os.getpid()
+
+
+def close_quietly(stream: Any) -> None:
+    """Close a stream of results, cancelling what has not run (joblib's warning about it is the point)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        stream.close()
+
+
+def _worker_errors(results: Iterator[CellResult]) -> Iterator[CellResult]:
+    """Pass results through; a dead worker becomes one clear RerunError."""
+    try:
+        yield from results
+    except RerunError:
+        raise
+    except Exception as exc:
+        name = type(exc).__name__
+        if any(kind.__name__ in WORKER_DEATHS for kind in type(exc).__mro__):
+            detail = str(exc).splitlines()[-1] if str(exc) else name
+            raise RerunError(f"a worker process died while running cells ({name}: {detail[:300]})",
+                             hint="a cell crashed its process or ran out of memory; run with --jobs 1 to see which") from exc
+        raise
+
+
+@contextlib.contextmanager
+def _backend(execution: Execution) -> Iterator[tuple[str, int]]:
+    if execution.scheduler is None:
+        yield "loky", execution.workers
+        return
+    client = connect_dask(execution.scheduler)
+    try:
+        yield "dask", -1
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+
+
+def connect_dask(address: str, timeout: float = 10.0) -> Any:
+    """A ``distributed.Client`` on the scheduler at ``address`` (one RerunError if Dask is missing or unreachable)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RerunError("--scheduler needs Dask's distributed package, which is not installed",
+                         hint=DASK_HINT) from None
+    try:
+        return Client(address, timeout=timeout, set_as_default=True)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise RerunError(f"cannot reach the Dask scheduler at {address}: {str(exc).splitlines()[0][:200]}",
+                         hint="start one (`dask scheduler`) or check the address") from None
