@@ -136,12 +136,12 @@ def _shaped(shape: RunShape, name: str, index: int, head: str | None) -> tuple[d
     import re
     from dataclasses import replace
 
-    from rerun_git.record.run_record import headline
-
     files = dict(shape.files)
     files[".rerun/run.toml"] = re.sub(rb'(?m)^name = "shape"$', f'name = "{name}"'.encode(), files[".rerun/run.toml"], 1)
     metrics = {key: value * (1 + ((index * 7919) % 1000) / 1e5) for key, value in shape.message.metrics.items()}
-    return files, replace(shape.message, name=name, headline=headline(metrics), metrics=metrics, source=head)
+    label = [word for word in shape.message.headline.split(" ") if "=" not in word]  # the algorithm, if named
+    headline = " ".join(label + [f"{key}={value:.6g}" for key, value in list(metrics.items())[:3]])
+    return files, replace(shape.message, name=name, headline=headline, metrics=metrics, source=head)
 
 
 def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_publish: bool = False,

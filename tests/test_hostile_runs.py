@@ -16,11 +16,9 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
-import tomli_w
 
 from reliability_support import (
     assert_clean_error, forge_run, git, init_repo, python_cli, rerun_worktrees, tiny_repo, write_tiny_project,
@@ -72,12 +70,9 @@ def retag(repo: Path, name: str, commit: str, message: str, tagger: str = "Mallo
 
 
 def record_of(repo: Path, run: str) -> dict:
-    """The run's whole record as one table (schema 2 keeps [env] and [files] in blobs of their own)."""
-    record = tomllib.loads(git(repo, "show", f"run/{run}:.rerun/run.toml"))
-    for key in ("env", "files"):
-        if key not in record:
-            record[key] = tomllib.loads(git(repo, "show", f"run/{run}:.rerun/{key}.toml"))
-    return record
+    from reliability_support import full_record
+
+    return full_record(repo, f"run/{run}")
 
 
 def snapshot_commit(repo: Path, base: str, entries: dict[str, tuple[str, bytes]], record: dict | None = None,
@@ -87,7 +82,9 @@ def snapshot_commit(repo: Path, base: str, entries: dict[str, tuple[str, bytes]]
     plumb(repo, "read-tree", f"run/{base}^{{commit}}", env=env)
     changes = dict(entries)
     if record is not None:
-        changes[".rerun/run.toml"] = ("100644", tomli_w.dumps(record).encode())
+        from reliability_support import record_entries
+
+        changes.update(record_entries(record))
     for path, (mode, content) in changes.items():
         blob = plumb(repo, "hash-object", "-w", "--stdin", data=content)
         plumb(repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
