@@ -216,7 +216,7 @@ def _merge(ctx: _Context, task: CellTask, result: CellResult | None) -> None:
     if result is None or result.error is not None:
         return
     for filename, values in result.rows:
-        ctx.table.setdefault(f"{task.output}/{filename}", {}).update(values)
+        ctx.table.setdefault(f"{task.cell.key}/{filename}", {}).update(values)
     for rel in result.executed:
         ctx.loader.read_bytes(rel)
 
