@@ -13,6 +13,13 @@ from rerun_git.errors import RerunError
 TEMPLATES = ("regression", "classification", "grouped", "brisk-regression", "brisk-classification")
 #: Template file or folder name -> project name (a dotfile is not package data everywhere).
 _RENAMES = {"gitignore": ".gitignore", "brisk_marker": ".brisk"}
+#: Template sources end in ``.py-tpl`` (Django's convention): they are the user's files, not modules of
+#: rerun_git, so nothing byte-compiles, imports, lints or collects them as part of the package.
+_TEMPLATE_SUFFIX = "-tpl"
+
+
+def _project_name(part: str) -> str:
+    return _RENAMES.get(part, part.removesuffix(_TEMPLATE_SUFFIX))
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ def _copy_template(template: str, target: Path) -> list[str]:
         for path in sorted(Path(folder).rglob("*")):
             if path.is_dir() or "__pycache__" in path.parts:
                 continue
-            rel = Path(*(_RENAMES.get(part, part) for part in path.relative_to(folder).parts))
+            rel = Path(*map(_project_name, path.relative_to(folder).parts))
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / rel)
             written.append(rel.as_posix())

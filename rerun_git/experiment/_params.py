@@ -85,6 +85,12 @@ class Rebuildable:
         params = inspect.signature(cls.__init__).parameters.values()
         return next((p.name for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
 
+    def _keep_params(self, values: Mapping[str, Any]) -> None:
+        """Keep each named constructor argument found in ``values`` (``__init__``'s ``locals()``) as its attribute."""
+        for name in self.param_names():
+            if name in values:
+                setattr(self, name, values[name])
+
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments as stored (``**kwargs`` merged in)."""
         params = {name: getattr(self, name) for name in self.param_names()}

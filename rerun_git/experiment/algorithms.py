@@ -37,11 +37,7 @@ class AlgorithmWrapper(Rebuildable):
         default_params: dict[str, Any] | None = None,
         hyperparam_grid: dict[str, list[Any]] | None = None,
     ) -> None:
-        self.name = name
-        self.display_name = display_name
-        self.algorithm_class = algorithm_class
-        self.default_params = default_params
-        self.hyperparam_grid = hyperparam_grid
+        self._keep_params(locals())
 
     @classmethod
     def _rebuilt(cls, params: dict[str, Any]) -> dict[str, Any]:

@@ -257,15 +257,7 @@ class DataManager(Rebuildable):
         algorithm_config: Any = None,
         preprocessors: list[BasePreprocessor] | None = None,
     ) -> None:
-        self.test_size = test_size
-        self.n_splits = n_splits
-        self.split_method = split_method
-        self.group_column = group_column
-        self.stratified = stratified
-        self.random_state = random_state
-        self.problem_type = problem_type
-        self.algorithm_config = algorithm_config
-        self.preprocessors = preprocessors
+        self._keep_params(locals())
 
     # -- params
     def export_params(self) -> dict[str, Any]:

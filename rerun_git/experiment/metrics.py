@@ -40,10 +40,7 @@ class MetricWrapper(Rebuildable):
         abbr: str | None = None,
         **default_params: Any,
     ) -> None:
-        self.name = name
-        self.func = func
-        self.display_name = display_name
-        self.greater_is_better = greater_is_better
+        self._keep_params(locals())
         self.abbr = abbr if abbr else name
         self.default_params = default_params
 

@@ -37,14 +37,7 @@ class PlotSettings(Rebuildable):
         secondary_color: str = "#00A878",
         accent_color: str = "#DE6B48",
     ) -> None:
-        self.file_format = file_format
-        self.width = width
-        self.height = height
-        self.dpi = dpi
-        self.transparent = transparent
-        self.primary_color = primary_color
-        self.secondary_color = secondary_color
-        self.accent_color = accent_color
+        self._keep_params(locals())
 
     def validate(self) -> None:
         """Raise RerunError when a setting has the wrong type."""

@@ -245,9 +245,7 @@ class MissingDataPreprocessor(BasePreprocessor):
         impute_method: str = "mean",
         constant_value: int | float | str = 0,
     ) -> None:
-        self.strategy = strategy
-        self.impute_method = impute_method
-        self.constant_value = constant_value
+        self._keep_params(locals())
 
     def validate(self) -> None:
         """Check strategy, impute_method and constant_value."""
@@ -548,14 +546,7 @@ class FeatureSelectionPreprocessor(BasePreprocessor):
         problem_type: str | None = None,
         direction: str = "forward",
     ) -> None:
-        self.method = method
-        self.n_features_to_select = n_features_to_select
-        self.feature_selection_cv = feature_selection_cv
-        self.estimator = estimator
-        self.algorithm_config = algorithm_config
-        self.feature_selection_estimator = feature_selection_estimator
-        self.problem_type = problem_type
-        self.direction = direction
+        self._keep_params(locals())
 
     def validate(self) -> None:
         """Check every parameter's type and choice."""
