@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckedOut", "EnvCheck", "LogEntry", "RemovedRuns", "RunDiff", "check_env", "checkout_run", "diff_runs",
-    "export_env", "gc", "get_record", "list_runs", "local_run_commits", "log_runs", "metric_value", "ref_settings_near",
-    "remove_runs", "run_as_dict", "show_run", "sort_runs",
+    "export_env", "gc", "get_authors", "get_kept_results", "get_record", "get_records", "list_runs", "local_run_commits", "log_runs", "metric_value", "ref_settings_near",
+    "read_kept", "remove_runs", "run_as_dict", "show_run", "sort_runs",
 ]
 
 WORKING_TREE = "(working tree)"
+#: Where a snapshot keeps the result files of its run.
+KEPT_RESULTS = ".rerun/results"
 #: Result types, defined in ``service/browse.py`` and loaded on first use.
 _LAZY_TYPES = ("CheckedOut", "ConfigChange", "DatasetChange", "EnvCheck", "LogEntry", "MetricDelta", "RemovedRuns", "RunDiff")
 
@@ -191,6 +193,50 @@ def show_run(name: str, path: Path | str = ".") -> dict[str, Any]:
     """One run: its tag's summary plus the full record (``record``), as plain data."""
     run, record = get_record(name, path)
     return {**run_as_dict(run), "record": record.to_dict()}
+
+
+# ---------------------------------------------------------------- many runs at once (report)
+def get_records(runs: list[RunInfo], path: Path | str = ".") -> tuple[list[RunRecord | None], list[str]]:
+    """The records of ``runs`` (one ``git cat-file --batch``), and a warning for each absent or corrupt one (then None)."""
+    from rerun_git.service.record import RECORD_PATH, RunRecord
+    from rerun_git.store.history import read_blobs
+
+    repo, _refs = _open(path)
+    records: list[RunRecord | None] = []
+    warnings: list[str] = []
+    for run, blob in zip(runs, read_blobs(repo, [f"{run.commit}:{RECORD_PATH}" for run in runs])):
+        try:
+            if blob is None:
+                raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+            records.append(RunRecord.from_toml(blob, origin=f"{run.tag}:{RECORD_PATH}"))
+        except RerunError as exc:
+            records.append(None)
+            warnings.append(exc.message)
+    return records, warnings
+
+
+def get_authors(runs: list[RunInfo], path: Path | str = ".") -> list[str | None]:
+    """The author (``Name <mail>``) of each run's snapshot commit, in one git call."""
+    from rerun_git.store.history import commit_authors
+
+    repo, _refs = _open(path)
+    return commit_authors(repo, [run.commit for run in runs])
+
+
+def get_kept_results(runs: list[RunInfo], path: Path | str = ".") -> list[list[tuple[str, str]]]:
+    """``(path under .rerun/results/, blob id)`` of the files each run kept; read them with :func:`read_kept`."""
+    from rerun_git.store.history import files_under
+
+    repo, _refs = _open(path)
+    return files_under(repo, [run.commit for run in runs], KEPT_RESULTS)
+
+
+def read_kept(blob_ids: list[str], path: Path | str = ".") -> list[bytes | None]:
+    """The bytes of kept files by blob id (from :func:`get_kept_results`), in one git call."""
+    from rerun_git.store.history import read_objects
+
+    repo, _refs = _open(path)
+    return [found[2] if found is not None and found[1] == "blob" else None for found in read_objects(repo, blob_ids)]
 
 
 # ---------------------------------------------------------------- log

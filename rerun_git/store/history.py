@@ -132,6 +132,29 @@ def read_blobs(repo: Repo, specs: list[str]) -> list[bytes | None]:
     return [obj[2] if obj is not None and obj[1] == "blob" else None for obj in read_objects(repo, specs)]
 
 
+def files_under(repo: Repo, commits: list[str], folder: str) -> list[list[tuple[str, str]]]:
+    """For each commit, ``(path below folder, blob id)`` of every file under ``folder`` (one ``cat-file`` process)."""
+    from rerun_git.store.reader import ObjectReader
+
+    with ObjectReader(repo) as reader:
+        return [reader.blobs_under(f"{commit}:{folder}") for commit in commits]
+
+
+def commit_authors(repo: Repo, commits: list[str]) -> list[str | None]:
+    """The author name (``Name <mail>``, without the date) of each commit, in one ``cat-file --batch``."""
+    authors: list[str | None] = []
+    for found in read_objects(repo, commits):
+        author = None
+        if found is not None and found[1] == "commit":
+            head = found[2].split(b"\n\n", 1)[0].decode("utf-8", "replace")
+            for line in head.splitlines():
+                if line.startswith("author "):
+                    author = line[7:].rsplit(" ", 2)[0]
+                    break
+        authors.append(author)
+    return authors
+
+
 @dataclass(frozen=True)
 class PruneResult:
     """What ``rm --prune-history`` changed."""
@@ -254,6 +277,7 @@ def branch_commits(repo: Repo, refs: RefSettings) -> set[str]:
 
 
 __all__ = [
-    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "diff_code", "find_run",
+    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "commit_authors", "diff_code",
+    "files_under", "find_run",
     "gc_auto", "prune_runs", "read_blobs", "read_objects", "runs_branch_log", "tagged_runs",
 ]

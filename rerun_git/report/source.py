@@ -1,0 +1,150 @@
+"""The one adapter between the browse API and the report: runs and records in, :mod:`.model` types out.
+
+Every git read goes through :mod:`rerun_git.runs`, in a few batched calls
+for any number of runs (one ``for-each-ref``, one ``cat-file --batch`` for
+the records, one for the authors, one for the kept files).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rerun_git.report.model import Change, KeptFile, RunPage, RunSummary, algorithm_metrics, split_table
+
+if TYPE_CHECKING:
+    from rerun_git.service.record import RunRecord
+    from rerun_git.store.runs import RunInfo
+
+
+class RunSource:
+    """The runs of the repository at ``path`` matching ``pattern``, oldest first, listed once."""
+
+    def __init__(self, path: Path | str = ".", pattern: str | None = None) -> None:
+        from rerun_git.runs import list_runs
+
+        self.path = Path(path)
+        self.runs: list[RunInfo]
+        self.runs, self.warnings = list_runs(self.path, pattern, with_warnings=True, sort="date")
+        self._by_commit = {run.commit: run for run in self.runs}
+
+    def summaries(self, known: dict[str, RunSummary]) -> list[RunSummary]:
+        """A summary per run, oldest first: from ``known`` (keyed by commit) where present, else from its record."""
+        missing = [run for run in self.runs if run.commit not in known]
+        fresh = dict(zip((run.commit for run in missing), self._summarise(missing)))
+        return [known.get(run.commit) or fresh[run.commit] for run in self.runs]
+
+    def pages(self, pairs: list[tuple[RunSummary, RunSummary | None]]) -> list[RunPage]:
+        """The page data of each ``(run, previous run)`` pair (records, kept files and the diff)."""
+        from rerun_git.runs import get_kept_results, get_records
+
+        needed = list(dict.fromkeys(s.commit for pair in pairs for s in pair if s is not None))
+        runs = [self._by_commit[c] for c in needed]
+        records, _warnings = get_records(runs, self.path)
+        by_commit = dict(zip(needed, records))
+        kept_lists = get_kept_results([self._by_commit[run.commit] for run, _ in pairs], self.path)
+        blobs = self._read_blobs(kept_lists)
+        pages = []
+        for (summary, previous), kept in zip(pairs, kept_lists):
+            record = by_commit.get(summary.commit)
+            old = by_commit.get(previous.commit) if previous is not None else None
+            files = [KeptFile(name, blob, blobs[blob]) for name, blob in kept if blobs.get(blob) is not None]
+            pages.append(_page(summary, record, previous, old, files))
+        return pages
+
+    def _summarise(self, runs: list[RunInfo]) -> list[RunSummary]:
+        from rerun_git.runs import get_authors, get_records
+
+        if not runs:
+            return []
+        records, warnings = get_records(runs, self.path)
+        self.warnings.extend(warnings)
+        authors = get_authors(runs, self.path)
+        return [_summary(run, record, author) for run, record, author in zip(runs, records, authors)]
+
+    def _read_blobs(self, kept_lists: list[list[tuple[str, str]]]) -> dict[str, bytes | None]:
+        from rerun_git.runs import read_kept
+
+        ids = list(dict.fromkeys(blob for kept in kept_lists for _name, blob in kept))
+        return dict(zip(ids, read_kept(ids, self.path))) if ids else {}
+
+
+def _summary(run: RunInfo, record: RunRecord | None, author: str | None) -> RunSummary:
+    from rerun_git.service.browse import flatten_config
+
+    data = record.to_dict() if record is not None else {}
+    return RunSummary(
+        name=run.name, tag=run.tag, commit=run.commit, timestamp=run.timestamp, date=run.date.strftime("%Y-%m-%d %H:%M"),
+        author=author or "unknown", subject=run.subject, message=data.get("message", ""), dirty=run.dirty,
+        source=run.source, metrics=dict(run.metrics),
+        algorithm_metrics=algorithm_metrics(data.get("results", {})),
+        params=_plain_params(flatten_config(data)) if data else {},
+        greater_is_better=_directions(data.get("metrics", [])),
+    )
+
+
+def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Config values as JSON scalars: lists and other values become their text."""
+    return {k: v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for k, v in params.items()}
+
+
+def _directions(metrics: list[dict[str, Any]]) -> dict[str, bool]:
+    """``{abbr or name: greater_is_better}`` of the record's metric definitions."""
+    out: dict[str, bool] = {}
+    for metric in metrics:
+        direction = metric.get("greater_is_better")
+        if isinstance(direction, bool):
+            for key in ("abbr", "name", "display_name"):
+                if isinstance(metric.get(key), str):
+                    out.setdefault(metric[key], direction)
+    return out
+
+
+def _page(summary: RunSummary, record: RunRecord | None, previous: RunSummary | None, old: RunRecord | None,
+          kept: list[KeptFile]) -> RunPage:
+    data = record.to_dict() if record is not None else {}
+    provenance = {
+        "tag": summary.tag, "commit": summary.commit, "author": summary.author, "date": summary.date,
+        "source commit": summary.source or "none", "dirty": "yes" if summary.dirty else "no",
+        "created": data.get("created", ""), "project path": data.get("project_path", ""),
+        "rerun-git": data.get("rerun_git_version", ""), "reproduces": data.get("reproduces") or "",
+    }
+    from rerun_git.service.browse import flatten_config
+
+    return RunPage(
+        summary=summary, seed=data.get("seed"), provenance={k: str(v) for k, v in provenance.items() if v != ""},
+        config=flatten_config(data, with_seed=False) if data else {}, datasets=data.get("datasets", {}),
+        splits=data.get("splits", {}), env=data.get("env", {}), metric_table=split_table(data.get("results", {})),
+        kept=kept, previous=previous, changes=_changes(old, record) if old is not None and record is not None else [],
+        problem=None if record is not None else "the run's record is missing or could not be read",
+    )
+
+
+def _changes(old: RunRecord, new: RunRecord) -> list[Change]:
+    """What changed since the previous run: config, files (by sha256), datasets, environment, metrics."""
+    from rerun_git.service.browse import config_changes, dataset_changes, metric_changes
+    from rerun_git.service.environment import compare_environment
+
+    out = [Change("config", c.key, c.old, c.new) for c in config_changes(old.to_dict(), new.to_dict())]
+    for path in sorted(set(old.files) | set(new.files)):
+        if old.files.get(path) != new.files.get(path):
+            out.append(Change("file", path, _state(old.files.get(path)), _state(new.files.get(path))))
+    for d in dataset_changes(old.datasets, new.datasets):
+        out.append(Change("dataset", d.key, d.status, d.describe()))
+    out += [Change("environment", e.package, e.recorded, e.current) for e in compare_environment(old.env, new.env)]
+    out += [Change("metric", f"{m.row} {m.metric}", m.old, m.new) for m in metric_changes(old.results, new.results)]
+    return out
+
+
+def _state(sha: str | None) -> str:
+    return "absent" if sha is None else sha[:12]
+
+
+def default_directory(path: Path | str) -> Path | None:
+    """``results/report`` of the project at or above ``path``; None outside a project."""
+    from rerun_git.errors import RerunError
+    from rerun_git.experiment.project import find_project_root
+
+    try:
+        return find_project_root(Path(path)) / "results" / "report"
+    except RerunError:
+        return None
