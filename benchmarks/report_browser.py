@@ -110,11 +110,11 @@ def three_runs(repo: Path, rerun_git: list[str] | None = None) -> list[str]:
     return names
 
 
-def screenshot_index(site: Path, out: Path) -> Watch:
+def screenshot_index(browser, site: Path, out: Path) -> Watch:
     """Save a screenshot of ``site``'s index (its top part) to ``out``; return what the page did."""
-    with chromium() as browser:
-        page, watch = open_page(browser, site / "index.html", width=1280, height=1000)
-        page.screenshot(path=str(out), full_page=False)
+    page, watch = open_page(browser, site / "index.html", width=1280, height=1000)
+    page.screenshot(path=str(out), full_page=False)
+    page.close()
     return watch
 
 
@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         repo = work / "repo"
         three_runs(repo)
         result = build_report(repo, out=work / "site")
-        watch = screenshot_index(result.directory, Path(args.out))
+        with chromium() as browser:
+            watch = screenshot_index(browser, result.directory, Path(args.out))
         print(f"wrote {args.out}; requests off disk: {watch.off_disk}; errors: {watch.console_errors + watch.page_errors}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

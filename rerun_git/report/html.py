@@ -36,6 +36,11 @@ def number(value: Any) -> str:
     return str(value)
 
 
+def setting(value: Any) -> str:
+    """A configuration value for display: exact (``0.1``, ``5.0``, ``True``), ``none`` for None."""
+    return "none" if value is None else str(value)
+
+
 def sort_key(value: Any) -> str:
     """The ``data-v`` attribute the table sorts by: a finite number as is, anything else empty (text sort)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):

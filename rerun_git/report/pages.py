@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from rerun_git.report import svg
-from rerun_git.report.html import esc, json_data, number, page, sort_key, table
+from rerun_git.report.html import esc, json_data, number, page, setting, sort_key, table
 from rerun_git.report.model import (
     RunPage, RunSummary, algorithms_of, better_is_greater, differing_params, metrics_of, primary_metric,
 )
@@ -78,7 +78,7 @@ def _runs_table(runs: list[RunSummary], algorithms: list[str], metrics: list[str
             cells.append(f'<td class="num" data-v="{sort_key(value)}">{esc(number(value) if value is not None else "")}</td>')
         for param in params:
             value = run.params.get(param)
-            cells.append(f'<td class="num" data-v="{sort_key(value)}">{esc(number(value) if param in run.params else "")}</td>')
+            cells.append(f'<td class="num" data-v="{sort_key(value)}">{esc(setting(value) if param in run.params else "")}</td>')
         rows.append(f'<tr data-i="{index}">' + "".join(cells) + "</tr>")
     return (f'<div class="scroll"><table id="runs" class="runs"><thead><tr>{"".join(heads)}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
@@ -142,7 +142,7 @@ def run_page(data: RunPage, files: dict[str, str]) -> str:
         body.append(f'<p class="warnings">{esc(data.problem)}</p>')
     body.append(_section("Provenance", "provenance", _definitions({**data.provenance, "seed": number(data.seed)})))
     body.append(_section("Metrics", "metrics", _metric_tables(data)))
-    body.append(_section("Configuration", "config", table(["key", "value"], [[k, v] for k, v in data.config.items()])))
+    body.append(_section("Configuration", "config", table(["key", "value"], [[k, setting(v)] for k, v in data.config.items()])))
     body.append(_section("Datasets", "datasets", _datasets(data)))
     body.append(_section("Environment", "environment", _environment(data.env)))
     body.append(_section("Kept results", "kept", _kept(data, files)))
@@ -219,12 +219,14 @@ def _changes(data: RunPage) -> str:
              f" (the code itself: <code>rerun-git diff {esc(data.previous.name)} {esc(data.summary.name)}</code>).</p>")
     if not data.changes:
         return intro + "<p>Nothing changed.</p>"
-    rows = [[c.section, c.key, _text(c.old), _text(c.new)] for c in data.changes]
+    rows = [[c.section, c.key, _text(c.old, c.section), _text(c.new, c.section)] for c in data.changes]
     return intro + table(["what", "key", "before", "after"], rows, css="changes")
 
 
-def _text(value: Any) -> str:
-    return "(absent)" if value is None else number(value)
+def _text(value: Any, section: str) -> str:
+    if value is None:
+        return "(absent)"
+    return number(value) if section == "metric" else setting(value)
 
 
 # ---------------------------------------------------------------- compare

@@ -107,6 +107,8 @@
       }
       function show(a, b) {
         var y0 = Math.min(a, b), y1 = Math.max(a, b);
+        if (y0 - top < 4) { y0 = top; }  // near an end: the end (its runs sit right on it)
+        if (bottom - y1 < 4) { y1 = bottom; }
         brush.setAttribute("y", String(y0));
         brush.setAttribute("height", String(y1 - y0));
         onChange(index, y1 - y0 < 2 ? null : [y0, y1]);
@@ -154,13 +156,15 @@
       if (value === null || value === undefined) { return ""; }
       return typeof value === "number" ? Number(value.toPrecision(4)).toString() : String(value);
     }
-    function addRow(label, values, best) {
-      var row = table.insertRow();
+    function addRow(label, values, best, exact) {
+      var row = body.insertRow();
       row.appendChild(cell("th", label));
-      values.forEach(function (v, i) { row.appendChild(cell("td", format(v), i === best ? "best" : "")); });
+      values.forEach(function (v, i) {
+        row.appendChild(cell("td", exact && v !== null ? String(v) : format(v), i === best ? "best" : ""));
+      });
       return row;
     }
-    var head = table.createTHead().insertRow();
+    var head = table.createTHead().insertRow(), body = table.createTBody();
     head.appendChild(cell("th", "run"));
     chosen.forEach(function (run) {
       var th = document.createElement("th"), link = document.createElement("a");
@@ -200,7 +204,7 @@
     keys.forEach(function (key) {
       var values = chosen.map(function (run) { return key in run.params ? run.params[key] : null; });
       var differs = values.some(function (v) { return JSON.stringify(v) !== JSON.stringify(values[0]); });
-      var row = addRow(key, values, -1);
+      var row = addRow(key, values, -1, true);
       row.className = differs ? "param differs" : "param same";
     });
   }
