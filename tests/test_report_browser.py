@@ -26,13 +26,12 @@ def _helper():
 
 
 helper = _helper()
+if helper.missing_browser():
+    pytest.skip(f"browser tests need a browser: {helper.missing_browser()}", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    reason = helper.missing_browser()
-    if reason:
-        pytest.skip(f"browser tests need a browser: {reason}")
     from rerun_git.report import build_report
 
     repo = tmp_path_factory.mktemp("report") / "repo"
