@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from rerun_git.report.model import Change, KeptFile, RunPage, RunSummary, algorithm_metrics, split_table
 
 if TYPE_CHECKING:
-    from rerun_git.service.record import RunRecord
     from rerun_git.store.runs import RunInfo
 
 
@@ -26,6 +25,7 @@ class RunSource:
         self.runs: list[RunInfo]
         self.runs, self.warnings = list_runs(self.path, pattern, with_warnings=True, sort="date")
         self._by_commit = {run.commit: run for run in self.runs}
+        self._parsed: dict[str, dict[str, Any] | None] = {}
 
     def summaries(self, known: dict[str, RunSummary]) -> list[RunSummary]:
         """A summary per run, oldest first: from ``known`` (keyed by commit) where present, else from its record."""
@@ -35,31 +35,37 @@ class RunSource:
 
     def pages(self, pairs: list[tuple[RunSummary, RunSummary | None]]) -> list[RunPage]:
         """The page data of each ``(run, previous run)`` pair (records, kept files and the diff)."""
-        from rerun_git.runs import get_kept_results, get_records
+        from rerun_git.runs import get_kept_results
 
-        needed = list(dict.fromkeys(s.commit for pair in pairs for s in pair if s is not None))
-        runs = [self._by_commit[c] for c in needed]
-        records, _warnings = get_records(runs, self.path)
-        by_commit = dict(zip(needed, records))
+        records = self._records([self._by_commit[s.commit] for pair in pairs for s in pair if s is not None])
         kept_lists = get_kept_results([self._by_commit[run.commit] for run, _ in pairs], self.path)
         blobs = self._read_blobs(kept_lists)
         pages = []
         for (summary, previous), kept in zip(pairs, kept_lists):
-            record = by_commit.get(summary.commit)
-            old = by_commit.get(previous.commit) if previous is not None else None
+            old = records.get(previous.commit) if previous is not None else None
             files = [KeptFile(name, blob, blobs[blob]) for name, blob in kept if blobs.get(blob) is not None]
-            pages.append(_page(summary, record, previous, old, files))
+            pages.append(_page(summary, records.get(summary.commit), previous, old, files))
         return pages
 
+    def _records(self, runs: list[RunInfo]) -> dict[str, dict[str, Any] | None]:
+        """The records of ``runs`` as plain data (``RunRecord.to_dict()``), each read and parsed once per source."""
+        from rerun_git.runs import get_records
+
+        missing = list({run.commit: run for run in runs if run.commit not in self._parsed}.values())
+        if missing:
+            records, warnings = get_records(missing, self.path)
+            self.warnings.extend(warnings)
+            self._parsed.update((run.commit, None if r is None else r.to_dict()) for run, r in zip(missing, records))
+        return {run.commit: self._parsed[run.commit] for run in runs}
+
     def _summarise(self, runs: list[RunInfo]) -> list[RunSummary]:
-        from rerun_git.runs import get_authors, get_records
+        from rerun_git.runs import get_authors
 
         if not runs:
             return []
-        records, warnings = get_records(runs, self.path)
-        self.warnings.extend(warnings)
+        records = self._records(runs)
         authors = get_authors(runs, self.path)
-        return [_summary(run, record, author) for run, record, author in zip(runs, records, authors)]
+        return [_summary(run, records[run.commit], author) for run, author in zip(runs, authors)]
 
     def _read_blobs(self, kept_lists: list[list[tuple[str, str]]]) -> dict[str, bytes | None]:
         from rerun_git.runs import read_kept
@@ -68,10 +74,10 @@ class RunSource:
         return dict(zip(ids, read_kept(ids, self.path))) if ids else {}
 
 
-def _summary(run: RunInfo, record: RunRecord | None, author: str | None) -> RunSummary:
+def _summary(run: RunInfo, record: dict[str, Any] | None, author: str | None) -> RunSummary:
     from rerun_git.service.browse import flatten_config
 
-    data = record.to_dict() if record is not None else {}
+    data = record or {}
     return RunSummary(
         name=run.name, tag=run.tag, commit=run.commit, timestamp=run.timestamp, date=run.date.strftime("%Y-%m-%d %H:%M"),
         author=author or "unknown", subject=run.subject, message=data.get("message", ""), dirty=run.dirty,
@@ -99,9 +105,9 @@ def _directions(metrics: list[dict[str, Any]]) -> dict[str, bool]:
     return out
 
 
-def _page(summary: RunSummary, record: RunRecord | None, previous: RunSummary | None, old: RunRecord | None,
-          kept: list[KeptFile]) -> RunPage:
-    data = record.to_dict() if record is not None else {}
+def _page(summary: RunSummary, record: dict[str, Any] | None, previous: RunSummary | None,
+          old: dict[str, Any] | None, kept: list[KeptFile]) -> RunPage:
+    data = record or {}
     provenance = {
         "tag": summary.tag, "commit": summary.commit, "author": summary.author, "date": summary.date,
         "source commit": summary.source or "none", "dirty": "yes" if summary.dirty else "no",
@@ -119,19 +125,20 @@ def _page(summary: RunSummary, record: RunRecord | None, previous: RunSummary | 
     )
 
 
-def _changes(old: RunRecord, new: RunRecord) -> list[Change]:
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """What changed since the previous run: config, files (by sha256), datasets, environment, metrics."""
     from rerun_git.service.browse import config_changes, dataset_changes, metric_changes
     from rerun_git.service.environment import compare_environment
 
-    out = [Change("config", c.key, c.old, c.new) for c in config_changes(old.to_dict(), new.to_dict())]
-    for path in sorted(set(old.files) | set(new.files)):
-        if old.files.get(path) != new.files.get(path):
-            out.append(Change("file", path, _state(old.files.get(path)), _state(new.files.get(path))))
-    for d in dataset_changes(old.datasets, new.datasets):
+    out = [Change("config", c.key, c.old, c.new) for c in config_changes(old, new)]
+    old_files, new_files = old["files"], new["files"]
+    for path in sorted(set(old_files) | set(new_files)):
+        if old_files.get(path) != new_files.get(path):
+            out.append(Change("file", path, _state(old_files.get(path)), _state(new_files.get(path))))
+    for d in dataset_changes(old["datasets"], new["datasets"]):
         out.append(Change("dataset", d.key, d.status, d.describe()))
-    out += [Change("environment", e.package, e.recorded, e.current) for e in compare_environment(old.env, new.env)]
-    out += [Change("metric", f"{m.row} {m.metric}", m.old, m.new) for m in metric_changes(old.results, new.results)]
+    out += [Change("environment", e.package, e.recorded, e.current) for e in compare_environment(old["env"], new["env"])]
+    out += [Change("metric", f"{m.row} {m.metric}", m.old, m.new) for m in metric_changes(old["results"], new["results"])]
     return out
 
 
