@@ -254,6 +254,24 @@ class Harness:
                      goal="none imported", met=not found,
                      note="python -X importtime" + (f"; imported: {', '.join(found[:5])}" if found else "")))
 
+    def report(self, runs: int = 1_000) -> None:
+        """``rerun-git report`` of ``runs`` runs: a full build, and the update after one new run (vs ``list``)."""
+        from list_scale import build_runs, new_repo
+        from report_scale import measure
+
+        repo = new_repo(self.base / "report-runs")
+        build_runs(repo, runs)
+        git(repo, "gc", "--quiet")
+        samples = measure(repo, 2 if self.config.quick else 5, self.base / "report-out")
+        listing = median(samples["list"])
+        build, update = median(samples["build"]), median(samples["update"])
+        self.add(Row(f"report build, {runs} runs", build, "s", listing, "rerun-git list", goal="<= 10 s",
+                     met=build <= 10, samples=samples["build"], baseline_samples=samples["list"]))
+        self.add(Row(f"report update after 1 new run, {runs} runs", update, "s", listing, "rerun-git list",
+                     goal="<= 1 s", met=update <= 1, samples=samples["update"], baseline_samples=samples["list"],
+                     note=f"nothing new: {median(samples['unchanged']) * 1000:.0f} ms"))
+        self.drop(repo)
+
     def environment(self) -> None:
         from rerun_git.service.environment import capture_environment
 
@@ -420,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         runs_repo = harness.browse(demo, demo_trained)
         harness.reproduce(demo, demo_trained)
         harness.startup(runs_repo)
+        harness.report()
         harness.environment()
         harness.peers(demo, demo_trained, harness.rows[0].value)
     finally:
