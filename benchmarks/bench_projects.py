@@ -38,7 +38,7 @@ def feature_{index}(values, scale={index}.0):
 
 def make_demo(path: Path) -> Path:
     """The ``rerun-git create`` template, committed at the top of a new repository."""
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     init_repo(path)
     write_template(path)
@@ -48,9 +48,9 @@ def make_demo(path: Path) -> Path:
 
 def make_scaled(path: Path, n_files: int = 50, dataset_mb: int = 20) -> Path:
     """The template plus filler modules up to ``n_files`` captured files and a ``dataset_mb`` MB dataset in use."""
-    from rerun_git.experiment.project import load_project_settings
-    from rerun_git.service.capture import select_project_files
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.settings import load_project_settings
+    from rerun_git.capture.selection import select_project_files
+    from rerun_git.scaffold import write_template
 
     init_repo(path)
     write_template(path)
@@ -93,7 +93,8 @@ class Trained:
 
 def train(root: Path, name: str = "trained") -> Trained:
     """Run the project's experiments once (no capture) and keep what a capture needs."""
-    from rerun_git.experiment.project import ProjectLoader, load_project_settings
+    from rerun_git.experiment.project import ProjectLoader
+    from rerun_git.settings import load_project_settings
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.service.service import RerunService
 
@@ -109,7 +110,7 @@ def train(root: Path, name: str = "trained") -> Trained:
 
 def prepare_capture(trained: Trained, root: Path, name: str) -> tuple[Any, Path]:
     """A capturing service for ``name`` in ``root`` holding ``trained``'s outcome; results copied in place."""
-    from rerun_git.experiment.project import load_project_settings
+    from rerun_git.settings import load_project_settings
     from rerun_git.service.service import RerunService
 
     results = root / "results" / name
@@ -132,8 +133,8 @@ def time_capture(trained: Trained, root: Path, name: str) -> float:
 
 def snapshot_paths(root: Path, name: str) -> list[str]:
     """The files a capture of ``name`` stores, as paths in the working tree (for the bash baseline)."""
-    from rerun_git.experiment.project import load_project_settings
-    from rerun_git.service.capture import kept_results, select_project_files
+    from rerun_git.settings import load_project_settings
+    from rerun_git.capture.selection import kept_results, select_project_files
 
     settings = load_project_settings(root)
     paths = list(select_project_files(root, settings.include, settings.exclude, {}))
@@ -181,7 +182,7 @@ def add_synthetic_runs(root: Path, template_tag: str, start: int, count: int) ->
     Each run is a snapshot commit on the runs branch plus an annotated tag in
     rerun-git's format (the same writer as a capture); only the tree is shared.
     """
-    from rerun_git import __version__
+    from rerun_git._version import __version__
     from rerun_git.store.objects import ObjectWriter
     from rerun_git.store.repo import Repo
     from rerun_git.store.runs import RefSettings

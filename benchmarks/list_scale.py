@@ -51,8 +51,8 @@ def _record(name: str, index: int, timestamp: int, env: dict, source: str | None
     """A realistic run record: config, env, one dataset, a 12-row metric table."""
     from datetime import datetime, timezone
 
-    from rerun_git import __version__
-    from rerun_git.service.record import RunRecord
+    from rerun_git._version import __version__
+    from rerun_git.record.run_record import RunRecord
 
     rows = {}
     for split in range(3):
@@ -93,8 +93,8 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
     ``via_publish=True`` goes through :func:`publish_run` once per run instead
     (the capture code path, about 10 ms per run).
     """
-    from rerun_git.service.environment import capture_environment
-    from rerun_git.service.snapshotting import _message
+    from rerun_git.record.environment import capture_environment
+    from rerun_git.capture.publish import _message
     from rerun_git.store.objects import ObjectWriter, TreeEntry
     from rerun_git.store.repo import ZERO_SHA, Repo
     from rerun_git.store.runs import RefSettings

@@ -46,9 +46,9 @@ def timed(label: str, func: Callable) -> Callable:
 
 def instrument() -> None:
     """Wrap the stages of a capture (module attributes, so capture_snapshot calls the wrappers)."""
-    import rerun_git.service.hooks as hooks
-    import rerun_git.service.snapshotting as snap
-    from rerun_git.service.record import RunRecord
+    import rerun_git.check.hooks as hooks
+    import rerun_git.capture.publish as snap
+    from rerun_git.record.run_record import RunRecord
     from rerun_git.service.service import RerunService
     from rerun_git.store.objects import ObjectWriter
     from rerun_git.store.repo import Repo

@@ -88,7 +88,7 @@ def three_runs(repo: Path, rerun_git: list[str] | None = None) -> list[str]:
     Each run changes Ridge's ``alpha`` (:data:`ALPHAS`) and commits it first,
     so the runs are clean.
     """
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     command = rerun_git or [sys.executable, "-m", "rerun_git"]
     repo.mkdir(parents=True)

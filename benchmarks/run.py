@@ -204,7 +204,7 @@ class Harness:
     def reproduce(self, project: Path, trained: Trained) -> None:
         """In-process ``reproduce_run`` minus the time of its own training (``run_experiments``)."""
         import rerun_git.experiment.runner as runner
-        from rerun_git.service.pipeline import reproduce_run
+        from rerun_git.reproduce.run import reproduce_run
 
         repo = self.fresh_copy(project, "reproduce")
         time_capture(trained, repo, "first")
@@ -254,6 +254,16 @@ class Harness:
                      goal="none imported", met=not found,
                      note="python -X importtime" + (f"; imported: {', '.join(found[:5])}" if found else "")))
 
+    def check(self, project: Path) -> None:
+        """``rerun-git check``'s own time on the template, beside the time spent in project code."""
+        from rerun_git.check.project import check_project
+
+        reports = [check_project(project) for _ in range(self.config.repeats)]
+        own = [r.own_seconds for r in reports]
+        self.add(Row("check: its own time (template project)", median(own), "s",
+                     median([r.import_seconds for r in reports]), "project code it imports",
+                     goal="< 500 ms", met=median(own) < 0.5, samples=own))
+
     def report(self, runs: int = 1_000) -> None:
         """``rerun-git report`` of ``runs`` runs: a full build, and the update after one new run (vs ``list``)."""
         from list_scale import build_runs, new_repo
@@ -273,7 +283,7 @@ class Harness:
         self.drop(repo)
 
     def environment(self) -> None:
-        from rerun_git.service.environment import capture_environment
+        from rerun_git.record.environment import capture_environment
 
         capture_environment()
         ours = []
@@ -438,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         runs_repo = harness.browse(demo, demo_trained)
         harness.reproduce(demo, demo_trained)
         harness.startup(runs_repo)
+        harness.check(demo)
         harness.report()
         harness.environment()
         harness.peers(demo, demo_trained, harness.rows[0].value)

@@ -6,7 +6,9 @@ The experiment model (``DataManager``, ``Workflow``, ...) and the service
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+
+from rerun_git._version import __version__
 
 _EXPERIMENT = (
     "DataManager", "MissingDataPreprocessor", "ScalingPreprocessor", "CategoricalEncodingPreprocessor",
@@ -22,20 +24,15 @@ __all__ = ["RerunError", "__version__", *_EXPERIMENT, *_SERVICE, *_RECORDING]
 
 
 def __getattr__(name: str):
+    """Load an export on first use (PEP 562); ``capture`` is the callable ``rerun_git.capture`` package."""
     if name in _EXPERIMENT:
-        from rerun_git import experiment
-
-        return getattr(experiment, name)
+        return getattr(importlib.import_module("rerun_git.experiment"), name)
     if name in _SERVICE:
-        from rerun_git import service
-
-        return getattr(service, name)
-    if name in _RECORDING:
-        from rerun_git.service import recording
-
-        return getattr(recording, name)
+        return getattr(importlib.import_module("rerun_git.service"), name)
+    if name == "capture":
+        return importlib.import_module("rerun_git.capture")
+    if name == "recording":
+        return importlib.import_module("rerun_git.capture.external").recording
     if name == "RerunError":
-        from rerun_git.errors import RerunError
-
-        return RerunError
+        return importlib.import_module("rerun_git.errors").RerunError
     raise AttributeError(f"module 'rerun_git' has no attribute {name!r}")

@@ -10,7 +10,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from rerun_git import __version__
+from rerun_git._version import __version__
 from rerun_git.errors import RerunError
 
 PROG = "rerun-git"
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate projects without running them (what the pre-commit hook runs)")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; their projects are checked (default: the current project)")
     p.add_argument("--staged", action="store_true", help="check the projects touched by the commit being made (git hooks)")
+    p.add_argument("--timings", action="store_true", help="also report the time spent in project code and in the check itself")
     _add_format(p)
 
     p = sub.add_parser("capture", help="capture the project as it is now, with an existing results folder and metrics")

@@ -7,9 +7,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from rerun_git import __version__
-from rerun_git.service.record import RECORD_PATH, RunRecord
-from rerun_git.service.snapshotting import _message
+from rerun_git._version import __version__
+from rerun_git.record.run_record import RECORD_PATH, RunRecord
+from rerun_git.capture.publish import _message
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings

@@ -55,7 +55,7 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def project(repo: Path) -> Path:
     """The regression template, committed, at the top of ``repo``."""
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     write_template(repo)
     git(repo, "add", ".")

@@ -356,7 +356,7 @@ ANY_VALUE = st.one_of(
 
 @pytest.fixture(scope="module")
 def valid_record(template: Path) -> dict:
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     return RunRecord.from_toml(git(template, "show", "run/base:.rerun/run.toml")).to_dict()
 
@@ -397,12 +397,12 @@ def _consume(record) -> None:
     from contextlib import redirect_stdout
 
     from rerun_git.commands import show
-    from rerun_git.compare import compare_metrics
+    from rerun_git.record.compare import compare_metrics
     from rerun_git.experiment.data import DataManager
-    from rerun_git.service.datasets import check_dataset
-    from rerun_git.service.environment import compare_environment
-    from rerun_git.service.record import RunRecord, headline
-    from rerun_git.service.safety import check_recorded_paths, check_snapshot_layout
+    from rerun_git.record.datasets import check_dataset
+    from rerun_git.record.environment import compare_environment
+    from rerun_git.record.run_record import RunRecord, headline
+    from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout
 
     assert RunRecord.from_toml(record.to_toml()) == record, "a loaded record round-trips"
     headline(record.metric_summary())
@@ -430,7 +430,7 @@ def _consume(record) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_damaged_record_only_ever_raises_the_user_facing_error(valid_record: dict, data) -> None:
-    from rerun_git.service.record import RunRecord, encode_none
+    from rerun_git.record.run_record import RunRecord, encode_none
 
     record_dict = data.draw(damaged(valid_record))
     try:
@@ -452,7 +452,7 @@ def test_a_damaged_record_only_ever_raises_the_user_facing_error(valid_record: d
 @settings(max_examples=200, deadline=None)
 @given(text=st.one_of(st.text(max_size=200), st.binary(max_size=200)))
 def test_arbitrary_bytes_as_a_record_raise_the_user_facing_error(text) -> None:
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     try:
         RunRecord.from_toml(text, origin="run/x:.rerun/run.toml")

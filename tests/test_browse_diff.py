@@ -40,7 +40,7 @@ def variants(repo: Path) -> Path:
 
 @pytest.mark.parametrize("kind", list(SECTIONS))
 def test_exactly_one_section_differs(variants: Path, kind: str) -> None:
-    from rerun_git.runs import diff_runs
+    from rerun_git.browse.diff import diff_runs
 
     result = diff_runs("base", kind, variants)
     non_empty = {name for name in SECTIONS.values() if getattr(result, name)}
@@ -49,7 +49,7 @@ def test_exactly_one_section_differs(variants: Path, kind: str) -> None:
 
 
 def test_section_details(variants: Path) -> None:
-    from rerun_git.runs import diff_runs
+    from rerun_git.browse.diff import diff_runs
 
     code = diff_runs("base", "code", variants)
     assert [(f.path, f.status, f.added, f.removed) for f in code.code] == [("workflows/regression.py", "modified", 1, 1)]
@@ -100,7 +100,7 @@ def test_unknown_run_in_diff(variants: Path, cli) -> None:
 
 
 def test_seed_counts_as_config(variants: Path) -> None:
-    from rerun_git.runs import diff_runs
+    from rerun_git.browse.diff import diff_runs
 
     make_run(variants, "reseeded", record_data(seed=8))
     assert [(c.key, c.old, c.new) for c in diff_runs("base", "reseeded", variants).config] == [("seed", 7, 8)]
@@ -155,13 +155,13 @@ def test_diff_against_working_tree_outside_a_project(repo: Path, cli) -> None:
 
 
 def test_base_record_is_valid() -> None:
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     assert RunRecord.from_dict({**BASE_RECORD}).seed == 7
 
 
 def test_working_tree_diff_from_the_repository_top_of_a_subfolder_project(repo: Path, cli) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     from conftest import git
 

@@ -44,7 +44,7 @@ def test_lists_every_run_oldest_first(many: Path, cli) -> None:
 def test_list_reads_tags_in_one_pipeline(many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
-    from rerun_git.runs import list_runs
+    from rerun_git.browse.listing import list_runs
 
     calls: list[str] = []
     real = subprocess.Popen
@@ -68,7 +68,7 @@ def test_glob_pattern_sort_and_limit(many: Path, cli) -> None:
 
 
 def test_sort_by_metric_both_ways(many: Path) -> None:
-    from rerun_git.runs import list_runs
+    from rerun_git.browse.listing import list_runs
 
     ascending = [r.metrics["MAE"] for r in list_runs(many, sort="MAE")]
     descending = [r.metrics["MAE"] for r in list_runs(many, sort="-MAE")]

@@ -77,7 +77,7 @@ def test_rm_with_an_unknown_name_removes_nothing(runs: Path, cli) -> None:
 
 
 def test_prune_history_drops_the_commit_and_rewrites_later_runs(runs: Path, cli) -> None:
-    from rerun_git.runs import show_run
+    from rerun_git.browse.listing import show_run
 
     before = {name: show_run(name, runs)["record"] for name in "acd"}
     trees = {name: git(runs, "rev-parse", f"run/{name}^{{tree}}").strip() for name in "abcd"}
@@ -129,7 +129,7 @@ def test_gc_removes_only_dead_rerun_worktrees(runs: Path, cli, tmp_path: Path) -
 # ---------------------------------------------------------------- check-env, export-env
 @pytest.fixture
 def env_runs(repo: Path) -> Path:
-    from rerun_git.service.environment import capture_environment
+    from rerun_git.record.environment import capture_environment
 
     here = capture_environment()
     make_run(repo, "same", record_data(env=here))

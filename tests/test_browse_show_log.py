@@ -58,7 +58,7 @@ def test_show_unknown_run_suggests_the_nearest(three: Path, cli) -> None:
 
 def test_corrupt_record_is_one_error_naming_run_and_key(repo: Path, cli) -> None:
     good = record_data(name="broken")
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     text = RunRecord.from_dict(good).to_toml().replace("seed = 7", 'seed = "seven"')
     make_run(repo, "broken", raw_record=text.encode())

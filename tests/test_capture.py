@@ -112,7 +112,7 @@ def test_secrets_and_results_are_not_captured(project: Path, cli) -> None:
 
 
 def test_run_in_repo_without_commits(tmp_path: Path, cli) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     git(tmp_path, "init", "-q")
     write_template(tmp_path)
@@ -131,7 +131,7 @@ def test_run_on_detached_head(project: Path, cli) -> None:
 
 
 def test_project_in_a_subfolder(repo: Path, cli) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     sub = repo / "experiments" / "proj"
     sub.mkdir(parents=True)
@@ -169,7 +169,7 @@ def test_first_parent_history_holds_only_runs(project: Path, cli, tmp_path: Path
     other = tmp_path / "other"
     other.mkdir()
     git(other, "init", "-q")
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     write_template(other)
     assert cli("run", "--name", "elsewhere", cwd=other).code == 0

@@ -157,7 +157,7 @@ def test_recording_checks_the_name_before_the_work(importable: Path) -> None:
 
 
 def test_log_metric_rejects_what_is_not_a_number(tmp_path: Path) -> None:
-    from rerun_git.service.recording import Recording
+    from rerun_git.capture.external import Recording
 
     run = Recording("x", tmp_path, tmp_path)
     for value in ("1.0", None, True):

@@ -1,7 +1,7 @@
 """CLI wiring: entry points, start-up cost, exit codes."""
 from __future__ import annotations
 
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,9 +32,17 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("rerun-git ")
 
 
-@pytest.mark.skipif(shutil.which("git-rerun") is None, reason="console scripts not on PATH")
+VENV_BIN = Path(sys.executable).parent
+
+
+def venv_first_env() -> dict[str, str]:
+    """Our environment with this interpreter's ``bin`` first on PATH: its console scripts are the ones run."""
+    return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.mark.skipif(not (VENV_BIN / "git-rerun").exists(), reason="the git-rerun console script is not beside the interpreter")
 def test_git_rerun_subcommand(project: Path) -> None:
-    proc = subprocess.run(["git", "rerun", "list"], cwd=project, capture_output=True, text=True)
+    proc = subprocess.run(["git", "rerun", "list"], cwd=project, capture_output=True, text=True, env=venv_first_env())
     assert proc.returncode == 0, proc.stderr
 
 

@@ -20,7 +20,7 @@ def assert_clean_error(result, *fragments: str) -> None:
 
 
 def test_not_inside_a_git_repository(tmp_path: Path, cli) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     write_template(tmp_path)
     assert_clean_error(cli("run", cwd=tmp_path), "not inside a git repository")

@@ -30,7 +30,7 @@ WRECKED = "raise SystemExit('wrecked on purpose')\n"
 def make_project(root: Path, files: dict[str, str], datasets: dict[str, Callable[[Path], None]] | None = None,
                  template: str = "regression", commit: bool = True) -> Path:
     """A template project in ``root`` with ``files`` replaced and extra datasets written, committed."""
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     write_template(root, template)
     for rel, text in files.items():
@@ -300,7 +300,7 @@ def test_template_creates_a_project_that_reproduces(tmp_path: Path, cli, templat
 
 
 def test_template_datasets_are_deterministic(tmp_path: Path) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     for template in ("classification", "grouped"):
         a, b = tmp_path / f"{template}_a", tmp_path / f"{template}_b"

@@ -44,7 +44,7 @@ def set_post_run(project: Path, command: str) -> None:
 
 @pytest.mark.parametrize("name", ["pre-commit", "post-run"])
 def test_repository_hook_scripts_are_the_rendered_templates(name: str) -> None:
-    from rerun_git.service.hooks import hook_script
+    from rerun_git.check.hooks import hook_script
 
     path = ROOT / "hooks" / name
     assert path.read_text() == hook_script(name)
@@ -99,7 +99,7 @@ def test_existing_hook_is_kept_as_legacy_idempotently_and_restored(repo: Path, c
 
 
 def test_install_updates_an_outdated_hook_of_ours(repo: Path) -> None:
-    from rerun_git.service.hooks import install_hooks
+    from rerun_git.check.hooks import install_hooks
 
     install_hooks(repo, ["pre-commit"], python="/old/venv/bin/python")
     change, = install_hooks(repo, ["pre-commit"], python="/new/venv/bin/python")
@@ -171,7 +171,7 @@ def test_pre_commit_hook_blocks_a_broken_project_and_calls_the_legacy_hook(proje
 
 
 def test_pre_commit_hook_only_checks_touched_projects(repo: Path, cli) -> None:
-    from rerun_git.service.scaffold import write_template
+    from rerun_git.scaffold import write_template
 
     write_template(repo / "proj")
     (repo / "proj" / "settings.py").write_text("def create_configuration(:\n")  # broken, but not touched below

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import git
 from rerun_git.errors import RerunError
-from rerun_git.service.snapshotting import _probe_refs
+from rerun_git.capture.publish import _probe_refs
 from rerun_git.store.objects import ObjectWriter, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings
@@ -201,7 +201,7 @@ def test_record_to_dict_equals_asdict_and_is_a_deep_copy() -> None:
     from collections import OrderedDict
     from dataclasses import asdict, dataclass
 
-    from rerun_git.service.record import RunRecord
+    from rerun_git.record.run_record import RunRecord
 
     @dataclass
     class Inner:
@@ -228,7 +228,7 @@ def test_record_to_dict_equals_asdict_and_is_a_deep_copy() -> None:
 
 def reference_iter_project_files(root: Path) -> list[str]:
     """The pathlib walk that ``iter_project_files`` replaced (same answers, slower)."""
-    from rerun_git.service.capture import SKIPPED_DIRS
+    from rerun_git.capture.selection import SKIPPED_DIRS
 
     root = root.resolve()
     found = []
@@ -245,7 +245,7 @@ def reference_iter_project_files(root: Path) -> list[str]:
 
 
 def test_project_walk_matches_the_pathlib_walk(tmp_path: Path) -> None:
-    from rerun_git.service.capture import iter_project_files
+    from rerun_git.capture.selection import iter_project_files
 
     root = tmp_path / "proj"
     write_code(root)
@@ -270,7 +270,7 @@ def test_never_captured_matches_fnmatch_part_by_part() -> None:
     import random
     from pathlib import PurePosixPath
 
-    from rerun_git.service.capture import NEVER_CAPTURED, is_never_captured
+    from rerun_git.capture.selection import NEVER_CAPTURED, is_never_captured
 
     def reference(relpath: str) -> bool:
         return any(fnmatch.fnmatchcase(part, p) for part in PurePosixPath(relpath).parts for p in NEVER_CAPTURED)
@@ -284,8 +284,8 @@ def test_never_captured_matches_fnmatch_part_by_part() -> None:
 
 
 def test_hash_cache_reads_a_new_file_once_and_gets_both_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rerun_git.service.capture import HashCache
-    from rerun_git.service.datasets import sha256_file
+    from rerun_git.capture.selection import HashCache
+    from rerun_git.record.datasets import sha256_file
     from rerun_git.store.objects import blob_id_of_file
 
     data = tmp_path / "data.csv"

@@ -51,7 +51,7 @@ def test_index_lists_every_run_with_metrics_and_changed_params(three: Path, tmp_
 
 
 def test_run_page_shows_params_metrics_mean_std_and_changes(three: Path, tmp_path: Path) -> None:
-    from rerun_git.runs import list_runs
+    from rerun_git.browse import list_runs
 
     _build(three, tmp_path / "site")
     first, second = list_runs(three)[:2]

@@ -1,1 +1,5 @@
-"""One module per subcommand; each exposes ``main(args) -> int``."""
+"""One module per subcommand: parse arguments -> one typed API call -> print.
+
+Commands import the flows (capture, reproduce, browse, check, report,
+scaffold), record, settings and errors; never store.
+"""

@@ -7,8 +7,8 @@ from rerun_git.commands._output import print_table
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.record import headline, summarize_metrics
-    from rerun_git.service.recording import capture
+    from rerun_git.record.run_record import headline, summarize_metrics
+    from rerun_git.capture.external import capture
 
     run = capture(
         args.results,

@@ -10,15 +10,17 @@ from rerun_git.errors import RerunError
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.checks import check_paths, check_staged
+    from rerun_git.check.project import check_paths, check_staged
 
     cwd = Path.cwd()
     reports = check_staged(cwd) if args.staged else check_paths(args.paths, cwd)
     if args.format == "json":
-        print_json([r.as_dict() for r in reports])
+        print_json([r.as_dict(timings=args.timings) for r in reports])
         return 0 if all(r.ok for r in reports) else 1
     for report in reports:
         _print_report(report, cwd)
+        if args.timings:
+            print(f"      time: project code {report.import_seconds * 1000:.0f} ms, check {report.own_seconds * 1000:.0f} ms")
     failed = [r for r in reports if not r.ok]
     if failed:
         count = sum(len(r.problems) for r in failed)

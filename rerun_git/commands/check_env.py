@@ -8,7 +8,7 @@ from rerun_git.commands._output import print_json, print_table
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import check_env
+    from rerun_git.browse.env import check_env
 
     check = check_env(args.run, Path.cwd())
     if args.format == "json":

@@ -8,7 +8,7 @@ from rerun_git.commands._output import err
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import checkout_run
+    from rerun_git.browse.manage import checkout_run
 
     done = checkout_run(args.run, args.target, Path.cwd())
     print(f"checked out {done.run.tag} ({done.run.commit[:12]}) into {done.path}")

@@ -8,7 +8,7 @@ from rerun_git.commands._output import err
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.scaffold import create_project
+    from rerun_git.scaffold import create_project
 
     created = create_project(Path(args.name), template=args.template)
     if created.initialised_repo:

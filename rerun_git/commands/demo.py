@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,9 +16,13 @@ def _step(title: str) -> None:
     print(f"\n$ {title}")
 
 
-def main(args: argparse.Namespace) -> int:
-    from rerun_git.cli import main as cli
+def cli(argv: list[str]) -> int:
+    """Run ``rerun-git ARGV`` as a user would, in its own process; return its exit code."""
+    sys.stdout.flush()
+    return subprocess.run([sys.executable, "-m", "rerun_git", *argv], check=False).returncode
 
+
+def main(args: argparse.Namespace) -> int:
     base = Path(tempfile.mkdtemp(prefix="rerun-git-demo-"))
     previous = Path.cwd()
     try:
@@ -49,10 +55,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _commit_project(project: Path) -> None:
     """Commit the new project so the run has a source commit, as in a real repository."""
-    from rerun_git.store.repo import Repo
+    from rerun_git.scaffold import commit_project
 
-    repo = Repo.open(project)
-    repo.git("add", "--", ".")
-    repo.git("-c", "user.name=rerun-git demo", "-c", "user.email=demo@rerun-git.invalid",
-             "commit", "--quiet", "--no-verify", "-m", "Start the demo project")
+    commit_project(project, "Start the demo project")
     print("$ git add . && git commit -m 'Start the demo project'")

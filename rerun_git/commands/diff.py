@@ -8,7 +8,7 @@ from rerun_git.commands._output import err, print_json, print_table
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import diff_runs
+    from rerun_git.browse.diff import diff_runs
 
     result = diff_runs(args.run_a, args.run_b, Path.cwd())
     if args.format == "json":

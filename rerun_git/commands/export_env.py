@@ -10,7 +10,7 @@ from rerun_git.errors import RerunError
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import export_env
+    from rerun_git.browse.env import export_env
 
     text = export_env(args.run, Path.cwd(), include_all=args.include_all)
     if args.output in (None, "-"):

@@ -10,22 +10,17 @@ from rerun_git.errors import RerunError
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.snapshotting import ref_settings, settings_near
-    from rerun_git.store.remote import fetch_runs, resolve_remote
-    from rerun_git.store.repo import Repo
+    from rerun_git.browse.sharing import fetch
 
-    cwd = Path.cwd()
-    repo = Repo.open(cwd)
-    refs = ref_settings(settings_near(cwd))
-    remote = resolve_remote(repo, args.remote)
-    updates = fetch_runs(repo, refs, remote)
+    done = fetch(Path.cwd(), args.remote)
+    remote, updates = done.remote, done.updates
     if args.format == "json":
         print_json({"remote": remote, "refs": [u.as_dict() for u in updates]})
     elif not updates:
         print(f"{remote} has no runs")
     else:
         print_updates(updates, "fetched", remote)
-    rejected = [u for u in updates if u.status == "rejected"]
+    rejected = done.rejected
     if rejected:
         raise RerunError(
             f"{len(rejected)} run tag{'s' if len(rejected) != 1 else ''} of {remote} not fetched: "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import gc
+    from rerun_git.browse.manage import gc
 
     removed = gc(Path.cwd())
     for path in removed:

@@ -11,7 +11,7 @@ _DONE = {
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.hooks import HOOK_NAMES, install_hooks, uninstall_hooks
+    from rerun_git.check.hooks import HOOK_NAMES, install_hooks, uninstall_hooks
 
     names = args.hook or list(HOOK_NAMES)
     changes = uninstall_hooks(Path.cwd(), names) if args.uninstall else install_hooks(Path.cwd(), names)

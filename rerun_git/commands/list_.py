@@ -10,7 +10,7 @@ from rerun_git.commands._output import err
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import list_runs, run_as_dict
+    from rerun_git.browse.listing import list_runs, run_as_dict
 
     runs, warnings = list_runs(Path.cwd(), pattern=args.pattern, with_warnings=True, sort=args.sort, limit=args.limit)
     for warning in warnings:
@@ -52,7 +52,7 @@ def _check_metrics(runs: list, metrics: list[str]) -> None:
 
 def _fetched(runs: list) -> set[str]:
     """Commits of the listed runs that are not on the local runs branch (fetched from elsewhere)."""
-    from rerun_git.runs import local_run_commits
+    from rerun_git.browse.listing import local_run_commits
 
     local = local_run_commits(Path.cwd())
     return {run.commit for run in runs if run.commit not in local}

@@ -8,7 +8,7 @@ from rerun_git.commands._output import print_json
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import log_runs
+    from rerun_git.browse.log import log_runs
 
     entries = log_runs(Path.cwd(), patch=args.patch, limit=args.max_count)
     if args.format == "json":

@@ -28,23 +28,18 @@ def print_updates(updates, verb: str, remote: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.snapshotting import ref_settings, settings_near
-    from rerun_git.store.remote import push_runs, resolve_remote
-    from rerun_git.store.repo import Repo
+    from rerun_git.browse.sharing import push
 
-    cwd = Path.cwd()
-    repo = Repo.open(cwd)
-    refs = ref_settings(settings_near(cwd))
-    remote = resolve_remote(repo, args.remote)
-    updates = push_runs(repo, refs, remote, args.runs)
+    done = push(Path.cwd(), args.remote, args.runs)
+    remote, updates = done.remote, done.updates
     if args.format == "json":
         print_json({"remote": remote, "refs": [u.as_dict() for u in updates]})
     else:
         print_updates(updates, "pushed", remote)
-    rejected = [u for u in updates if u.status == "rejected"]
-    branch_only = [u for u in rejected if u.ref == refs.branch_ref]
+    rejected = done.rejected
+    branch_only = [u for u in rejected if u.ref == done.branch_ref]
     if branch_only and len(rejected) == 1:
-        err(f"note: {remote}'s {refs.branch} has runs captured elsewhere, so it was not moved (push never forces);"
+        err(f"note: {remote}'s {done.branch} has runs captured elsewhere, so it was not moved (push never forces);"
             f" your runs are on {remote} through their tags. `rerun-git fetch {remote}` brings the others here.")
     elif rejected:
         names = ", ".join(short_ref(u.ref) for u in rejected if u not in branch_only)

@@ -9,7 +9,7 @@ from rerun_git.commands._output import err, print_json, print_table
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.pipeline import reproduce_run
+    from rerun_git.reproduce.run import reproduce_run
 
     result = reproduce_run(
         args.run,

@@ -8,7 +8,7 @@ from rerun_git.commands._output import err
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import remove_runs
+    from rerun_git.browse.manage import remove_runs
 
     removed = remove_runs(args.runs, Path.cwd(), prune_history=args.prune_history)
     for run in removed.runs:

@@ -9,8 +9,8 @@ from rerun_git.commands._output import print_table
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.service.pipeline import run_project
-    from rerun_git.service.record import headline
+    from rerun_git.capture.run import run_project
+    from rerun_git.record.run_record import headline
 
     result = run_project(
         Path.cwd(),

@@ -11,7 +11,7 @@ SECTIONS = ("files", "env", "datasets", "metrics", "config")
 
 
 def main(args: argparse.Namespace) -> int:
-    from rerun_git.runs import show_run
+    from rerun_git.browse.listing import show_run
 
     data = show_run(args.run, Path.cwd())
     chosen = [s for s in SECTIONS if getattr(args, s, False)]
@@ -37,7 +37,7 @@ def _section_data(data: dict[str, Any], section: str) -> Any:
     if section == "env":
         return record["env"]
     if section == "config":
-        from rerun_git.service.browse import flatten_config
+        from rerun_git.browse.changes import flatten_config
 
         return flatten_config(record)
     if section == "metrics":
@@ -50,7 +50,7 @@ def _summary(data: dict[str, Any]) -> None:
     source = (data["source"] or "none") + (" (dirty)" if data["dirty"] else "")
     env = record.get("env", {})
     packages = env.get("packages", {})
-    from rerun_git.service.environment import CRITICAL_PACKAGES
+    from rerun_git.record.environment import CRITICAL_PACKAGES
 
     critical = " ".join(f"{p}={packages[p]}" for p in CRITICAL_PACKAGES if p in packages)
     print(f"run      {data['tag']}")
@@ -70,7 +70,7 @@ def _files(record: dict[str, Any]) -> None:
 
 
 def _env(record: dict[str, Any]) -> None:
-    from rerun_git.service.environment import CRITICAL_PACKAGES
+    from rerun_git.record.environment import CRITICAL_PACKAGES
 
     env = record["env"]
     print(f"python    {env.get('python', '?')} ({env.get('implementation', '?')})")
@@ -93,7 +93,7 @@ def _metrics(record: dict[str, Any]) -> None:
 
 
 def _config(record: dict[str, Any]) -> None:
-    from rerun_git.service.browse import flatten_config
+    from rerun_git.browse.changes import flatten_config
 
     for key, value in flatten_config(record).items():
         print(f"{key} = {value!r}")

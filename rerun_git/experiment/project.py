@@ -1,9 +1,9 @@
-"""The project on disk: root discovery, rerun.toml and the ``ProjectLoader``.
+"""The project on disk: dataset paths and the ``ProjectLoader``.
 
 ``ProjectLoader`` is the single IO boundary for project code: every project
 file is read once, its bytes are kept in ``loader.files`` and the module is
 executed from those bytes. Heavy modules (pandas, scikit-learn) are imported
-lazily so that ``find_project_root`` stays cheap.
+lazily.
 """
 from __future__ import annotations
 
@@ -13,17 +13,16 @@ import importlib.abc
 import importlib.machinery
 import linecache
 import sys
-import tomllib
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rerun_git.errors import RerunError
 
 if TYPE_CHECKING:
+    from rerun_git.experiment.strategy import RerunStrategy
     from rerun_git.experiment.algorithms import AlgorithmCollection
     from rerun_git.experiment.configuration import ExperimentPlan
     from rerun_git.experiment.data import DataManager
@@ -31,86 +30,6 @@ if TYPE_CHECKING:
     from rerun_git.experiment.metrics import MetricManager
     from rerun_git.experiment.plot_settings import PlotSettings
     from rerun_git.experiment.workflow import Workflow
-
-MARKER = "rerun.toml"
-
-
-# ---------------------------------------------------------------- root + settings
-def find_project_root(start: Path) -> Path:
-    """Return the nearest folder at or above ``start`` that holds ``rerun.toml``."""
-    start = Path(start).resolve()
-    for folder in (start, *start.parents):
-        if (folder / MARKER).is_file():
-            return folder
-    raise RerunError(f"no {MARKER} found in {start} or any parent",
-                     hint="run `rerun-git create` to start a project, or cd into one")
-
-
-@dataclass
-class ProjectSettings:
-    """The settings of ``rerun.toml`` (every key optional)."""
-
-    include: list[str] = field(default_factory=lambda: ["**/*.py", "rerun.toml"])
-    exclude: list[str] = field(default_factory=list)
-    embed_datasets_max_mb: float = 50
-    keep_results: list[str] = field(default_factory=lambda: ["**/*.json"])
-    tag_prefix: str = "run/"
-    branch: str = "rerun/runs"
-    post_run_hook: str | None = None
-
-
-# (table, key) -> (ProjectSettings field, expected kind)
-_SETTINGS_KEYS: dict[tuple[str, str], tuple[str, str]] = {
-    ("capture", "include"): ("include", "strings"),
-    ("capture", "exclude"): ("exclude", "strings"),
-    ("capture", "embed_datasets_max_mb"): ("embed_datasets_max_mb", "number"),
-    ("capture", "keep_results"): ("keep_results", "strings"),
-    ("refs", "tag_prefix"): ("tag_prefix", "string"),
-    ("refs", "branch"): ("branch", "string"),
-    ("hooks", "post_run"): ("post_run_hook", "string"),
-}
-
-
-def _check_setting(value: Any, kind: str, key: str) -> Any:
-    ok = {
-        "strings": isinstance(value, list) and all(isinstance(v, str) for v in value),
-        "string": isinstance(value, str),
-        "number": isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
-    }[kind]
-    if not ok:
-        want = {"strings": "a list of strings", "string": "a string", "number": "a non-negative number"}[kind]
-        raise RerunError(f"{MARKER}: {key} must be {want}", hint=f"got {value!r}")
-    return value
-
-
-def parse_project_settings(data: bytes) -> ProjectSettings:
-    """Parse the bytes of ``rerun.toml`` into :class:`ProjectSettings`."""
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RerunError(f"{MARKER}: malformed TOML: {exc}", hint="fix the syntax of rerun.toml") from exc
-    tables = sorted({t for t, _ in _SETTINGS_KEYS})
-    values: dict[str, Any] = {}
-    for table, content in doc.items():
-        if table not in tables or not isinstance(content, dict):
-            raise RerunError(f"{MARKER}: unknown section {table!r}", hint=f"sections: {', '.join(tables)}")
-        for key, value in content.items():
-            spec = _SETTINGS_KEYS.get((table, key))
-            if spec is None:
-                allowed = ", ".join(k for t, k in _SETTINGS_KEYS if t == table)
-                raise RerunError(f"{MARKER}: unknown key {table}.{key}", hint=f"keys in [{table}]: {allowed}")
-            values[spec[0]] = _check_setting(value, spec[1], f"{table}.{key}")
-    return ProjectSettings(**values)
-
-
-def load_project_settings(root: Path) -> ProjectSettings:
-    """Read ``root/rerun.toml`` (defaults when it is missing keys)."""
-    path = Path(root) / MARKER
-    try:
-        return parse_project_settings(path.read_bytes())
-    except OSError as exc:
-        raise RerunError(f"cannot read {path}: {exc.strerror}", hint="run `rerun-git create`") from exc
-
 
 def dataset_path(root: Path, file: str) -> Path:
     """Return ``root/datasets/<file>``, rejecting absolute paths and escapes."""
@@ -126,26 +45,6 @@ def dataset_path(root: Path, file: str) -> Path:
         raise RerunError(f"dataset path {file!r} escapes the datasets/ folder",
                          hint="symbolic links out of datasets/ are not allowed")
     return path
-
-
-# ---------------------------------------------------------------- service protocol
-class LoaderService(Protocol):
-    """What the loader hands loaded objects to (the RerunService / its strategy)."""
-
-    def handle_load_base_data_manager(self, data_manager: Any) -> Any:
-        """Return the data manager to use."""
-
-    def handle_load_algorithms(self, algorithm_config: Any) -> Any:
-        """Return the algorithm collection to use."""
-
-    def handle_load_metric_config(self, metric_config: Any) -> Any:
-        """Return the metric manager to use."""
-
-    def handle_load_custom_evaluators(self, module: Any, evaluators_file: Path) -> Any:
-        """Return the evaluators module to use."""
-
-    def handle_load_workflow(self, workflow: Any, workflow_name: str) -> Any:
-        """Return the workflow class to use."""
 
 
 # ---------------------------------------------------------------- import machinery
@@ -209,11 +108,11 @@ class ProjectLoader:
     ----------
     root : Path
         The project root (the folder holding ``rerun.toml``).
-    service : LoaderService
+    service : RerunStrategy
         Receives every loaded object through its ``handle_load_*`` methods.
     """
 
-    def __init__(self, root: Path, service: LoaderService) -> None:
+    def __init__(self, root: Path, service: RerunStrategy) -> None:
         self.root = Path(root).resolve()
         self.service = service
         self.files: dict[str, bytes] = {}
@@ -236,10 +135,6 @@ class ProjectLoader:
             except OSError as exc:
                 raise RerunError(f"cannot read {relpath}: {exc.strerror}", hint="check the file exists") from exc
         return self.files[relpath]
-
-    def load_settings(self) -> ProjectSettings:
-        """Return the parsed ``rerun.toml`` (its bytes are kept in ``files``)."""
-        return parse_project_settings(self.read_bytes(MARKER))
 
     def _execute(self, path: Path, module: ModuleType) -> None:
         try:

@@ -17,7 +17,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from rerun_git.errors import RerunError
@@ -29,6 +28,7 @@ from rerun_git.report.source import RunSource
 FORMAT = 1
 MANIFEST = ".rerun-report.json"
 ASSETS = ("report.css", "report.js")
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _KEPT_TYPES = {**{ext: ext for ext in IMAGE_TYPES}, ".json": ".json", ".csv": ".csv", ".txt": ".txt"}
 
@@ -69,7 +69,7 @@ def build_site(source: RunSource, directory: Path) -> BuildResult:
         result.written.append(data.summary.name)
     result.removed = _remove_stale(pages_dir, set(keys))
     for name in ASSETS:
-        _write(directory / name, resources.files("rerun_git.report").joinpath("assets", name).read_text("utf-8"), only_if_changed=True)
+        _write(directory / name, (ASSETS_DIR / name).read_bytes(), only_if_changed=True)
     _write(directory / "index.html", index_page(summaries, result.warnings))
     _write(directory / "compare.html", compare_page(summaries))
     _write(directory / MANIFEST, json.dumps({"format": FORMAT, "pages": keys,

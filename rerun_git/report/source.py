@@ -1,6 +1,6 @@
 """The one adapter between the browse API and the report: runs and records in, :mod:`.model` types out.
 
-Every git read goes through :mod:`rerun_git.runs`, in a few batched calls
+Every git read goes through :mod:`rerun_git.browse`, in a few batched calls
 for any number of runs (one ``for-each-ref``, one ``cat-file --batch`` for
 the records, one for the authors, one for the kept files).
 """
@@ -19,7 +19,7 @@ class RunSource:
     """The runs of the repository at ``path`` matching ``pattern``, oldest first, listed once."""
 
     def __init__(self, path: Path | str = ".", pattern: str | None = None) -> None:
-        from rerun_git.runs import list_runs
+        from rerun_git.browse import list_runs
 
         self.path = Path(path)
         self.runs: list[RunInfo]
@@ -35,7 +35,7 @@ class RunSource:
 
     def pages(self, pairs: list[tuple[RunSummary, RunSummary | None]]) -> list[RunPage]:
         """The page data of each ``(run, previous run)`` pair (records, kept files and the diff)."""
-        from rerun_git.runs import get_kept_results
+        from rerun_git.browse import get_kept_results
 
         records = self._records([self._by_commit[s.commit] for pair in pairs for s in pair if s is not None])
         kept_lists = get_kept_results([self._by_commit[run.commit] for run, _ in pairs], self.path)
@@ -49,7 +49,7 @@ class RunSource:
 
     def _records(self, runs: list[RunInfo]) -> dict[str, dict[str, Any] | None]:
         """The records of ``runs`` as plain data (``RunRecord.to_dict()``), each read and parsed once per source."""
-        from rerun_git.runs import get_records
+        from rerun_git.browse import get_records
 
         missing = list({run.commit: run for run in runs if run.commit not in self._parsed}.values())
         if missing:
@@ -59,7 +59,7 @@ class RunSource:
         return {run.commit: self._parsed[run.commit] for run in runs}
 
     def _summarise(self, runs: list[RunInfo]) -> list[RunSummary]:
-        from rerun_git.runs import get_authors
+        from rerun_git.browse import get_authors
 
         if not runs:
             return []
@@ -68,14 +68,14 @@ class RunSource:
         return [_summary(run, records[run.commit], author) for run, author in zip(runs, authors)]
 
     def _read_blobs(self, kept_lists: list[list[tuple[str, str]]]) -> dict[str, bytes | None]:
-        from rerun_git.runs import read_kept
+        from rerun_git.browse import read_kept
 
         ids = list(dict.fromkeys(blob for kept in kept_lists for _name, blob in kept))
         return dict(zip(ids, read_kept(ids, self.path))) if ids else {}
 
 
 def _summary(run: RunInfo, record: dict[str, Any] | None, author: str | None) -> RunSummary:
-    from rerun_git.service.browse import flatten_config
+    from rerun_git.browse.changes import flatten_config
 
     data = record or {}
     return RunSummary(
@@ -114,7 +114,7 @@ def _page(summary: RunSummary, record: dict[str, Any] | None, previous: RunSumma
         "created": data.get("created", ""), "project path": data.get("project_path", ""),
         "rerun-git": data.get("rerun_git_version", ""), "reproduces": data.get("reproduces") or "",
     }
-    from rerun_git.service.browse import flatten_config
+    from rerun_git.browse.changes import flatten_config
 
     return RunPage(
         summary=summary, seed=data.get("seed"), provenance={k: str(v) for k, v in provenance.items() if v != ""},
@@ -127,8 +127,8 @@ def _page(summary: RunSummary, record: dict[str, Any] | None, previous: RunSumma
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """What changed since the previous run: config, files (by sha256), datasets, environment, metrics."""
-    from rerun_git.service.browse import config_changes, dataset_changes, metric_changes
-    from rerun_git.service.environment import compare_environment
+    from rerun_git.browse.changes import config_changes, dataset_changes, metric_changes
+    from rerun_git.record.environment import compare_environment
 
     out = [Change("config", c.key, c.old, c.new) for c in config_changes(old, new)]
     old_files, new_files = old["files"], new["files"]
@@ -148,10 +148,7 @@ def _state(sha: str | None) -> str:
 
 def default_directory(path: Path | str) -> Path | None:
     """``results/report`` of the project at or above ``path``; None outside a project."""
-    from rerun_git.errors import RerunError
-    from rerun_git.experiment.project import find_project_root
+    from rerun_git.settings import project_root_or_none
 
-    try:
-        return find_project_root(Path(path)) / "results" / "report"
-    except RerunError:
-        return None
+    root = project_root_or_none(path)
+    return None if root is None else root / "results" / "report"

@@ -12,17 +12,12 @@ from dataclasses import dataclass, field
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message, resolve_run
+from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message
 
 #: Paths of a snapshot that are not project code: the record and kept results, and embedded datasets.
 NON_CODE_PATHS = (".rerun", "datasets")
 _LOG_FORMAT = "--format=%H%x00%P%x00%ct%x00%B%x00%x00"
 _LOG_END = "\x00\x00\n"
-
-
-def find_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
-    """Resolve one run (``NAME``, ``<prefix>NAME`` or ``refs/tags/<prefix>NAME``); see :func:`resolve_run`."""
-    return resolve_run(repo, refs, name)
 
 
 @dataclass(frozen=True)
@@ -278,6 +273,6 @@ def branch_commits(repo: Repo, refs: RefSettings) -> set[str]:
 
 __all__ = [
     "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "commit_authors", "diff_code",
-    "files_under", "find_run",
+    "files_under",
     "gc_auto", "prune_runs", "read_blobs", "read_objects", "runs_branch_log", "tagged_runs",
 ]

@@ -38,11 +38,8 @@ class HookChange:
 
 
 def hooks_dir(repo: Repo) -> Path:
-    """The folder git runs hooks from: ``core.hooksPath`` when set, else ``<common dir>/hooks``."""
-    if repo.hooks is not None:  # read by Repo.open in the same git call
-        return repo.hooks
-    path = Path(repo.text("rev-parse", "--git-path", "hooks"))
-    return path if path.is_absolute() else (repo.top / path).resolve()
+    """The folder git runs hooks from: ``core.hooksPath`` when set, else ``<common dir>/hooks`` (read by ``Repo.open``)."""
+    return repo.hooks
 
 
 def is_ours(path: Path) -> bool:

@@ -124,7 +124,7 @@ class Repo:
         The shared git dir holding objects and refs.
     object_format : str
         ``sha1`` or ``sha256``.
-    hooks : Path or None
+    hooks : Path
         The folder git runs hooks from (``core.hooksPath`` honoured), as read by :meth:`open`.
     """
 
@@ -132,7 +132,7 @@ class Repo:
     git_dir: Path
     common_dir: Path
     object_format: str
-    hooks: Path | None = None
+    hooks: Path
 
     @classmethod
     def open(cls, path: Path | str = ".") -> Repo:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.store.repo import Repo
@@ -46,6 +47,11 @@ class RefSettings:
 
     def tag_ref(self, name: str) -> str:
         return self.tag_namespace + name
+
+    @classmethod
+    def of(cls, settings: Any) -> RefSettings:
+        """The ``[refs]`` of a project's settings (a :class:`rerun_git.settings.ProjectSettings`)."""
+        return cls(tag_prefix=settings.tag_prefix, branch=settings.branch)
 
 
 _NEEDLES = {key: f"\n{key}: " for key in ("Rerun-Source", "Rerun-Dirty", "Rerun-Version")}

@@ -11,9 +11,8 @@ from rerun_git.experiment.algorithms import AlgorithmCollection
 from rerun_git.experiment.data import DataManager
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.plot_settings import PlotSettings
-from rerun_git.experiment.project import (
-    ProjectLoader, ProjectSettings, dataset_path, find_project_root, load_project_settings,
-)
+from rerun_git.experiment.project import ProjectLoader, dataset_path
+from rerun_git.settings import ProjectSettings, find_project_root, load_project_settings
 from rerun_git.experiment.workflow import Workflow
 
 

@@ -6,7 +6,7 @@ import tomllib
 import pytest
 
 from rerun_git.errors import RerunError
-from rerun_git.service.record import RunRecord, decode_none, encode_none, summarize_metrics
+from rerun_git.record.run_record import RunRecord, decode_none, encode_none, summarize_metrics
 
 
 def sample() -> RunRecord:

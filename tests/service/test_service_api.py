@@ -42,7 +42,8 @@ def test_reconstruct_plot_settings() -> None:
 
 
 def test_python_api_capture_and_coordinate(project: Path) -> None:
-    from rerun_git.experiment.project import ProjectLoader, load_project_settings
+    from rerun_git.experiment.project import ProjectLoader
+    from rerun_git.settings import load_project_settings
     from rerun_git.experiment.runner import run_experiments
 
     service = RerunService("api-run", mode="capture")

@@ -114,3 +114,13 @@ _DATASETS: dict[str, Callable[[], tuple[str, Any]]] = {
     "classification": _breast_cancer,
     "grouped": _iris_grouped,
 }
+
+
+def commit_project(project: Path, message: str) -> None:
+    """Commit everything in ``project`` as the demo's author (hooks skipped): a source commit for its runs."""
+    from rerun_git.store.repo import Repo
+
+    repo = Repo.open(project)
+    repo.git("add", "--", ".")
+    repo.git("-c", "user.name=rerun-git demo", "-c", "user.email=demo@rerun-git.invalid",
+             "commit", "--quiet", "--no-verify", "-m", message)

@@ -5,7 +5,7 @@ A training script that does not follow the project layout can still be
 captured: the project files (``[capture] include`` globs plus the bytes of the
 project modules the script imported), an existing results folder (its
 ``keep_results`` files) and a metric table become one run, through the same
-:func:`~rerun_git.service.snapshotting.capture_snapshot` as ``rerun-git run``.
+:func:`~rerun_git.capture.publish.capture_snapshot` as ``rerun-git run``.
 
 >>> import rerun_git                                                    # doctest: +SKIP
 >>> with rerun_git.recording(name="baseline") as run:                   # doctest: +SKIP
@@ -123,7 +123,7 @@ def _parse_toml(text: str) -> Any:
 
 def _project_relpath(root: Path, filename: Any) -> str | None:
     """``filename`` relative to ``root`` when it is a project ``.py`` file (not a vendored one)."""
-    from rerun_git.service.capture import SKIPPED_DIRS
+    from rerun_git.capture.selection import SKIPPED_DIRS
 
     if not isinstance(filename, str) or not filename.endswith(".py"):
         return None
@@ -179,7 +179,7 @@ class _Target:
 
 
 def _find_root(project: Path | str | None) -> Path:
-    from rerun_git.experiment.project import find_project_root
+    from rerun_git.settings import find_project_root
 
     if project is not None:
         return find_project_root(Path(project))
@@ -195,15 +195,14 @@ def _find_root(project: Path | str | None) -> Path:
 
 def _prepare(project: Path | str | None, name: str | None, results: Path | str | None, must_exist: bool) -> _Target:
     """Everything checkable before the script's work: project, repository, run name, results folder."""
-    from rerun_git.experiment.project import load_project_settings
-    from rerun_git.service.snapshotting import ref_settings
+    from rerun_git.settings import load_project_settings
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import check_name_free, default_run_name, validate_run_name
+    from rerun_git.store.runs import RefSettings, check_name_free, default_run_name, validate_run_name
 
     root = _find_root(project)
     settings = load_project_settings(root)
     name = validate_run_name(name) if name is not None else default_run_name()
-    check_name_free(Repo.open(root), ref_settings(settings), name)
+    check_name_free(Repo.open(root), RefSettings.of(settings), name)
     if results is None:
         results_dir = root / "results" / name
     else:
@@ -215,14 +214,15 @@ def _prepare(project: Path | str | None, name: str | None, results: Path | str |
 
 def _capture(target: _Target, table: dict[str, dict[str, float]], files: dict[str, bytes],
              message: str, seed: int) -> CapturedRun:
-    from rerun_git.service.service import RerunService
+    from rerun_git.capture.publish import capture_snapshot
+    from rerun_git.capture.recorder import ConfigRecorder
 
-    service = RerunService(target.name, mode="capture")
-    context = service.bind_project(target.root, target.settings, seed, message)
+    recorder = ConfigRecorder(target.name)
+    context = recorder.bind_project(target.root, target.settings, seed, message)
     context.executed_files = dict(files)
-    service.configs["results"] = {row: dict(metrics) for row, metrics in table.items()}
-    tag = service.export_and_save(target.results_dir)
-    return CapturedRun(target.name, tag, service.commit, target.results_dir, table)
+    recorder.configs["results"] = {row: dict(metrics) for row, metrics in table.items()}
+    published, _record = capture_snapshot(recorder, context, target.results_dir)
+    return CapturedRun(target.name, published.tag, published.commit, target.results_dir, table)
 
 
 def _metrics_argument(metrics: Mapping[str, Any] | str | Path | None) -> dict[str, dict[str, float]]:
@@ -324,7 +324,7 @@ def recording(
     Recording
         ``run.log_metric("MAE", value)``; after the block, ``run.tag`` and ``run.commit``.
     """
-    from rerun_git.service.safety import claim_run_name
+    from rerun_git.capture.names import claim_run_name
 
     target = _prepare(project, name, results, must_exist=False)
     claim = claim_run_name(target.root, target.name) if results is None else None

@@ -1,10 +1,10 @@
-"""What ``rerun-git diff`` / ``log -p`` compare, and the result types of :mod:`rerun_git.runs`.
+"""What ``rerun-git diff`` / ``log -p`` compare, and the result types of :mod:`rerun_git.browse.listing`.
 
 Pure comparisons of :class:`RunRecord` data (config, datasets, metrics),
 :func:`load_working_tree`, which describes the project as it is now (its
 config loaded through the ``ProjectLoader`` without training, its files,
 datasets and environment) so that a run can be compared with it, and the
-dataclasses the browse API returns (kept here so that ``rerun_git.runs``,
+dataclasses the browse API returns (kept here so that ``rerun_git.browse.listing``,
 on the path of ``list`` and ``show``, imports fast).
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rerun_git.compare import compare_metrics
 from rerun_git.errors import RerunError
 from rerun_git.experiment._params import dataset_key
-from rerun_git.service.record import RunRecord
+from rerun_git.record.compare import compare_metrics
+from rerun_git.record.run_record import RunRecord
 
 if TYPE_CHECKING:
-    from rerun_git.service.environment import EnvDifference
+    from rerun_git.record.environment import EnvDifference
     from rerun_git.store.history import FileStat
     from rerun_git.store.runs import RunInfo
 
@@ -190,14 +190,14 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
     is trained. ``run_files`` are the run's code files: those still present
     are compared even when the include globs no longer select them.
     """
-    from rerun_git.experiment.project import find_project_root, load_project_settings
-    from rerun_git.service.capture import is_never_captured, select_project_files
-    from rerun_git.service.environment import capture_environment
-    from rerun_git.service.service import RerunService, now_utc
+    from rerun_git.capture.recorder import ConfigRecorder, now_utc
+    from rerun_git.capture.selection import is_never_captured, select_project_files
+    from rerun_git.record.environment import capture_environment
+    from rerun_git.settings import find_project_root, load_project_settings
 
     root = find_project_root(start)
     settings = load_project_settings(root)
-    service = RerunService("working-tree", mode="capture")
+    service = ConfigRecorder("working-tree")
     context = service.bind_project(root, settings, seed=0)
     executed: dict[str, bytes] = {}
     error = None
@@ -230,10 +230,11 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
 
 
 def _load_configuration(root: Path, service: Any) -> dict[str, bytes]:
-    """Load every part of the project through the capturing ``service``; return the executed files' bytes."""
+    """Load every part of the project, recorded by ``service`` (a ConfigRecorder); return the executed files' bytes."""
+    from rerun_git.capture.recorder import CaptureStrategy
     from rerun_git.experiment.project import ProjectLoader
 
-    loader = ProjectLoader(root, service)
+    loader = ProjectLoader(root, CaptureStrategy(service))
     with loader.importing():
         plan = loader.load_configuration()
         loader.load_base_data_manager()
@@ -248,7 +249,7 @@ def _load_configuration(root: Path, service: Any) -> dict[str, bytes]:
 
 def _dataset_now(root: Path, filename: str, table: str | None) -> dict[str, Any]:
     from rerun_git.experiment.project import dataset_path
-    from rerun_git.service.datasets import sha256_file
+    from rerun_git.record.datasets import sha256_file
 
     path = dataset_path(root, filename)
     present = path.is_file()
@@ -278,7 +279,7 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None) -> tuple[str, 
     return header + body, added, removed
 
 
-# ---------------------------------------------------------------- result types of rerun_git.runs
+# ---------------------------------------------------------------- result types of rerun_git.browse.listing
 @dataclass
 class LogEntry:
     """One run on the runs branch (``rerun-git log``), newest first.

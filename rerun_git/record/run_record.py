@@ -9,9 +9,13 @@ import copy
 import json
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.settings import settings_near
+from rerun_git.store.repo import Repo
+from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
 
 SCHEMA_VERSION = 1
 RECORD_PATH = ".rerun/run.toml"
@@ -193,17 +197,25 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def load_record(repo: Any, run: Any) -> RunRecord:
-    """The :class:`RunRecord` of ``run`` (a ``store.runs.RunInfo``) in ``repo``.
+def load_record(repo: Repo, run: RunInfo) -> RunRecord:
+    """The :class:`RunRecord` of ``run`` in ``repo``.
 
     Absent or corrupt: one :class:`RerunError` naming the run (and the key).
     """
-    from rerun_git.store.runs import read_blob
-
     data = read_blob(repo, run.commit, RECORD_PATH)
     if data is None:
         raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
     return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
+
+
+def load_run(name: str, start: Path) -> tuple[RunInfo, RunRecord, Path]:
+    """Resolve run ``name`` from any folder of its repository and load its record; also return the repository's top.
+
+    The ``[refs]`` settings come from the project containing ``start``, when there is one.
+    """
+    repo = Repo.open(start)
+    run = resolve_run(repo, RefSettings.of(settings_near(start)), name)
+    return run, load_record(repo, run), repo.top
 
 
 def encode_none(value: Any) -> Any:

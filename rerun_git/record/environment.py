@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 #: Packages whose major.minor must match for a reproduction to be trusted.
 CRITICAL_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "joblib")
 
@@ -56,13 +58,8 @@ def _scan_path_entry(entry: str) -> list[tuple[str, str]]:
             dist = metadata.PathDistribution(Path(folder.path))
             name, version = dist.metadata["Name"] or name, dist.version
         if name and version:
-            found.append((canonical_name(name), version))
+            found.append((canonicalize_name(name), version))
     return found
-
-
-def canonical_name(name: str) -> str:
-    """PEP 503 normalised distribution name."""
-    return name.lower().replace("_", "-").replace(".", "-")
 
 
 @dataclass(frozen=True)

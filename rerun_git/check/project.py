@@ -34,7 +34,7 @@ class CheckReport:
     """The outcome of checking one project.
 
     ``import_seconds`` is the time spent importing and calling project code;
-    ``own_seconds`` is everything else check did (its budget is 0.5 s).
+    ``own_seconds`` is everything else check did (its budget, 0.5 s, is measured in ``benchmarks/``).
     """
 
     root: Path
@@ -55,13 +55,16 @@ class CheckReport:
     def add_error(self, exc: RerunError, context: str = "") -> None:
         self.add(f"{context}{exc.message}", exc.hint)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    def as_dict(self, timings: bool = False) -> dict[str, Any]:
+        """The report as plain data; the timing fields only with ``timings`` (they differ run to run)."""
+        data = {
             "project": str(self.root), "ok": self.ok,
             "problems": [{"problem": p.text, "hint": p.hint} for p in self.problems],
-            "checked": dict(self.checked), "import_seconds": round(self.import_seconds, 4),
-            "own_seconds": round(self.own_seconds, 4), "script_project": self.script_project,
+            "checked": dict(self.checked), "script_project": self.script_project,
         }
+        if timings:
+            data.update(import_seconds=round(self.import_seconds, 4), own_seconds=round(self.own_seconds, 4))
+        return data
 
 
 class _PassThrough:
@@ -113,8 +116,9 @@ def check_project(root: Path | str) -> CheckReport:
     CheckReport
         ``report.ok`` is true when nothing would break a run.
     """
-    from rerun_git.experiment.project import ProjectLoader, load_project_settings
-    from rerun_git.service.capture import iter_project_files
+    from rerun_git.experiment.project import ProjectLoader
+    from rerun_git.settings import load_project_settings
+    from rerun_git.capture.selection import iter_project_files
 
     started = time.perf_counter()
     report = CheckReport(Path(root).resolve())
@@ -167,7 +171,7 @@ def project_roots(paths: Iterable[str | Path], top: Path | None = None, base: Pa
     top : Path, optional
         Do not look above this folder (the repository's top level).
     """
-    from rerun_git.experiment.project import MARKER
+    from rerun_git.settings import MARKER
 
     base = Path(base or Path.cwd())
     top = top.resolve() if top is not None else None
@@ -212,7 +216,7 @@ def check_staged(cwd: Path) -> list[CheckReport]:
 
 def check_paths(paths: list[str], cwd: Path) -> list[CheckReport]:
     """Check the projects containing ``paths``; with no paths, the project containing ``cwd``."""
-    from rerun_git.experiment.project import find_project_root
+    from rerun_git.settings import find_project_root
 
     if not paths:
         return [check_project(find_project_root(cwd))]

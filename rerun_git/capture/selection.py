@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -9,8 +10,10 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
+
+from wcmatch import glob
 
 
 #: Never captured, whatever rerun.toml says (matched against each path component).
@@ -27,16 +30,20 @@ def is_never_captured(relpath: str) -> bool:
     return any(_NEVER_CAPTURED_RE.match(part) for part in relpath.split("/"))
 
 
+#: The one rule set of capture globs (docs/guide.md): ``*`` and ``?`` never cross ``/``; ``**`` is zero
+#: or more folders; a pattern without ``/`` matches the file name at any depth; dot files are not special.
+GLOB_FLAGS = glob.GLOBSTAR | glob.MATCHBASE | glob.DOTGLOB
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> glob.WcMatcher:
+    return glob.compile(list(patterns), flags=GLOB_FLAGS)
+
+
 def glob_matches(relpath: str, patterns: Iterable[str]) -> bool:
-    """``**``-aware glob match of a POSIX relative path (``**/*.py`` also matches top-level files)."""
-    path = None
-    for pattern in patterns:
-        path = path or PurePosixPath(relpath)  # built only when there is a pattern to try
-        if path.match(pattern) or fnmatch.fnmatchcase(relpath, pattern):
-            return True
-        if pattern.startswith("**/") and fnmatch.fnmatchcase(relpath, pattern[3:]):
-            return True
-    return False
+    """Whether the POSIX relative path matches one of ``patterns`` under :data:`GLOB_FLAGS` (``wcmatch``)."""
+    patterns = tuple(patterns)
+    return bool(patterns) and _matcher(patterns).match(relpath)
 
 
 def iter_project_files(root: Path) -> Iterable[str]:

@@ -1,88 +1,22 @@
-"""Run a project with capture, and reproduce a captured run: the flows behind ``run`` and ``reproduce``."""
+"""``rerun-git reproduce``: check a run's snapshot out, re-run it and compare every metric."""
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from rerun_git import __version__
-from rerun_git.compare import MetricComparison, compare_metrics, compare_splits
+from rerun_git._version import __version__
+from rerun_git.record.compare import MetricComparison, compare_metrics, compare_splits
 from rerun_git.errors import RerunError
-from rerun_git.service.datasets import check_dataset
-from rerun_git.service.environment import capture_environment, compare_environment
-from rerun_git.service.record import RunRecord
-from rerun_git.service.service import RerunService, new_seed
+from rerun_git.record.datasets import check_dataset
+from rerun_git.record.environment import capture_environment, compare_environment
+from rerun_git.record.run_record import RunRecord
+from rerun_git.record.run_record import load_run
+from rerun_git.reproduce.coordinator import CoordinatingStrategy
+from rerun_git.store.runs import RefSettings
 
 Report = Callable[[str], None]
-
-
-@dataclass
-class RunResult:
-    """A finished ``rerun-git run``."""
-
-    name: str
-    results_dir: Path
-    metrics: dict[str, dict[str, float]]
-    tag: str | None = None
-    commit: str | None = None
-    summary: dict[str, float] = field(default_factory=dict)
-
-
-def run_project(
-    start: Path,
-    name: str | None = None,
-    message: str = "",
-    capture: bool = True,
-    seed: int | None = None,
-    progress: bool = False,
-    name_suffix: str = "never",
-) -> RunResult:
-    """Run the project containing ``start`` and, unless ``capture`` is false, capture it as a run.
-
-    Everything that can be checked (repository, run name, results folder) is
-    checked before training starts. The name and its ``results/<name>`` are
-    claimed for this process (see :mod:`rerun_git.service.safety`); with
-    ``name_suffix="auto"`` a taken name becomes ``<name>-2``, ``<name>-3``, ...
-    """
-    from rerun_git.experiment.project import find_project_root, load_project_settings
-    from rerun_git.service.safety import claim_run_name
-    from rerun_git.service.snapshotting import ref_settings
-    from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import check_name_free
-
-    root = find_project_root(start)
-    settings = load_project_settings(root)
-    is_free = None
-    if capture:
-        repo, refs = Repo.open(root), ref_settings(settings)
-        is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
-    claimed = claim_run_name(root, name, name_suffix, is_free)
-    try:
-        return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
-    finally:
-        claimed.release()
-
-
-def _run_claimed(
-    root: Path, settings: Any, name: str, results_dir: Path, message: str, capture: bool, seed: int | None, progress: bool
-) -> RunResult:
-    from rerun_git.experiment.project import ProjectLoader
-    from rerun_git.experiment.runner import run_experiments
-    from rerun_git.service.record import summarize_metrics
-
-    seed = new_seed() if seed is None else seed
-    service = RerunService(name, mode="capture")
-    service.bind_project(root, settings, seed, message)
-    loader = ProjectLoader(root, service)
-    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
-    result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, summary=summarize_metrics(outcome.metrics))
-    if capture:
-        service.record_outcome(outcome, loader.files)
-        result.tag = service.export_and_save(results_dir)
-        result.commit = service.commit
-    return result
 
 
 @dataclass
@@ -121,26 +55,22 @@ def reproduce_run(
     """
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
-    from rerun_git.service.safety import (
-        check_recorded_paths, check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout,
-    )
-    from rerun_git.service.snapshotting import ref_settings, settings_near
+    from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout
+    from rerun_git.settings import settings_near
     from rerun_git.store.repo import Repo
     from rerun_git.store.runs import list_tree, run_provenance
     from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
 
     check_tolerances(rtol, atol)
-    service = RerunService.from_tag(name, repo_path=start)
-    record = service.record
+    run, record, _top = load_run(name, start)
     repo = Repo.open(start)
-    run = service.run_info
-    for line in describe_provenance(run.tag, service.commit, record, run_provenance(repo, ref_settings(settings_near(start)), run)):
+    for line in describe_provenance(run.tag, run.commit, record, run_provenance(repo, RefSettings.of(settings_near(start)), run)):
         report(line)
     check_recorded_paths(record)
-    check_snapshot_layout(record, list_tree(repo, service.commit), run.tag)
+    check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
     remove_stale_worktrees(repo)
-    worktree = add_worktree(repo, service.commit, label=record.name)
-    strategy = service.strategy
+    worktree = add_worktree(repo, run.commit, label=record.name)
+    strategy = CoordinatingStrategy(record.to_dict())
     strategy.add_cleanup(lambda: None if keep_worktree else remove_worktree(repo, worktree))
     try:
         verify_checkout(record, worktree, run.tag)
@@ -149,7 +79,7 @@ def reproduce_run(
             report(f"warning: {line}")
         if drift and strict:
             raise RerunError(f"{len(drift)} difference(s) from the recorded run (--strict)", hint="drop --strict to run anyway")
-        loader = ProjectLoader(worktree, service)
+        loader = ProjectLoader(worktree, strategy)
         outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
         comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
         split_mismatches = compare_splits(record.splits, outcome.splits)
@@ -191,3 +121,4 @@ def _link_dataset(source: Path, target: Path) -> None:
         import shutil
 
         shutil.copyfile(source, target)
+

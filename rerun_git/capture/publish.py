@@ -1,38 +1,34 @@
-"""Capture pipeline and run loading: the service's bridge to the git store."""
+"""Publish a capture: files, datasets and the record become one snapshot commit and one tag."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rerun_git import __version__
-from rerun_git.errors import RerunError
+from rerun_git._version import __version__
 from rerun_git.experiment._params import dataset_key
-from rerun_git.service.capture import HashCache, kept_results, select_project_files
-from rerun_git.service.datasets import dataset_entry, sha256_bytes
-from rerun_git.service.record import RECORD_PATH, RunRecord, headline, load_record
+from rerun_git.capture.selection import HashCache, kept_results, select_project_files
+from rerun_git.record.datasets import dataset_entry, sha256_bytes
+from rerun_git.record.run_record import RECORD_PATH, RunRecord, headline
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings, RunInfo, resolve_run
+from rerun_git.store.runs import RefSettings
 from rerun_git.store.snapshot import Identity, PublishedRun, publish_run, write_snapshot_tree
 
 if TYPE_CHECKING:
-    from rerun_git.service.service import CaptureContext, RerunService
+    from rerun_git.capture.recorder import CaptureContext
+    from rerun_git.capture.recorder import ConfigRecorder
 
 RUN_CONFIG_JSON = "run_config.json"
 
 
-def ref_settings(settings: Any) -> RefSettings:
-    return RefSettings(tag_prefix=settings.tag_prefix, branch=settings.branch)
-
-
-def capture_snapshot(service: RerunService, context: CaptureContext, results_dir: Path) -> tuple[PublishedRun, RunRecord]:
+def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_dir: Path) -> tuple[PublishedRun, RunRecord]:
     """Snapshot what ran as one commit and one tag; write ``run_config.json``."""
-    from rerun_git.service.service import now_utc
+    from rerun_git.capture.recorder import now_utc
     from rerun_git.store.objects import ObjectWriter
 
     repo = Repo.open(context.root)
     identity = Identity.start(repo)  # runs while the snapshot is built
-    refs = ref_settings(context.settings)
+    refs = RefSettings.of(context.settings)
     settings = context.settings
     writer = ObjectWriter(repo)
     project_path = repo.relative_to_top(context.root)
@@ -65,7 +61,7 @@ def capture_snapshot(service: RerunService, context: CaptureContext, results_dir
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
-    from rerun_git.service.hooks import after_capture
+    from rerun_git.capture.post_run import after_capture
 
     after_capture(repo, context.root, settings, published, results_dir, headline(summary))
     return published, record
@@ -117,21 +113,3 @@ def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -
         lines += [f"Rerun-Metric: {k}={v!r}" for k, v in summary.items()]
     return "\n".join(lines) + "\n"
 
-
-def load_run(name: str, repo_path: Path) -> tuple[RunInfo, RunRecord, Path]:
-    """Resolve a run from any folder of its repository; settings come from the project when there is one."""
-    repo = Repo.open(repo_path)
-    refs = ref_settings(settings_near(repo_path))
-    run = resolve_run(repo, refs, name)
-    return run, load_record(repo, run), repo.top
-
-
-def settings_near(path: Path) -> Any:
-    """The settings of the project containing ``path``; the defaults outside any project."""
-    from rerun_git.experiment.project import ProjectSettings, find_project_root, load_project_settings
-
-    try:
-        root = find_project_root(path)
-    except RerunError:
-        return ProjectSettings()
-    return load_project_settings(root)

@@ -1,0 +1,72 @@
+"""``checkout``, ``rm`` and ``gc``: a run into a folder, runs removed, rerun-git's worktrees cleaned."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rerun_git.browse.listing import open_runs
+from rerun_git.errors import RerunError
+from rerun_git.record.run_record import load_record
+from rerun_git.store.runs import RunInfo, resolve_run
+
+if TYPE_CHECKING:
+    from rerun_git.browse.changes import CheckedOut, RemovedRuns
+
+
+# ---------------------------------------------------------------- checkout, rm, gc
+def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> CheckedOut:
+    """Check run ``name`` out into the new (or empty) folder ``directory`` as a detached git worktree.
+
+    The worktree is not locked: remove it with ``git worktree remove DIR``.
+    Datasets too large to be embedded in the run are listed in
+    ``missing_datasets`` (they are not in the snapshot).
+    """
+    from rerun_git.browse.changes import CheckedOut
+    from rerun_git.store.worktree import add_inspection_worktree
+
+    repo, refs = open_runs(path)
+    run = resolve_run(repo, refs, name)
+    target = (Path(path) / directory).resolve() if not Path(directory).is_absolute() else Path(directory)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise RerunError(f"{directory} already exists and is not empty", hint="give a new directory to check the run out into")
+    record = load_record(repo, run)
+    add_inspection_worktree(repo, run.commit, target)
+    missing = [key for key, d in record.datasets.items() if not d.get("embedded")]
+    return CheckedOut(run, target, missing)
+
+
+def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = False) -> RemovedRuns:
+    """Remove the tags of the named runs, all in one ref transaction (nothing is removed if a name is unknown).
+
+    The runs branch keeps their commits unless ``prune_history``: then their
+    commits are dropped from the branch and later runs re-committed on top
+    (new commit ids, same content; their tags move to the new commits).
+    """
+    from rerun_git.browse.changes import RemovedRuns
+    from rerun_git.store.history import prune_runs
+    from rerun_git.store.runs import delete_tags
+
+    repo, refs = open_runs(path)
+    runs: dict[str, RunInfo] = {}
+    for name in names:
+        run = resolve_run(repo, refs, name)
+        runs.setdefault(run.name, run)
+    chosen = list(runs.values())
+    if not prune_history:
+        delete_tags(repo, refs, chosen)
+        return RemovedRuns(chosen, False, [], False)
+    result = prune_runs(repo, refs, chosen)
+    return RemovedRuns(chosen, True, result.rewritten, result.branch_deleted)
+
+
+def gc(path: Path | str = ".") -> list[Path]:
+    """Remove rerun-git's own stale worktrees (their process is gone), then ``git gc --auto``; return the removed paths."""
+    from rerun_git.store.history import gc_auto
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.worktree import remove_stale_worktrees
+
+    repo = Repo.open(path)
+    removed = remove_stale_worktrees(repo)
+    gc_auto(repo)
+    return removed
+

@@ -1,0 +1,130 @@
+"""Claiming a run name before training.
+
+A run name is claimed twice: locally, by an exclusive lock file beside its
+results folder (two captures in the same project cannot write into the same
+``results/<name>``), and finally by the ref transaction's ``create`` of the
+tag (the one arbiter across worktrees and clones).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rerun_git.errors import RerunError
+from rerun_git.store.worktree import pid_alive
+
+#: ``--name-suffix`` choices: ``never`` fails on a taken name, ``auto`` tries ``<name>-2``, ``<name>-3``, ...
+NAME_SUFFIX_CHOICES = ("never", "auto")
+MAX_SUFFIX = 99
+#: Fresh default names tried when a generated name happens to be taken.
+DEFAULT_NAME_ATTEMPTS = 8
+
+
+# ---------------------------------------------------------------- run names
+@dataclass
+class ClaimedName:
+    """A run name reserved for this process, with its results folder."""
+
+    name: str
+    results_dir: Path
+    lock: Path
+
+    def release(self) -> None:
+        """Drop the lock (the results folder stays)."""
+        try:
+            self.lock.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def claim_run_name(
+    root: Path,
+    name: str | None,
+    name_suffix: str = "never",
+    is_free: Callable[[str], None] | None = None,
+    default_name: Callable[[], str] | None = None,
+) -> ClaimedName:
+    """Reserve a run name and its ``results/<name>`` folder for this process.
+
+    Parameters
+    ----------
+    root : Path
+        The project root.
+    name : str or None
+        The requested name; ``None`` generates one with ``default_name``
+        (another is tried when it happens to be taken).
+    name_suffix : {"never", "auto"}
+        With ``auto``, a taken name becomes ``<name>-2``, ``<name>-3``, ...
+    is_free : callable, optional
+        Raises :class:`~rerun_git.store.runs.NameTaken` when the name's tag is
+        taken (``None`` when nothing is captured).
+    default_name : callable, optional
+        Makes a fresh default name.
+    """
+    from rerun_git.store.runs import NameTaken, default_run_name, validate_run_name
+
+    if name_suffix not in NAME_SUFFIX_CHOICES:
+        raise RerunError(f"unknown --name-suffix {name_suffix!r}", hint="use 'never' or 'auto'")
+    if name is None:
+        make = default_name or default_run_name
+        candidates: Iterator[str] = (make() for _ in range(DEFAULT_NAME_ATTEMPTS))
+    else:
+        validate_run_name(name)
+        candidates = _suffixed(name) if name_suffix == "auto" else iter([name])
+    taken: NameTaken | None = None
+    for candidate in candidates:
+        try:
+            validate_run_name(candidate)
+            if is_free is not None:
+                is_free(candidate)
+            return _lock_results_dir(root, candidate)
+        except NameTaken as exc:
+            if name is not None and name_suffix == "never":
+                raise
+            taken = exc
+    assert taken is not None
+    raise RerunError(f"no free run name: {taken.message}", hint="choose another --name")
+
+
+def _suffixed(name: str) -> Iterator[str]:
+    yield name
+    for i in range(2, MAX_SUFFIX + 1):
+        yield f"{name}-{i}"
+
+
+def _lock_results_dir(root: Path, name: str) -> ClaimedName:
+    """Take ``results/<name>`` with an exclusive ``results/.<name>.lock``; it must be absent or empty."""
+    from rerun_git.store.runs import NameTaken
+
+    results = root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    lock = results / f".{name}.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise _busy(lock, name) from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{os.getpid()}\n")
+    claimed = ClaimedName(name, results / name, lock)
+    if claimed.results_dir.exists() and any(claimed.results_dir.iterdir()):
+        claimed.release()
+        raise NameTaken(f"results/{name} already exists and is not empty",
+                        hint="choose another --name (or --name-suffix auto), or remove that folder")
+    return claimed
+
+
+def _busy(lock: Path, name: str) -> RerunError:
+    from rerun_git.store.runs import NameTaken
+
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        pid = 0
+    if pid and not pid_alive(pid):
+        return NameTaken(f"results/{name} was left locked by an interrupted run (pid {pid})",
+                         hint=f"remove results/.{name}.lock and results/{name}, or choose another --name")
+    return NameTaken(f"run name {name!r} is taken by another capture running in this project now",
+                     hint="choose another --name, or pass --name-suffix auto")
+
