@@ -142,11 +142,12 @@ def run_page(data: RunPage, files: dict[str, str]) -> str:
         body.append(f'<p class="warnings">{esc(data.problem)}</p>')
     body.append(_section("Provenance", "provenance", _definitions({**data.provenance, "seed": number(data.seed)})))
     body.append(_section("Metrics", "metrics", _metric_tables(data)))
-    body.append(_section("Configuration", "config", table(["key", "value"], [[k, setting(v)] for k, v in data.config.items()])))
+    body.append(_section("Changes since the previous run", "changes", _changes(data)))
+    body.append(_section("Kept results", "kept", _kept(data, files)))
+    config = table(["key", "value"], [[k, setting(v)] for k, v in data.config.items()])
+    body.append(_section("Configuration", "config", f"<details open><summary>{len(data.config)} settings</summary>{config}</details>"))
     body.append(_section("Datasets", "datasets", _datasets(data)))
     body.append(_section("Environment", "environment", _environment(data.env)))
-    body.append(_section("Kept results", "kept", _kept(data, files)))
-    body.append(_section("Changes since the previous run", "changes", _changes(data)))
     body.append("</main>")
     return page(title, "".join(body), root="../")
 
@@ -192,7 +193,10 @@ def _datasets(data: RunPage) -> str:
 def _environment(env: dict[str, Any]) -> str:
     facts = _definitions({k: env.get(k, "?") for k in ("python", "implementation", "platform")})
     packages = env.get("packages", {})
-    return facts + (table(["package", "version"], [[k, v] for k, v in packages.items()]) if isinstance(packages, dict) else "")
+    if not isinstance(packages, dict) or not packages:
+        return facts
+    listing = table(["package", "version"], [[k, v] for k, v in packages.items()])
+    return facts + f"<details><summary>{len(packages)} packages</summary>{listing}</details>"
 
 
 def _kept(data: RunPage, files: dict[str, str]) -> str:

@@ -51,8 +51,10 @@ def trend_chart(title: str, series: list[Series], run_labels: list[str], *, widt
 
     parts = [_open_svg(width, height, f"trend of {title}", "trend"), f'<text class="title" x="{left}" y="16">{esc(title)}</text>']
     parts += _y_axis(left, width - right, low, high, y)
-    for tick in _x_ticks(len(run_labels)):
-        parts.append(f'<text class="tick" x="{x(tick):.1f}" y="{height - 18}" text-anchor="middle">{esc(run_labels[tick][:16])}</text>')
+    ticks = _x_ticks(len(run_labels))
+    for tick in ticks:
+        anchor = "start" if tick == 0 else "end" if tick == ticks[-1] else "middle"
+        parts.append(f'<text class="tick" x="{x(tick):.1f}" y="{height - 18}" text-anchor="{anchor}">{esc(run_labels[tick][:16])}</text>')
     many = len(run_labels) > 150
     for index, line in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]

@@ -192,7 +192,8 @@
       });
       var greater = chosen.map(function (run) { return run.greater_is_better[parts[1].split(":").pop()]; })
         .filter(function (g) { return typeof g === "boolean"; })[0];
-      var best = -1;
+      var best = -1, known = values.filter(function (v) { return v !== null; });
+      if (known.every(function (v) { return v === known[0]; })) { greater = undefined; }  // a tie: nobody is best
       values.forEach(function (v, i) {
         if (v === null || greater === undefined) { return; }
         if (best < 0 || (greater ? v > values[best] : v < values[best])) { best = i; }
