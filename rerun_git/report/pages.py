@@ -68,7 +68,7 @@ def _runs_table(runs: list[RunSummary], algorithms: list[str], metrics: list[str
     rows = []
     for index, run in enumerate(runs):
         cells = [f'<td><input type="checkbox" class="pick" value="{esc(run.commit)}" aria-label="select {esc(run.name)}"></td>',
-                 f'<td><a href="{esc(run_href(run.commit))}">{esc(run.name)}</a></td>',
+                 f'<td class="name"><a href="{esc(run_href(run.commit))}">{esc(run.name)}</a></td>',
                  f'<td class="date" data-v="{run.timestamp}">{esc(run.date)}</td>',
                  f'<td title="{esc(run.author)}">{esc(run.author.partition(" <")[0])}</td>',
                  f'<td class="msg">{esc(run.message or _subject_rest(run.subject))}</td>',
