@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from browse_support import make_run, record_data
-from conftest import git
+from conftest import git, imported_modules, occupied_folder
 
 HOSTILE = '<script>alert(1)</script>"\'&<img src=x onerror=alert(2)>'
 
@@ -127,12 +125,10 @@ def test_kept_files_are_written_by_blob_id_and_images_shown(project: Path, tmp_p
 
 
 def test_refuses_a_folder_that_is_not_a_report(three: Path, tmp_path: Path, cli) -> None:
-    other = tmp_path / "mine"
-    other.mkdir()
-    (other / "notes.txt").write_text("keep me")
+    other = occupied_folder(tmp_path / "mine")
     result = cli("report", "-o", str(other), cwd=three)
     assert result.code == 1 and "not empty and holds no rerun-git report" in result.err
-    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in other.iterdir()) == ["keep.txt"]
 
 
 def test_cli_report_default_folder_is_results_report_of_the_project(project: Path, cli) -> None:
@@ -153,11 +149,8 @@ def test_cli_outside_a_project_writes_a_temporary_folder(repo: Path, cli) -> Non
 
 
 def test_report_imports_neither_scikit_learn_nor_pandas(three: Path, tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "rerun_git", "report", "-o", str(tmp_path / "s")],
-                          cwd=three, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-500:]
-    modules = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "import time:" in line}
-    assert "rerun_git" in modules and "html" in modules
+    modules = imported_modules("report", "-o", str(tmp_path / "s"), cwd=three)
+    assert "rerun_git" in modules and "html" in modules and (tmp_path / "s" / "index.html").is_file()
     assert not modules & {"sklearn", "pandas", "scipy", "numpy"}
 
 
