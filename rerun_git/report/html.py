@@ -50,7 +50,10 @@ def sort_key(value: Any) -> str:
 
 def json_data(element_id: str, data: Any) -> str:
     """``data`` as a non-executable JSON block, safe to embed (non-finite numbers become null)."""
-    text = json.dumps(_finite(data), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    try:
+        text = json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    except ValueError:  # a NaN or an infinity somewhere: JSON has none, null stands for it
+        text = json.dumps(_finite(data), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/json" id="{esc(element_id)}">{text}</script>'
 

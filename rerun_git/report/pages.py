@@ -235,14 +235,19 @@ def _text(value: Any, section: str) -> str:
 
 # ---------------------------------------------------------------- compare
 def compare_page(runs: list[RunSummary]) -> str:
-    """The compare page: its script shows the runs named in the address (``compare.html#COMMIT,COMMIT``)."""
+    """The compare page: its script shows the runs named in the address (``compare.html#COMMIT,COMMIT``).
+
+    Only the settings that differ somewhere in the report are carried; the run pages have all of them.
+    """
     title = "rerun-git report: compare runs"
+    changed = differing_params(runs) if runs else []  # a setting shared by every run is the same in any choice
     data = [{"commit": r.commit, "name": r.name, "date": r.date, "author": r.author, "message": r.message,
-             "dirty": r.dirty, "source": r.source, "algorithm_metrics": r.algorithm_metrics, "params": r.params,
+             "dirty": r.dirty, "source": r.source, "algorithm_metrics": r.algorithm_metrics,
+             "params": {k: r.params[k] for k in changed if k in r.params},
              "greater_is_better": r.greater_is_better} for r in runs]
     body = (f'<header><nav><a href="index.html">all runs</a></nav><h1>{esc(title)}</h1></header><main>'
             '<p id="compare-help">Choose two or more runs in the <a href="index.html">index</a> and press '
             '<em>Compare selected</em>.</p><label><input type="checkbox" id="show-same"> '
-            'also show the settings that are the same</label><div class="scroll"><table id="compare-table" class="runs" hidden></table></div>'
+            'also show the settings that are the same in these runs (but not in all runs)</label><div class="scroll"><table id="compare-table" class="runs" hidden></table></div>'
             "</main>" + json_data("compare-data", data))
     return page(title, body, script=True)
