@@ -29,29 +29,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from list_scale import build_runs, new_repo  # noqa: E402
+from list_scale import build_runs, bytecode_env, new_repo  # noqa: E402
 
 
-def _timed(argv: list[str], cwd: Path) -> float:
+def _timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     return time.perf_counter() - start
 
 
 def measure(repo: Path, repeat: int, work: Path) -> dict[str, list[float]]:
-    """Whole-process samples (seconds) of the full build, the one-run update and ``list``, interleaved."""
-    rerun = [sys.executable, "-m", "rerun_git"]
+    """Whole-process samples (seconds) of the full build, the one-run update and ``list``, interleaved.
+
+    With Python's bytecode cache on (:func:`list_scale.bytecode_env`), as for an installed package.
+    """
+    rerun, env = [sys.executable, "-m", "rerun_git"], bytecode_env(work / "pycache")
     samples: dict[str, list[float]] = {"build": [], "update": [], "list": [], "unchanged": []}
     site = work / "site"
-    subprocess.run([*rerun, "report", "-o", str(site)], cwd=repo, check=True, capture_output=True)  # warm-up
+    subprocess.run([*rerun, "report", "-o", str(site)], cwd=repo, check=True, capture_output=True, env=env)  # warm-up
     for attempt in range(repeat):
         fresh = work / f"fresh-{attempt}"
-        samples["build"].append(_timed([*rerun, "report", "-o", str(fresh)], repo))
+        samples["build"].append(_timed([*rerun, "report", "-o", str(fresh)], repo, env))
         shutil.rmtree(fresh)
         build_runs(repo, 1, prefix=f"new{attempt}-")
-        samples["update"].append(_timed([*rerun, "report", "-o", str(site)], repo))
-        samples["unchanged"].append(_timed([*rerun, "report", "-o", str(site)], repo))
-        samples["list"].append(_timed([*rerun, "list"], repo))
+        samples["update"].append(_timed([*rerun, "report", "-o", str(site)], repo, env))
+        samples["unchanged"].append(_timed([*rerun, "report", "-o", str(site)], repo, env))
+        samples["list"].append(_timed([*rerun, "list"], repo, env))
     return samples
 
 
