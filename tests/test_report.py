@@ -124,6 +124,15 @@ def test_kept_files_are_written_by_blob_id_and_images_shown(project: Path, tmp_p
     assert "plot.svg" in page
 
 
+def test_a_corrupt_record_is_a_warning_and_a_note_on_its_page(three: Path, tmp_path: Path) -> None:
+    make_run(three, "broken", raw_record=b"seed = 'not a table")
+    result = _build(three, tmp_path / "site")
+    assert result.runs == 4 and any("run/broken" in w and "cannot parse" in w for w in result.warnings)
+    assert "run/broken:.rerun/run.toml: cannot parse" in result.index.read_text()
+    broken = [p for p in (tmp_path / "site" / "runs").glob("*.html") if "run broken" in p.read_text()]
+    assert len(broken) == 1 and "could not be read" in broken[0].read_text()
+
+
 def test_refuses_a_folder_that_is_not_a_report(three: Path, tmp_path: Path, cli) -> None:
     other = occupied_folder(tmp_path / "mine")
     result = cli("report", "-o", str(other), cwd=three)

@@ -6,6 +6,7 @@ the records, one for the authors, one for the kept files).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,15 @@ class RunSource:
         self._parsed: dict[str, dict[str, Any] | None] = {}
 
     def summaries(self, known: dict[str, RunSummary]) -> list[RunSummary]:
-        """A summary per run, oldest first: from ``known`` (keyed by commit) where present, else from its record."""
+        """A summary per run, oldest first.
+
+        What the record says comes from ``known`` (keyed by commit: a commit's
+        record never changes) where present, else from the record; what the
+        tag says is always this listing's.
+        """
         missing = [run for run in self.runs if run.commit not in known]
         fresh = dict(zip((run.commit for run in missing), self._summarise(missing)))
-        return [known.get(run.commit) or fresh[run.commit] for run in self.runs]
+        return [fresh.get(run.commit) or replace(known[run.commit], **_tag_fields(run)) for run in self.runs]
 
     def pages(self, pairs: list[tuple[RunSummary, RunSummary | None]]) -> list[RunPage]:
         """The page data of each ``(run, previous run)`` pair (records, kept files and the diff)."""
@@ -74,14 +80,19 @@ class RunSource:
         return dict(zip(ids, read_kept(ids, self.path))) if ids else {}
 
 
+def _tag_fields(run: RunInfo) -> dict[str, Any]:
+    """The summary fields that the run's tag carries."""
+    return {"name": run.name, "tag": run.tag, "commit": run.commit, "timestamp": run.timestamp,
+            "date": run.date.strftime("%Y-%m-%d %H:%M"), "subject": run.subject, "dirty": run.dirty,
+            "source": run.source, "metrics": dict(run.metrics)}
+
+
 def _summary(run: RunInfo, record: dict[str, Any] | None, author: str | None) -> RunSummary:
     from rerun_git.browse.changes import flatten_config
 
     data = record or {}
     return RunSummary(
-        name=run.name, tag=run.tag, commit=run.commit, timestamp=run.timestamp, date=run.date.strftime("%Y-%m-%d %H:%M"),
-        author=author or "unknown", subject=run.subject, message=data.get("message", ""), dirty=run.dirty,
-        source=run.source, metrics=dict(run.metrics),
+        **_tag_fields(run), author=author or "unknown", message=data.get("message", ""),
         algorithm_metrics=algorithm_metrics(data.get("results", {})),
         params=_plain_params(flatten_config(data)) if data else {},
         greater_is_better=_directions(data.get("metrics", [])),
