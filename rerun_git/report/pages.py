@@ -1,6 +1,7 @@
 """The report's pages as HTML strings: the index, one page per run, the compare page."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rerun_git.report import svg
@@ -195,8 +196,14 @@ def _environment(env: dict[str, Any]) -> str:
     packages = env.get("packages", {})
     if not isinstance(packages, dict) or not packages:
         return facts
-    listing = table(["package", "version"], [[k, v] for k, v in packages.items()])
-    return facts + f"<details><summary>{len(packages)} packages</summary>{listing}</details>"
+    return facts + _packages(tuple(packages.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _packages(packages: tuple[tuple[str, str], ...]) -> str:
+    """The folded package table (runs of one environment share it: rendered once per build)."""
+    listing = table(["package", "version"], [list(item) for item in packages])
+    return f"<details><summary>{len(packages)} packages</summary>{listing}</details>"
 
 
 def _kept(data: RunPage, files: dict[str, str]) -> str:
