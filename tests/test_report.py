@@ -95,6 +95,19 @@ def test_update_writes_only_the_new_runs_page(three: Path, tmp_path: Path) -> No
     assert {k: after[k] for k in before} == before and len(after) == 4
 
 
+def test_a_tampered_manifest_is_read_again_from_git(three: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _build(three, site)
+    manifest = json.loads((site / ".rerun-report.json").read_text())
+    commit = next(iter(manifest["summaries"]))
+    manifest["summaries"][commit]["metrics"] = "<script>"
+    manifest["summaries"][commit]["message"] = "forged"
+    (site / ".rerun-report.json").write_text(json.dumps(manifest))
+    _build(three, site)
+    index = (site / "index.html").read_text()
+    assert "forged" not in index and "alpha 1.0" in index
+
+
 def test_removed_run_loses_its_page_and_pattern_selects_runs(three: Path, tmp_path: Path, cli) -> None:
     site = tmp_path / "site"
     _build(three, site)

@@ -45,7 +45,19 @@ class RunSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        """A summary kept by an earlier build; :class:`TypeError` or :class:`KeyError` when it is not one."""
+        values = {name: data[name] for name in cls.__dataclass_fields__}
+        for name, kinds in _SUMMARY_TYPES.items():
+            if not isinstance(values[name], kinds) or (isinstance(values[name], bool) and bool not in kinds):
+                raise TypeError(f"summary field {name!r} has the wrong type")
+        return cls(**values)
+
+
+_SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,), "tag": (str,), "commit": (str,), "timestamp": (int,), "date": (str,), "author": (str,),
+    "subject": (str,), "message": (str,), "dirty": (bool,), "source": (str, type(None)), "metrics": (dict,),
+    "algorithm_metrics": (dict,), "params": (dict,), "greater_is_better": (dict,),
+}
 
 
 @dataclass(frozen=True)
