@@ -135,6 +135,9 @@ def test_kept_files_are_written_by_blob_id_and_images_shown(project: Path, tmp_p
     images = re.findall(r'<img src="\.\./(files/[0-9a-f]+\.svg)"', page)
     assert len(images) == 1 and (site / images[0]).read_text().startswith("<svg")
     assert "plot.svg" in page
+    assert cli("rm", "withplot", cwd=project).code == 0
+    _build(project, site)
+    assert list((site / "files").iterdir()) == []  # no page shows them any more
 
 
 def test_a_corrupt_record_is_a_warning_and_a_note_on_its_page(three: Path, tmp_path: Path) -> None:

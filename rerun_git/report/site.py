@@ -5,9 +5,9 @@ Layout of the folder::
     index.html  compare.html  report.css  report.js
     runs/<commit>.html          one page per run, keyed by its snapshot commit
     files/<blob id>.<ext>       the files runs kept (shared by every run that kept the same bytes)
-    .rerun-report.json          the manifest: each run's summary and the key of its page
+    .rerun-report.json          the manifest: each run's summary, the key of its page and its kept files
 
-A commit's record never changes, so its summary is read from git once and
+A commit's record never changes, so its summary is read from the repository once and
 kept in the manifest; a run page is rewritten only when its key (the run's
 commit and its previous run's commit) changes.
 """
@@ -27,6 +27,8 @@ from rerun_git.report.source import RunSource
 #: Bump when the summaries or pages change shape: every page is then rewritten.
 FORMAT = 1
 MANIFEST = ".rerun-report.json"
+#: Run pages made per batch of git reads (bounds the kept files held in memory).
+PAGES_AT_ONCE = 100
 ASSETS = ("report.css", "report.js")
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -62,17 +64,23 @@ def build_site(source: RunSource, directory: Path) -> BuildResult:
         keys[summary.commit] = f"{summary.commit}:{previous.commit if previous else ''}"
         if manifest["pages"].get(summary.commit) != keys[summary.commit] or not (pages_dir / f"{summary.commit}.html").is_file():
             due.append((summary, previous))
-    result = BuildResult(directory, len(summaries), warnings=list(source.warnings))
-    for data in source.pages(due):
-        files = {kept.blob: _write_kept(files_dir, kept.blob, kept.path, kept.data) for kept in data.kept}
-        _write(pages_dir / f"{data.summary.commit}.html", run_page(data, files))
-        result.written.append(data.summary.name)
+    result = BuildResult(directory, len(summaries))
+    kept = {c: [n for n in names if isinstance(n, str)] for c, names in _table(manifest, "files").items()
+            if c in keys and isinstance(names, list)}
+    for start in range(0, len(due), PAGES_AT_ONCE):  # kept files are held in memory only for one batch of pages
+        for data in source.pages(due[start:start + PAGES_AT_ONCE]):
+            files = {item.blob: _write_kept(files_dir, item.blob, item.path, item.data) for item in data.kept}
+            _write(pages_dir / f"{data.summary.commit}.html", run_page(data, files))
+            kept[data.summary.commit] = sorted(files.values())
+            result.written.append(data.summary.name)
+    result.warnings = list(source.warnings)
     result.removed = _remove_stale(pages_dir, set(keys))
+    _remove_unused(files_dir, {name for names in kept.values() for name in names})
     for name in ASSETS:
         _write(directory / name, (ASSETS_DIR / name).read_bytes(), only_if_changed=True)
     _write(directory / "index.html", index_page(summaries, result.warnings))
     _write(directory / "compare.html", compare_page(summaries))
-    _write(directory / MANIFEST, json.dumps({"format": FORMAT, "pages": keys,
+    _write(directory / MANIFEST, json.dumps({"format": FORMAT, "pages": keys, "files": kept,
                                              "summaries": {s.commit: s.to_dict() for s in summaries}}, allow_nan=True))
     return result
 
@@ -101,6 +109,11 @@ def _read_manifest(directory: Path) -> dict:
     if not isinstance(data.get("pages"), dict) or not isinstance(data.get("summaries"), dict):
         return empty
     return data
+
+
+def _table(manifest: dict, key: str) -> dict:
+    value = manifest.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _known_summaries(manifest: dict) -> dict[str, RunSummary]:
@@ -132,6 +145,13 @@ def _remove_stale(pages_dir: Path, commits: set[str]) -> list[str]:
             item.unlink()
             removed.append(item.stem)
     return removed
+
+
+def _remove_unused(files_dir: Path, used: set[str]) -> None:
+    """Remove the kept files no run page of the report shows any more."""
+    for item in files_dir.iterdir():
+        if f"files/{item.name}" not in used and not item.name.startswith("."):
+            item.unlink()
 
 
 def _write(path: Path, content: str | bytes, only_if_changed: bool = False) -> None:

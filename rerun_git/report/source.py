@@ -43,6 +43,8 @@ class RunSource:
         """The page data of each ``(run, previous run)`` pair (records, kept files and the diff)."""
         from rerun_git.browse import get_kept_results
 
+        if not pairs:
+            return []
         records = self._records([self._by_commit[s.commit] for pair in pairs for s in pair if s is not None])
         kept_lists = get_kept_results([self._by_commit[run.commit] for run, _ in pairs], self.path)
         blobs = self._read_blobs(kept_lists)
