@@ -123,7 +123,8 @@ def parallel_coordinates(axes: list[Axis], run_labels: list[str], *, height: int
     The y positions let ``report.js`` filter runs by a brushed range; a run
     without a value on an axis has ``None`` there (its line breaks).
     """
-    gap, left, top, bottom = 150, 70, 30, 30
+    left, top, bottom = 70, 30, 30
+    gap = max(150, 600 // max(len(axes) - 1, 1))  # a few axes spread over 600 px; many keep 150 px each
     width = left * 2 + gap * max(len(axes) - 1, 1)
     positions = [_axis_positions(axis, top, height - bottom) for axis in axes]
     ys = [[positions[a][0][r] for a in range(len(axes))] for r in range(len(run_labels))]
