@@ -113,6 +113,11 @@ def test_parallel_coordinates_has_an_axis_for_the_changed_parameter_and_brushing
     assert index.locator("svg.parcoords path.pc-line.dim").count() == 2
     index.click("#clear-brush")
     assert len(_visible_names(index)) == 3
+    axis.focus()  # the keyboard: a window moving down the axis from its top, Escape clears it
+    index.keyboard.press("ArrowDown")
+    assert _visible_names(index) == ["alpha-20"]
+    index.keyboard.press("Escape")
+    assert len(_visible_names(index)) == 3
 
 
 def test_run_page_link_shows_its_params_and_metrics(index, browser) -> None:

@@ -105,14 +105,18 @@
         var box = svg.getBoundingClientRect(), scale = svg.viewBox.baseVal.height / box.height;
         return Math.min(bottom, Math.max(top, (event.clientY - box.top) * scale));
       }
+      function clear() {
+        brush.setAttribute("height", "0");
+        onChange(index, null);
+      }
       function show(a, b) {
         var y0 = Math.min(a, b), y1 = Math.max(a, b);
+        if (y1 - y0 < 2) { clear(); return; }  // a click, not a drag
         if (y0 - top < 4) { y0 = top; }  // near an end: the end (its runs sit right on it)
         if (bottom - y1 < 4) { y1 = bottom; }
         brush.setAttribute("y", String(y0));
         brush.setAttribute("height", String(y1 - y0));
-        onChange(index, y1 - y0 < 2 ? null : [y0, y1]);
-        if (y1 - y0 < 2) { brush.setAttribute("height", "0"); }
+        onChange(index, [y0, y1]);
       }
       axis.addEventListener("pointerdown", function (event) {
         start = yOf(event);
@@ -128,7 +132,7 @@
           show(y, y + 40);
           event.preventDefault();
         } else if (event.key === "Escape") {
-          show(0, 0);
+          clear();
         }
       });
     });
