@@ -114,10 +114,9 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
         entries = dict(blobs)
         entries[".rerun/run.toml"] = TreeEntry("100644", writer.write_blob(record.to_toml().encode()))
         tree = writer.write_tree(entries)
-        summary = record.metric_summary()
         ident = f"Bench <bench@example.invalid> {stamp} +0000"
-        commit_message = _message(record, summary, with_metrics=False)
-        tag_message = _message(record, summary, with_metrics=True)
+        commit_message = _message(record, with_metrics=False)
+        tag_message = _message(record, with_metrics=True)
         if via_publish:
             publish_run(repo, writer, refs, name=name, tree=tree, head=head, commit_message=commit_message,
                         tag_message=tag_message, identity=Identity(ident, ident))

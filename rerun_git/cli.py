@@ -51,12 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when the name is taken: fail (never, the default) or use NAME-2, NAME-3, ... (auto)")
     p.add_argument("-m", "--message", default="", help="a note stored with the run")
     p.add_argument("--no-capture", action="store_true", help="run without capturing (nothing is written to git)")
-    p.add_argument("--seed", type=int, help="seed for runs whose DataManager leaves random_state unset")
+    p.add_argument("--seed", metavar="N|random",
+                   help="the run seed (default: [run] seed, else the DataManager's random_state, else 0); "
+                        "'random' draws a fresh one")
 
     p = sub.add_parser("list", help="list runs (like `git tag -l`)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'run/2026-11-*' or 'base*'")
     p.add_argument("--sort", default="date", metavar="KEY",
-                   help="date (default), name or a metric such as MAE; a leading '-' sorts descending (--sort=-R2)")
+                   help="date (default), name, best (the primary metric, in its own direction) or a metric such as MAE; "
+                        "a leading '-' sorts descending (--sort -R2)")
     p.add_argument("--limit", type=int, metavar="N", help="show the first N runs after sorting")
     p.add_argument("--metric", action="append", metavar="NAME", help="metric column(s) to show (repeatable or comma-separated)")
     p.add_argument("--all", action="store_true",
@@ -85,11 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timings", action="store_true", help="also report the time spent in project code and in the check itself")
     _add_format(p)
 
-    p = sub.add_parser("capture", help="capture the project as it is now, with an existing results folder and metrics")
-    p.add_argument("--results", metavar="DIR", help="results folder to keep files from (default: results/NAME)")
+    p = sub.add_parser("capture", help="run an external command and capture it as a reproducible run "
+                                       "(without a command: capture the project as it is now)",
+                       usage="%(prog)s [--name N] [--metrics FILE] [--dataset PATH ...] [-m MSG] -- CMD [ARGS ...]")
+    p.add_argument("--results", metavar="DIR", help="without a command: results folder to keep files from (default: results/NAME)")
     p.add_argument("--name", help="run name (default: YYYYMMDD-HHMMSS-xxxx, UTC)")
-    p.add_argument("--metrics", metavar="FILE", help="metrics as JSON or TOML: flat name = value, or a run metric table")
+    p.add_argument("--metrics", metavar="FILE", help="metrics as JSON or TOML: flat name = value, or a run metric table "
+                                                     "(with a command: the file it writes, read after it ran)")
+    p.add_argument("--dataset", action="append", metavar="PATH", help="a data file (under datasets/) the command reads; repeatable")
+    p.add_argument("--seed", metavar="N|random", help="the seed passed as RERUN_GIT_SEED (default: [run] seed, else 0)")
     p.add_argument("-m", "--message", default="", help="a note stored with the run")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run (no shell)")
 
     p = sub.add_parser("install-hooks", help="install the pre-commit and post-run hooks into the repository's hooks folder")
     p.add_argument("--uninstall", action="store_true", help="remove rerun-git's hooks and restore the ones they replaced")
@@ -98,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("push", help="push the runs branch and run tags to a remote (never forced)")
     p.add_argument("remote", nargs="?", help="a configured remote (default: origin)")
     p.add_argument("runs", nargs="*", metavar="RUN", help="push only these runs' tags (default: all)")
+    p.add_argument("--delete", action="store_true",
+                   help="delete these runs' tags on the remote (`push --delete [REMOTE] RUN...`); their commits stay "
+                        "on its runs branch, as after a local `rm`")
     _add_format(p)
 
     p = sub.add_parser("fetch", help="fetch a remote's runs: its run tags and its runs branch")
@@ -114,8 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Exit 0 when identical, 1 when different (like `git diff --exit-code`).")
     p.add_argument("run_a", metavar="RUN_A", help="a run: NAME, run/NAME or refs/tags/run/NAME")
     p.add_argument("run_b", metavar="RUN_B", nargs="?", help="another run (default: the project's working tree)")
+    p.add_argument("more", nargs="*", metavar="RUN", help=argparse.SUPPRESS)
     p.add_argument("--stat", action="store_true", help="only a summary of each section")
     _add_format(p)
+
+    p = sub.add_parser("compare", help="compare many runs side by side: per-algorithm metrics and the parameters that differ",
+                       description="One row per run: metric columns per algorithm (mean over splits), a column for "
+                                   "every parameter that differs between the runs shown, then date, author, dirty, "
+                                   "source and message. The table fits the terminal; JSON and CSV hold every column.")
+    p.add_argument("runs", nargs="*", metavar="RUN|PATTERN", help="runs or globs on the name (default: every run)")
+    p.add_argument("--all-params", action="store_true", help="show every parameter, not only those that differ")
+    p.add_argument("--metric", action="append", metavar="NAME", help="only this metric (MAE) or column (ridge.MAE); repeatable")
+    p.add_argument("--sort", default="date", metavar="KEY",
+                   help="date (default), name, best (the primary metric, in its own direction), or a metric; "
+                        "a leading '-' reverses (--sort -MAE)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
 
     p = sub.add_parser("report", help="write the runs as a static site that opens offline (index, run pages, compare)")
     p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'base*' (default: every run)")
@@ -154,10 +179,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sort_values_joined(argv: list[str]) -> list[str]:
+    """``--sort -R2`` as ``--sort=-R2``: argparse would read ``-R2`` as an option."""
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            out += [word, *words]
+            break
+        if word == "--sort":
+            value = next(words, None)
+            out.append(word if value is None else f"--sort={value}")
+            continue
+        out.append(word)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rerun-git`` and ``git-rerun``; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_sort_values_joined(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
         parser.print_help()
         return 2

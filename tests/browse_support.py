@@ -74,15 +74,14 @@ def make_run(
     run_record = RunRecord.from_dict(data)
     content[RECORD_PATH] = raw_record if raw_record is not None else run_record.to_toml().encode()
     tree = writer.write_tree({p: TreeEntry("100644", writer.write_blob(d)) for p, d in content.items()})
-    summary = run_record.metric_summary()
     ident = Identity.of(repo)
     if stamp is not None:
         who = ident.committer.rsplit(" ", 2)[0]
         ident = Identity(f"{who} {stamp} +0000", f"{who} {stamp} +0000")
     published = publish_run(
         repo, writer, refs or RefSettings(), name=name, tree=tree, head=head,
-        commit_message=_message(run_record, summary, with_metrics=False),
-        tag_message=_message(run_record, summary, with_metrics=True), identity=ident,
+        commit_message=_message(run_record, with_metrics=False),
+        tag_message=_message(run_record, with_metrics=True), identity=ident,
     )
     return published.commit
 

@@ -164,11 +164,6 @@ def results_not_empty(repo: Path) -> Path:
     return repo
 
 
-def stale_name_lock(repo: Path) -> Path:
-    _write(repo, "results/.fresh.lock", "999999999\n")
-    return repo
-
-
 def workflow_interrupts_on_reproduce(repo: Path) -> Path:
     """A run whose workflow raises KeyboardInterrupt when reproduced (as if Ctrl-C was pressed)."""
     from rerun_git.cli import main
@@ -270,7 +265,9 @@ CASES: dict[str, Case] = {
     "name-case-collision": Case(unchanged, ("run", "--name=BASE"), "differs only in case"),
     "name-taken": Case(unchanged, ("run", "--name=base"), "already exists"),
     "results-folder-not-empty": Case(results_not_empty, ("run", "--name=fresh"), "not empty"),
-    "name-locked-by-dead-run": Case(stale_name_lock, ("run", "--name=fresh"), "interrupted run"),
+    "seed-negative": Case(unchanged, ("run", "--seed", "-5"), "--seed -5 is out of range"),
+    "seed-too-large": Case(unchanged, ("run", "--seed", "4294967296"), "--seed 4294967296 is out of range"),
+    "seed-not-a-number": Case(unchanged, ("run", "--seed", "ten"), "--seed ten is not a seed"),
     "unknown-run-show": Case(unchanged, ("show", "nope"), "unknown run run/nope"),
     "unknown-run-reproduce": Case(unchanged, ("reproduce", "bsae"), "did you mean run/base"),
     "unknown-run-rm": Case(unchanged, ("rm", "base", "nope"), "unknown run"),
@@ -401,11 +398,11 @@ def _consume(record) -> None:
     from rerun_git.experiment.data import DataManager
     from rerun_git.record.datasets import check_dataset
     from rerun_git.record.environment import compare_environment
-    from rerun_git.record.run_record import RunRecord, headline
+    from rerun_git.record.run_record import RunRecord
     from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout
 
     assert RunRecord.from_toml(record.to_toml()) == record, "a loaded record round-trips"
-    headline(record.metric_summary())
+    record.headline(), record.primary(), record.summary()
     compare_metrics(record.results, record.results)
     compare_environment(record.env, {"python": "3.11.7", "packages": {"numpy": "2.0.0"}})
     data = {"name": record.name, "tag": f"run/{record.name}", "commit": "0" * 40, "source": None, "dirty": False,

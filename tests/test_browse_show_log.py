@@ -103,7 +103,7 @@ def test_log_patch_shows_config_and_code_changes(three: Path, cli) -> None:
     out = cli("log", "-p", cwd=three).out
     blocks = _blocks(out)
     assert list(blocks) == ["run/c", "run/b", "run/a"]
-    assert "(no config or code change from the previous run)" in blocks["run/c"]
+    assert "(no config, dataset or code change from the previous run)" in blocks["run/c"]
     assert "config base_data_manager.test_size: 0.2 -> 0.3" in blocks["run/b"]
     assert "-TEST_SIZE = 0.2" in blocks["run/b"] and "+TEST_SIZE = 0.3" in blocks["run/b"]
     assert "(first run on the branch)" in blocks["run/a"]

@@ -27,7 +27,7 @@ def test_run_captures_a_commit_and_an_annotated_tag(project: Path, cli) -> None:
     assert git(project, "log", "-1", "--format=%s%n%T%n%P%n%an %at", parents[0]).split("\n")[:4] == [
         "rerun-git: start of the runs branch", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "", "rerun-git 946684800"]
     message = git(project, "log", "-1", "--format=%B", commit)
-    assert message.startswith("run first: MAE=")
+    assert message.startswith("run first: baseline/diabetes/linear MAE=")  # names the algorithm it describes
     assert "Rerun-Source: " + parents[1] in message
     assert "Rerun-Dirty: no" in message
     assert "Rerun-Version: " in message

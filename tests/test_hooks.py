@@ -247,7 +247,7 @@ def test_installed_post_run_hook_fires_after_run_and_can_be_turned_off(project: 
     result = cli("run", "--name", "first", cwd=project)
     assert result.code == 0, result.err
     commit_id = git(project, "rev-parse", "run/first^{commit}").strip()
-    assert f"post-run: run/first {commit_id[:12]} MAE=" in result.err
+    assert f"post-run: run/first {commit_id[:12]} baseline/diabetes/linear MAE=" in result.err
     set_post_run(project, "")
     result = cli("capture", "--name", "quiet", cwd=project)
     assert result.code == 0 and "post-run:" not in result.err

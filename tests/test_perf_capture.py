@@ -42,6 +42,13 @@ def slow_probe(repo: Repo, name: str, project_path: str, files: dict[str, bytes]
     return head, (tip, tag), ls_tree_dirty(repo, head, project_path, files)
 
 
+def blob_ids(repo: Repo, files: dict[str, bytes]) -> dict[str, str]:
+    """What ``capture_snapshot`` hands the probe: each captured path's git blob id."""
+    from rerun_git.store.objects import object_id
+
+    return {path: object_id("blob", data, repo.object_format) for path, data in files.items()}
+
+
 def write_code(root: Path) -> None:
     (root / "pkg").mkdir(parents=True, exist_ok=True)
     (root / "a.py").write_text("A = 1\n")
@@ -57,17 +64,17 @@ def test_probe_matches_ls_tree_for_clean_edited_and_new_files(repo: Path, subfol
     handle = Repo.open(root)
     head = git(repo, "rev-parse", "HEAD").strip()
 
-    clean = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    clean = _probe_refs(handle, REFS, "x", subfolder, blob_ids(handle, project_files(root)))
     assert clean == slow_probe(handle, "x", subfolder, project_files(root)) == (head, (None, None), False)
 
     (root / "pkg" / "b.py").write_text("B = 3\n")
-    edited = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    edited = _probe_refs(handle, REFS, "x", subfolder, blob_ids(handle, project_files(root)))
     assert edited == slow_probe(handle, "x", subfolder, project_files(root))
     assert edited[2] is True
 
     git(repo, "checkout", "-q", "--", ".")
     (root / "new.py").write_text("N = 0\n")
-    added = _probe_refs(handle, REFS, "x", subfolder, project_files(root))
+    added = _probe_refs(handle, REFS, "x", subfolder, blob_ids(handle, project_files(root)))
     assert added == slow_probe(handle, "x", subfolder, project_files(root))
     assert added[2] is True
 
@@ -78,7 +85,7 @@ def test_probe_sees_the_runs_branch_and_an_existing_tag(repo: Path) -> None:
     git(repo, "tag", "-a", "-m", "t", "run/taken")
     handle = Repo.open(repo)
     files = {"README.md": (repo / "README.md").read_bytes()}
-    probe = _probe_refs(handle, REFS, "taken", "", files)
+    probe = _probe_refs(handle, REFS, "taken", "", blob_ids(handle, files))
     assert probe == slow_probe(handle, "taken", "", files)
     assert probe[1][0] == head and probe[1][1] == git(repo, "rev-parse", "refs/tags/run/taken").strip()
     assert probe[2] is False
@@ -89,7 +96,7 @@ def test_probe_in_a_repository_without_commits(tmp_path: Path) -> None:
     write_code(tmp_path)
     handle = Repo.open(tmp_path)
     files = project_files(tmp_path)
-    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files) == (None, (None, None), True)
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files)) == slow_probe(handle, "x", "", files) == (None, (None, None), True)
 
 
 def test_probe_with_odd_file_names(repo: Path) -> None:
@@ -101,12 +108,12 @@ def test_probe_with_odd_file_names(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "odd names")
     handle = Repo.open(repo)
     files = {name: (repo / name).read_bytes() for name in names}
-    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
-    assert _probe_refs(handle, REFS, "x", "", files)[2] is False
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files)) == slow_probe(handle, "x", "", files)
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files))[2] is False
     for name in ("new\nline.py", "a/b/c/d.py", "a/b"):
         changed = {**files, name: b"X = 2\n"}
-        assert _probe_refs(handle, REFS, "x", "", changed) == slow_probe(handle, "x", "", changed)
-        assert _probe_refs(handle, REFS, "x", "", changed)[2] is True
+        assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, changed)) == slow_probe(handle, "x", "", changed)
+        assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, changed))[2] is True
 
 
 def test_identity_started_early_is_gits_identity(repo: Path) -> None:
@@ -170,10 +177,10 @@ def test_probe_in_a_sha256_repository(tmp_path: Path) -> None:
     handle = Repo.open(root)
     assert handle.object_format == "sha256"
     files = project_files(root)
-    assert _probe_refs(handle, REFS, "x", "", files) == slow_probe(handle, "x", "", files)
-    assert _probe_refs(handle, REFS, "x", "", files)[2] is False
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files)) == slow_probe(handle, "x", "", files)
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files))[2] is False
     files["pkg/b.py"] = b"B = 9\n"
-    assert _probe_refs(handle, REFS, "x", "", files)[2] is True
+    assert _probe_refs(handle, REFS, "x", "", blob_ids(handle, files))[2] is True
 
 
 def old_hooks_dir(repo: Repo) -> Path:

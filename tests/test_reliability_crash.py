@@ -52,13 +52,18 @@ def test_sigkill_at_each_capture_stage(tmp_path: Path, cli, stage: str) -> None:
         assert run_tags(repo) == ["run/earlier"]
         assert "run/crash" not in listed.out and "warning" not in listed.err
 
-    # the next capture works; the crashed name's results folder is reported, or skipped with --name-suffix auto
+    # the next capture works; a killed run never blocks its name (a complete run does: its tag exists)
     again = cli("run", "--name", "crash", cwd=repo)
-    assert_clean_error(again.code, again.err)
-    following = cli("run", "--name", "crash", "--name-suffix", "auto", cwd=repo)
-    assert following.code == 0, following.err
-    assert "captured run/crash-2 " in following.out
-    assert git(repo, "rev-parse", "rerun/runs").strip() == git(repo, "rev-parse", "run/crash-2^{commit}").strip()
+    if stage == "after-refs":
+        assert_clean_error(again.code, again.err)
+        following = cli("run", "--name", "crash", "--name-suffix", "auto", cwd=repo)
+        assert following.code == 0, following.err
+        assert "captured run/crash-2 " in following.out
+        assert git(repo, "rev-parse", "rerun/runs").strip() == git(repo, "rev-parse", "run/crash-2^{commit}").strip()
+    else:
+        assert again.code == 0, again.err
+        assert "captured run/crash " in again.out
+        assert git(repo, "rev-parse", "rerun/runs").strip() == git(repo, "rev-parse", "run/crash^{commit}").strip()
     assert_fsck_clean(repo)
 
 

@@ -219,6 +219,7 @@ COMMANDS: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = [
     ("run", ("run", "--name", "s2", "-m", "second"), (0,)),
     ("run", ("run", "--no-capture", "--name", "nc"), (0,)),
     ("capture", ("capture", "--name", "cap", "--results", "results/s1"), (0,)),
+    ("capture", ("capture", "--name", "cmd", "--", "python", "-c", "print(1)"), (0,)),
     ("list", ("list",), (0,)),
     ("list", ("list", "--all", "--format", "json"), (0,)),
     ("show", ("show", "s1"), (0,)),
@@ -227,6 +228,8 @@ COMMANDS: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = [
     ("report", ("report",), (0,)),  # into results/report of the project (ignored by the template's .gitignore)
     ("diff", ("diff", "s1", "s2"), (0, 1)),
     ("diff", ("diff", "s1"), (0, 1)),
+    ("compare", ("compare", "--format", "json"), (0,)),
+    ("compare", ("compare", "s1", "s2"), (0,)),
     ("reproduce", ("reproduce", "s1"), (0,)),
     ("check", ("check",), (0,)),
     ("check", ("check", "--staged"), (0,)),
@@ -281,7 +284,7 @@ def test_every_command_leaves_the_repository_as_it_was(state_name: str, tmp_path
     outside.mkdir()
     problems = _run_matrix(state, cli, outside)
     assert not problems, "\n".join(problems)
-    assert git(state.cwd, "tag", "-l", "run/*").split() == ["run/cap", "run/s1"]
+    assert git(state.cwd, "tag", "-l", "run/*").split() == ["run/cap", "run/cmd", "run/s1"]
 
 
 def test_the_matrix_covers_every_command() -> None:

@@ -55,7 +55,7 @@ def test_run_page_shows_params_metrics_mean_std_and_changes(three: Path, tmp_pat
     first, second = list_runs(three)[:2]
     page = (tmp_path / "site" / "runs" / f"{second.commit}.html").read_text()
     assert "algorithms[ridge].default_params.alpha" in page and ">5.0<" in page
-    assert "2.5 ± 0.5" in page  # MAE over split_0 (2.0) and split_1 (3.0)
+    assert "2.5 ± 0.7071" in page  # MAE over split_0 (2.0) and split_1 (3.0): mean ± sample std, as `run` prints
     assert f'href="{first.commit}.html"' not in page and f'href="../runs/{first.commit}.html"' in page
     changes = page.split('id="changes"')[1]
     assert "algorithms[ridge].default_params.alpha" in changes and "1.0" in changes and "5.0" in changes
@@ -204,9 +204,11 @@ def test_model_regroups_the_metric_table_by_split() -> None:
 
     results = {"g/d/split_0/a/test": {"MAE": 1.0}, "g/d/split_1/a/test": {"MAE": 3.0},
                "g/d/split_0/b/test": {"MAE": 5.0}, "g/d/split_0/b/train": {"MAE": 7.0}}
-    assert algorithm_metrics(results) == {"a": {"MAE": 2.0}, "b": {"test:MAE": 5.0, "train:MAE": 7.0}}
+    assert algorithm_metrics(results) == {"a": {"MAE@test": 2.0}, "b": {"MAE@test": 5.0, "MAE@train": 7.0}}
     table = {row.row: row for row in split_table(results)}
-    assert table["g/d/a/test"].splits == ["split_0", "split_1"] and table["g/d/a/test"].mean_std("MAE") == (2.0, 1.0)
+    assert table["g/d/a/test"].splits == ["split_0", "split_1"] and table["g/d/a/test"].values == {"MAE": [1.0, 3.0]}
+    assert table["g/d/a/test"].mean_std("MAE") == (2.0, pytest.approx(2 ** 0.5))
+    assert table["g/d/b/train"].mean_std("MAE") == (7.0, 0.0)
 
 
 def test_json_data_escapes_closing_tags_and_non_finite_numbers() -> None:

@@ -1,4 +1,4 @@
-"""Browse: the Python API behind list, show, log, diff, checkout, rm, gc, check-env, export-env, push, fetch.
+"""Browse: the Python API behind list, show, log, diff, compare, checkout, rm, gc, check-env, export-env, push, fetch.
 
 Every function takes the path of any folder inside the repository (default:
 the current directory); ``[refs]`` come from the project there. Results are
@@ -21,11 +21,13 @@ _EXPORTS = {
     "get_records": "listing", "get_authors": "listing", "get_kept_results": "listing", "read_kept": "listing",
     "log_runs": "log",
     "diff_runs": "diff", "WORKING_TREE": "diff",
+    "compare_runs": "compare", "Comparison": "compare", "ComparedRun": "compare",
     "checkout_run": "manage", "remove_runs": "manage", "gc": "manage",
     "check_env": "env", "export_env": "env",
     "push": "sharing", "fetch": "sharing", "Transfer": "sharing",
     "CheckedOut": "changes", "ConfigChange": "changes", "DatasetChange": "changes", "EnvCheck": "changes",
     "LogEntry": "changes", "MetricDelta": "changes", "RemovedRuns": "changes", "RunDiff": "changes",
+    "SummaryDelta": "changes",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -18,18 +18,13 @@ from typing import TYPE_CHECKING, Any
 from rerun_git.errors import RerunError
 from rerun_git.experiment._params import dataset_key
 from rerun_git.record.compare import compare_metrics
-from rerun_git.record.run_record import RunRecord
+from rerun_git.record.run_record import CONFIG_SECTIONS, RunRecord
 
 if TYPE_CHECKING:
     from rerun_git.record.environment import EnvDifference
     from rerun_git.store.history import FileStat
     from rerun_git.store.runs import RunInfo
 
-#: Sections of the record compared as configuration, in display order.
-CONFIG_SECTIONS = (
-    "base_data_manager", "configuration", "experiment_groups", "algorithms", "metrics", "evaluators", "workflows",
-    "plot_settings",
-)
 #: Dataset fields compared; a field unknown on one side (None) is not compared.
 DATASET_FIELDS = ("sha256", "size", "num_samples", "num_features", "feature_names", "table_name")
 
@@ -66,18 +61,43 @@ class DatasetChange:
         return f"{self.key}: " + ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class MetricDelta:
-    """One metric of one result row whose value differs (``None``: absent on that side)."""
+class _Delta:
+    """``delta`` of a value in run a (``old``) and run b (``new``); None when one is absent."""
 
-    row: str
-    metric: str
     old: float | None
     new: float | None
 
     @property
     def delta(self) -> float | None:
         return None if self.old is None or self.new is None else self.new - self.old
+
+
+@dataclass(frozen=True)
+class SummaryDelta(_Delta):
+    """One metric of one group / dataset / algorithm / result file: the means over splits of run a and b."""
+
+    label: str
+    file: str
+    metric: str
+    old: float | None
+    new: float | None
+
+
+def summary_changes(old: RunRecord, new: RunRecord) -> list[SummaryDelta]:
+    """Per-algorithm means of both runs, for every summary line of either (identical ones included)."""
+    a = {(l.label, l.file, l.metric): l.mean for l in old.summary()}
+    b = {(l.label, l.file, l.metric): l.mean for l in new.summary()}
+    return [SummaryDelta(*key, a.get(key), b.get(key)) for key in list(a) + [k for k in b if k not in a]]
+
+
+@dataclass(frozen=True)
+class MetricDelta(_Delta):
+    """One metric of one result row whose value differs (``None``: absent on that side)."""
+
+    row: str
+    metric: str
+    old: float | None
+    new: float | None
 
 
 def _show(value: Any) -> str:
@@ -214,14 +234,7 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
         rerun_git_version=run_record.rerun_git_version, env=capture_environment(),
     )
     if error is None:
-        record.base_data_manager = service.configs.get("base_data_manager", {})
-        record.configuration = service.configs.get("configuration", {})
-        record.experiment_groups = service.configs.get("experiment_groups", [])
-        record.algorithms = service.configs.get("algorithms", [])
-        record.metrics = service.configs.get("metrics", [])
-        record.evaluators = service.configs.get("evaluators", {})
-        record.workflows = service.configs.get("workflows", {})
-        record.plot_settings = service.configs.get("plot_settings", {})
+        record.set_config_sections(service.configs)
         keys = [(f, t) for f, t in context.datasets]
     else:
         keys = [(d.get("filename", k), d.get("table_name")) for k, d in run_record.datasets.items()]
@@ -284,7 +297,7 @@ def unified_diff(path: str, old: bytes | None, new: bytes | None) -> tuple[str, 
 class LogEntry:
     """One run on the runs branch (``rerun-git log``), newest first.
 
-    ``code`` / ``patch`` / ``config`` (filled by ``log_runs(patch=True)``)
+    ``code`` / ``patch`` / ``config`` / ``datasets`` (filled by ``log_runs(patch=True)``)
     are the changes from the previous run on the branch.
     """
 
@@ -298,6 +311,7 @@ class LogEntry:
     code: list[FileStat] = field(default_factory=list)
     patch: str = ""
     config: list[ConfigChange] = field(default_factory=list)
+    datasets: list[DatasetChange] = field(default_factory=list)
     first: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -335,6 +349,8 @@ class RunDiff:
     datasets: list[DatasetChange] = field(default_factory=list)
     env: list[EnvDifference] = field(default_factory=list)
     metrics: list[MetricDelta] = field(default_factory=list)
+    #: Per-algorithm means of both runs (empty against the working tree).
+    summary: list[SummaryDelta] = field(default_factory=list)
     metrics_compared: bool = True
     notes: list[str] = field(default_factory=list)
 

@@ -41,6 +41,10 @@ def diff_runs(a: str, b: str | None = None, path: Path | str = ".") -> RunDiff:
     result.code, result.patch = diff_code(repo, run_a.commit, run_b.commit)
     _compare_records(result, record_a, record_b, with_seed=True)
     result.metrics = _metric_changes(record_a, record_b)
+    if result.metrics:
+        from rerun_git.browse.changes import summary_changes
+
+        result.summary = summary_changes(record_a, record_b)
     return result
 
 
@@ -81,10 +85,7 @@ def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path)
     result.patch = "".join(patches)
     if work.config_error:
         result.notes.append(f"config: the working tree's configuration could not be loaded: {work.config_error}")
-        saved = work.record
-        saved.base_data_manager, saved.configuration = record.base_data_manager, record.configuration
-        saved.experiment_groups, saved.algorithms, saved.metrics = record.experiment_groups, record.algorithms, record.metrics
-        saved.evaluators, saved.workflows, saved.plot_settings = record.evaluators, record.workflows, record.plot_settings
+        work.record.set_config_sections(record.config_sections())
     _compare_records(result, record, work.record, with_seed=False)
     result.notes.append("metrics: the working tree has no metrics until it is run (`rerun-git run`)")
     return result

@@ -75,7 +75,10 @@ def local_run_commits(path: Path | str = ".") -> set[str]:
 
 
 def sort_runs(runs: list[RunInfo], key: str = "date") -> list[RunInfo]:
-    """Sort by ``date``, ``name`` or a metric; ``-KEY`` for descending. Unknown metric: :class:`RerunError`."""
+    """Sort by ``date``, ``name``, ``best`` or a metric; ``-KEY`` for descending. Unknown metric: :class:`RerunError`.
+
+    ``best``: by the newest run's primary metric, best first in that metric's own direction.
+    """
     descending = key.startswith("-")
     field_name = key.lstrip("-+")
     if field_name == "date":
@@ -83,6 +86,14 @@ def sort_runs(runs: list[RunInfo], key: str = "date") -> list[RunInfo]:
         return ordered[::-1] if descending else list(ordered)
     if field_name == "name":
         return sorted(runs, key=lambda r: r.name, reverse=descending)
+    if field_name == "best":
+        primary = next((run.primary for run in reversed(runs) if run.primary), None)
+        if primary is None:
+            if runs:
+                raise RerunError("no run records its primary metric", hint="sort by date, name or a metric")
+            return []
+        field_name, higher = primary
+        descending = higher != descending  # best first
     values = [(run.metrics.get(field_name), run) for run in runs]
     have = [(v, r) for v, r in values if v is not None]
     if runs and not have:
@@ -148,11 +159,12 @@ def get_records(runs: list[RunInfo], path: Path | str = ".") -> tuple[list[RunRe
 
 
 def get_authors(runs: list[RunInfo], path: Path | str = ".") -> list[str | None]:
-    """The author (``Name <mail>``) of each run's snapshot commit, in one git call."""
+    """The author name of each run's snapshot commit, in one git call (None when git does not know the commit)."""
     from rerun_git.store.history import commit_authors
 
     repo, _refs = open_runs(path)
-    return commit_authors(repo, [run.commit for run in runs])
+    authors = commit_authors(repo, [run.commit for run in runs])
+    return [authors.get(run.commit) for run in runs]
 
 
 def get_kept_results(runs: list[RunInfo], path: Path | str = ".") -> list[list[tuple[str, str]]]:

@@ -42,7 +42,7 @@ def log_runs(path: Path | str = ".", patch: bool = False, limit: int | None = No
 
 
 def _fill_patches(repo: Repo, entries: list[LogEntry], shas: list[str], commits: list) -> None:
-    from rerun_git.browse.changes import config_changes
+    from rerun_git.browse.changes import config_changes, dataset_changes
     from rerun_git.record.run_record import RECORD_PATH, RunRecord
     from rerun_git.store.history import diff_code, read_blobs
 
@@ -57,4 +57,5 @@ def _fill_patches(repo: Repo, entries: list[LogEntry], shas: list[str], commits:
         entry.code, entry.patch = diff_code(repo, shas[i + 1], shas[i])
         if records[i] is not None and records[i + 1] is not None:
             entry.config = config_changes(records[i + 1].to_dict(), records[i].to_dict())
+            entry.datasets = dataset_changes(records[i + 1].datasets, records[i].datasets)
 

@@ -11,6 +11,8 @@ from rerun_git.store.runs import RunInfo, resolve_run
 
 if TYPE_CHECKING:
     from rerun_git.browse.changes import CheckedOut, RemovedRuns
+    from rerun_git.store.repo import Repo
+    from rerun_git.store.runs import RefSettings
 
 
 # ---------------------------------------------------------------- checkout, rm, gc
@@ -49,7 +51,8 @@ def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = 
     repo, refs = open_runs(path)
     runs: dict[str, RunInfo] = {}
     for name in names:
-        run = resolve_run(repo, refs, name)
+        run = _untagged_run(repo, refs, name) if prune_history else None
+        run = run or resolve_run(repo, refs, name)
         runs.setdefault(run.name, run)
     chosen = list(runs.values())
     if not prune_history:
@@ -57,6 +60,19 @@ def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = 
         return RemovedRuns(chosen, False, [], False)
     result = prune_runs(repo, refs, chosen)
     return RemovedRuns(chosen, True, result.rewritten, result.branch_deleted)
+
+
+def _untagged_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo | None:
+    """A run removed by ``rm`` whose commit is still on the runs branch (``log`` shows it untagged), else None."""
+    from rerun_git.store.history import runs_branch_log, tagged_runs
+
+    short = name.removeprefix("refs/tags/").removeprefix(refs.tag_prefix)
+    if short in {tag for tag, _commit in tagged_runs(repo, refs)}:
+        return None
+    for entry in runs_branch_log(repo, refs, remote=False):
+        if entry.name == short:
+            return RunInfo(short, refs.tag_prefix + short, entry.commit, entry.timestamp, entry.subject)
+    return None
 
 
 def gc(path: Path | str = ".") -> list[Path]:

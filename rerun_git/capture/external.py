@@ -213,13 +213,16 @@ def _prepare(project: Path | str | None, name: str | None, results: Path | str |
 
 
 def _capture(target: _Target, table: dict[str, dict[str, float]], files: dict[str, bytes],
-             message: str, seed: int) -> CapturedRun:
+             message: str, seed: int, command: dict[str, Any] | None = None,
+             datasets: list[str] | None = None) -> CapturedRun:
     from rerun_git.capture.publish import capture_snapshot
     from rerun_git.capture.recorder import ConfigRecorder
 
     recorder = ConfigRecorder(target.name)
     context = recorder.bind_project(target.root, target.settings, seed, message)
     context.executed_files = dict(files)
+    context.command = dict(command or {})
+    context.datasets = [(filename, None) for filename in dict.fromkeys(datasets or [])]
     recorder.configs["results"] = {row: dict(metrics) for row, metrics in table.items()}
     published, _record = capture_snapshot(recorder, context, target.results_dir)
     return CapturedRun(target.name, published.tag, published.commit, target.results_dir, table)
@@ -272,6 +275,133 @@ def capture(
     return _capture(target, _metrics_argument(metrics), files, message, seed)
 
 
+# -- external commands ----------------------------------------------------------------------------
+
+#: Set while ``reproduce`` re-runs a ``recording()`` script: the file the logged metrics go to (nothing is captured).
+METRICS_OUT_ENV = "RERUN_GIT_METRICS_OUT"
+#: What a captured command finds in its environment.
+RUN_NAME_ENV, RESULTS_DIR_ENV, SEED_ENV = "RERUN_GIT_RUN_NAME", "RERUN_GIT_RESULTS_DIR", "RERUN_GIT_SEED"
+
+
+def command_environment(name: str, results_dir: Path, seed: int, metrics_out: Path | None = None) -> dict[str, str]:
+    """The environment a captured (or reproduced) command runs with: ours plus the run's name, results folder, seed."""
+    import os
+
+    env = {**os.environ, RUN_NAME_ENV: name, RESULTS_DIR_ENV: str(results_dir), SEED_ENV: str(seed)}
+    env.pop(METRICS_OUT_ENV, None)
+    if metrics_out is not None:
+        env[METRICS_OUT_ENV] = str(metrics_out)
+    return env
+
+
+def run_command(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    """Run ``argv`` (no shell) in ``cwd``; a missing program or a non-zero exit is one :class:`RerunError`.
+
+    A first word ``python``/``python3`` is this interpreter (the environment rerun-git records and checks).
+    """
+    import subprocess
+
+    program = [sys.executable, *argv[1:]] if _is_python(argv[0]) else argv
+    try:
+        proc = subprocess.run(program, cwd=cwd, env=env, check=False)
+    except OSError as exc:
+        raise RerunError(f"cannot run {argv[0]!r}: {exc.strerror}", hint="check the command after `--`") from None
+    if proc.returncode != 0:
+        raise RerunError(f"the command exited with status {proc.returncode}; nothing was captured",
+                         hint="fix the command and run the capture again (the run name stays free)")
+
+
+def _is_python(word: str) -> bool:
+    base = Path(word).name
+    return base == "python" or (base.startswith("python") and base[6:].replace(".", "").isdigit())
+
+
+def _inside(root: Path, path: Path, what: str) -> str:
+    """``path`` relative to ``root`` (POSIX); outside the project: :class:`RerunError`."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise RerunError(f"{what} {path} is outside the project {root}", hint="keep it inside the project") from None
+
+
+def _argument_files(root: Path, cwd: Path, argv: list[str]) -> tuple[dict[str, bytes], list[str]]:
+    """The project files named on the command line (their bytes, read before the run) and the datasets among them."""
+    files: dict[str, bytes] = {}
+    datasets: list[str] = []
+    for word in argv:
+        candidate = cwd / word
+        if word.startswith("-") or not candidate.is_file():
+            continue
+        try:
+            rel = candidate.resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+        if rel.startswith("datasets/"):
+            datasets.append(rel[len("datasets/"):])
+        else:
+            files[rel] = candidate.read_bytes()
+    return files, datasets
+
+
+def _named_datasets(root: Path, paths: list[str]) -> list[str]:
+    names = []
+    for path in paths:
+        rel = _inside(root, Path(path), "dataset")
+        if not rel.startswith("datasets/") or not (root / rel).is_file():
+            raise RerunError(f"dataset {path} is not a file in the project's datasets/ folder",
+                             hint="put the data file under datasets/ and name it there")
+        names.append(rel[len("datasets/"):])
+    return names
+
+
+def capture_command(
+    argv: list[str],
+    *,
+    name: str | None = None,
+    metrics: str | Path | None = None,
+    datasets: list[str] | None = None,
+    message: str = "",
+    project: Path | str | None = None,
+    seed: int | str | None = None,
+) -> CapturedRun:
+    """Run ``argv`` (no shell) and capture it as a reproducible run.
+
+    Recorded: the command line, the project files (the ``include`` globs plus
+    the files named on the command line, with the bytes they had when the
+    command started), the datasets named by ``datasets`` or on the command
+    line, the metrics file ``metrics`` (read after the command; relative to the
+    current folder), and the environment. The command runs in the current
+    folder (inside the project) with ``RERUN_GIT_RUN_NAME``,
+    ``RERUN_GIT_RESULTS_DIR`` and ``RERUN_GIT_SEED`` set; a failing command
+    captures nothing and leaves the name free. ``reproduce`` re-runs it in the
+    snapshot's worktree and compares the metrics.
+    """
+    from rerun_git.capture.names import claim_run_name
+    from rerun_git.capture.recorder import choose_seed
+    from rerun_git.experiment.seeds import DEFAULT_SEED
+
+    if not argv:
+        raise RerunError("no command to run after `--`", hint="rerun-git capture --name N -- python train.py")
+    target = _prepare(project, name, None, must_exist=False)
+    chosen = choose_seed(seed, target.settings.seed)
+    run_seed = DEFAULT_SEED if chosen is None else chosen
+    cwd = Path.cwd().resolve() if Path.cwd().resolve().is_relative_to(target.root) else target.root
+    command: dict[str, Any] = {"argv": list(argv), "cwd": _inside(target.root, cwd, "folder")}
+    if command["cwd"] == ".":
+        command["cwd"] = ""
+    metrics_path = None
+    if metrics is not None:
+        metrics_path = cwd / metrics
+        command["metrics"] = _inside(target.root, metrics_path, "metrics file")
+    files, seen_datasets = _argument_files(target.root, cwd, argv)
+    named = _named_datasets(target.root, [str(cwd / p) for p in datasets or []]) + seen_datasets
+    with claim_run_name(target.root, target.name).held() as claim:
+        target.results_dir = claim.results_dir
+        run_command(argv, cwd, command_environment(target.name, claim.results_dir, run_seed))
+        table = load_metrics_file(metrics_path) if metrics_path is not None else {}
+        return _capture(target, table, files, message, run_seed, command, named)
+
+
 @dataclass
 class Recording:
     """The run being recorded by :func:`recording`; ``tag`` and ``commit`` are set once it is captured."""
@@ -303,12 +433,17 @@ def recording(
     message: str = "",
     project: Path | str | None = None,
     seed: int = 0,
+    datasets: list[str] | None = None,
 ) -> Iterator[Recording]:
     """Record a script's run: on a clean exit of the block the run is captured.
 
     The project, the repository and the run name are checked on entry, before
-    any work. The exact bytes of the project modules imported before and
-    during the block are captured. When the block raises, nothing is captured.
+    any work. Recorded like ``rerun-git capture -- python SCRIPT ARGS...``:
+    the command line (``python`` + the main script + its arguments), the exact
+    bytes of the project modules imported before and during the block, the
+    ``datasets`` named, the logged metrics and the environment; ``reproduce``
+    re-runs the script and compares the metrics it logs. When the block
+    raises, nothing is captured and the name stays free.
 
     Parameters
     ----------
@@ -318,15 +453,23 @@ def recording(
         The results folder (default ``results/<name>``, created on entry).
     message, project, seed
         As for :func:`capture`.
+    datasets : list of str, optional
+        Paths of the data files the script reads (under the project's ``datasets/``).
 
     Yields
     ------
     Recording
         ``run.log_metric("MAE", value)``; after the block, ``run.tag`` and ``run.commit``.
     """
+    import os
+
+    if os.environ.get(METRICS_OUT_ENV):  # being reproduced: log the metrics for the reproducer, capture nothing
+        yield from _reproducing(name)
+        return
     from rerun_git.capture.names import claim_run_name
 
     target = _prepare(project, name, results, must_exist=False)
+    named = _named_datasets(target.root, list(datasets or []))
     claim = claim_run_name(target.root, target.name) if results is None else None
     try:
         target.results_dir.mkdir(parents=True, exist_ok=True)
@@ -341,8 +484,32 @@ def recording(
                 sys.meta_path.remove(recorder)
         for rel, data in imported_project_files(target.root).items():
             files.setdefault(rel, recorder.seen.get(rel, data))  # bytes read when the import happened
-        captured = _capture(target, run.metrics, files, message, seed)
+        captured = _capture(target, run.metrics, files, message, seed, _script_command(target.root), named)
         run.tag, run.commit = captured.tag, captured.commit
+    except BaseException:
+        if claim is not None:
+            claim.discard()
+            claim = None
+        raise
     finally:
         if claim is not None:
             claim.release()
+
+
+def _script_command(root: Path) -> dict[str, Any]:
+    """``python SCRIPT ARGS...`` of this process when its main script is in the project (else no command)."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    rel = _project_relpath(root, main)
+    if rel is None:
+        return {}
+    return {"argv": ["python", rel, *sys.argv[1:]], "cwd": "", "recording": True}
+
+
+def _reproducing(name: str | None) -> Iterator[Recording]:
+    import os
+
+    results_dir = Path(os.environ.get(RESULTS_DIR_ENV) or Path.cwd() / "results" / (name or "run"))
+    results_dir.mkdir(parents=True, exist_ok=True)
+    run = Recording(os.environ.get(RUN_NAME_ENV) or name or "run", Path.cwd(), results_dir)
+    yield run
+    Path(os.environ[METRICS_OUT_ENV]).write_text(json.dumps(run.metrics), encoding="utf-8")

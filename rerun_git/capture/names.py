@@ -7,6 +7,7 @@ tag (the one arbiter across worktrees and clones).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,28 @@ class ClaimedName:
             self.lock.unlink()
         except FileNotFoundError:
             pass
+
+    def discard(self) -> None:
+        """After a failed run: remove what it wrote to ``results/<name>`` (empty or absent when claimed), drop the lock."""
+        _remove_tree(self.results_dir)
+        self.release()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[ClaimedName]:
+        """Hold the name for a block: released after it, and the results folder discarded when it raises."""
+        try:
+            yield self
+        except BaseException:
+            self.discard()
+            raise
+        self.release()
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def claim_run_name(
@@ -104,7 +127,12 @@ def _lock_results_dir(root: Path, name: str) -> ClaimedName:
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        raise _busy(lock, name) from None
+        if not _take_over_stale(lock, results / name):
+            raise _busy(name) from None
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:  # another process took it over first
+            raise _busy(name) from None
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{os.getpid()}\n")
     claimed = ClaimedName(name, results / name, lock)
@@ -115,16 +143,31 @@ def _lock_results_dir(root: Path, name: str) -> ClaimedName:
     return claimed
 
 
-def _busy(lock: Path, name: str) -> RerunError:
+def _lock_owner(lock: Path) -> int:
+    try:
+        return int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _take_over_stale(lock: Path, results_dir: Path) -> bool:
+    """A lock left by a killed run (its process is gone): remove what that run wrote and the lock; True when done.
+
+    The folder was empty or absent when the dead run claimed it, so everything in it is that run's output.
+    """
+    pid = _lock_owner(lock)
+    if not pid or pid_alive(pid):
+        return False
+    _remove_tree(results_dir)
+    try:
+        lock.unlink()
+    except FileNotFoundError:
+        pass
+    return True
+
+
+def _busy(name: str) -> RerunError:
     from rerun_git.store.runs import NameTaken
 
-    try:
-        pid = int(lock.read_text().strip() or 0)
-    except (OSError, ValueError):
-        pid = 0
-    if pid and not pid_alive(pid):
-        return NameTaken(f"results/{name} was left locked by an interrupted run (pid {pid})",
-                         hint=f"remove results/.{name}.lock and results/{name}, or choose another --name")
     return NameTaken(f"run name {name!r} is taken by another capture running in this project now",
                      hint="choose another --name, or pass --name-suffix auto")
-

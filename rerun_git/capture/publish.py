@@ -8,7 +8,7 @@ from rerun_git._version import __version__
 from rerun_git.experiment._params import dataset_key
 from rerun_git.capture.selection import HashCache, kept_results, select_project_files
 from rerun_git.record.datasets import dataset_entry, sha256_bytes
-from rerun_git.record.run_record import RECORD_PATH, RunRecord, headline
+from rerun_git.record.run_record import RECORD_PATH, RunRecord
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings
@@ -34,9 +34,11 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     project_path = repo.relative_to_top(context.root)
 
     files = select_project_files(context.root, settings.include, settings.exclude, context.executed_files)
-    head, known_refs, dirty = _probe_refs(repo, refs, service.name, project_path, files)
     blobs: dict[str, TreeEntry] = {}
-    datasets = _capture_datasets(repo, writer, context, blobs)
+    dataset_ids: dict[str, str] = {}
+    datasets = _capture_datasets(repo, writer, context, blobs, dataset_ids)
+    ran = {path: object_id("blob", data, repo.object_format) for path, data in files.items()} | dataset_ids
+    head, known_refs, dirty = _probe_refs(repo, refs, service.name, project_path, ran)
     for rel, path in kept_results(results_dir, settings.keep_results).items():
         blobs[f".rerun/results/{rel}"] = TreeEntry(file_mode(path), writer.write_blob_file(path))
 
@@ -48,14 +50,13 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     files[RECORD_PATH] = record.to_toml().encode()
 
     tree = write_snapshot_tree(writer, files, blobs)
-    summary = record.metric_summary()
     published = publish_run(
         repo, writer, refs,
         name=service.name,
         tree=tree,
         head=head,
-        commit_message=_message(record, summary, with_metrics=False),
-        tag_message=_message(record, summary, with_metrics=True),
+        commit_message=_message(record, with_metrics=False),
+        tag_message=_message(record, with_metrics=True),
         identity=identity(),
         known_refs=known_refs,
     )
@@ -63,11 +64,13 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
     from rerun_git.capture.post_run import after_capture
 
-    after_capture(repo, context.root, settings, published, results_dir, headline(summary))
+    after_capture(repo, context.root, settings, published, results_dir, record.headline())
     return published, record
 
 
-def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: dict[str, TreeEntry]) -> dict[str, dict]:
+def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: dict[str, TreeEntry],
+                      ids: dict[str, str]) -> dict[str, dict]:
+    """The datasets' record entries; embedded ones go into ``blobs``; ``ids`` gets every dataset's blob id."""
     limit = int(context.settings.embed_datasets_max_mb * 1024 * 1024)
     cache = HashCache(repo.rerun_dir / "hash-cache.json")
     entries: dict[str, dict] = {}
@@ -76,6 +79,7 @@ def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: d
         path = context.root / "datasets" / filename
         identity = cache.identity(path, lambda p, also: blob_id_of_file(p, repo.object_format, also))
         embedded = path.stat().st_size <= limit
+        ids[f"datasets/{filename}"] = identity.blob
         if embedded:
             blobs[f"datasets/{filename}"] = TreeEntry("100644", writer.write_blob_file(path, identity.blob))
         entries[key] = dataset_entry(path, filename, table, identity.sha256, embedded, context.dataset_info.get(key))
@@ -84,24 +88,31 @@ def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: d
 
 
 def _probe_refs(
-    repo: Repo, refs: RefSettings, name: str, project_path: str, files: dict[str, bytes]
+    repo: Repo, refs: RefSettings, name: str, project_path: str, ran: dict[str, str]
 ) -> tuple[str | None, tuple[str | None, str | None], bool]:
-    """HEAD, ``(runs branch tip, the run's tag)`` and whether ``files`` differ from HEAD's: one ``git cat-file``.
+    """HEAD, ``(runs branch tip, the run's tag)`` and whether anything that ran differs from HEAD: one ``git cat-file``.
 
-    Only HEAD's folders that hold a captured file are read; no path is sent to git.
+    ``ran`` maps each captured file and dataset (project-relative) to its blob id;
+    the run is dirty when any of them is not HEAD's. Only HEAD's folders that
+    hold such a path are read; no path is sent to git.
     """
     from rerun_git.store.reader import ObjectReader, commit_tree
 
     prefix = f"{project_path}/" if project_path else ""
     with ObjectReader(repo) as reader:
         head, tip, tag = [reader.read(ref) for ref in ("HEAD^{commit}", refs.branch_ref, refs.tag_ref(name))]
-        committed = reader.ids_at(commit_tree(head[2]), [prefix + path for path in files]) if head else {}
-    dirty = any(committed.get(prefix + path) != object_id("blob", data, repo.object_format) for path, data in files.items())
+        committed = reader.ids_at(commit_tree(head[2]), [prefix + path for path in ran]) if head else {}
+    dirty = any(committed.get(prefix + path) != blob for path, blob in ran.items())
     return head and head[0], (tip and tip[0], tag and tag[0]), dirty
 
 
-def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -> str:
-    lines = [f"run {record.name}: {headline(summary)}", ""]
+def _message(record: RunRecord, with_metrics: bool) -> str:
+    """Subject ``run NAME: ridge MAE=43.2 R2=0.41`` (the best algorithm on the primary metric), note, trailers.
+
+    The tag's ``Rerun-Metric`` trailers are that algorithm's means (what ``list`` shows and sorts by);
+    ``Rerun-Primary: MAE min`` names the primary metric and its direction (``list --sort best``).
+    """
+    lines = [f"run {record.name}: {record.headline()}", ""]
     if record.message:
         lines += [record.message, ""]
     lines += [
@@ -110,6 +121,8 @@ def _message(record: RunRecord, summary: dict[str, float], with_metrics: bool) -
         f"Rerun-Version: {__version__}",
     ]
     if with_metrics:
-        lines += [f"Rerun-Metric: {k}={v!r}" for k, v in summary.items()]
+        lines += [f"Rerun-Metric: {k}={v!r}" for k, v in record.metric_summary().items()]
+        primary = record.primary()
+        if primary is not None:
+            lines.append(f"Rerun-Primary: {primary[0]} {'max' if primary[1] else 'min'}")
     return "\n".join(lines) + "\n"
-

@@ -15,8 +15,10 @@ from typing import Any
 
 from rerun_git._version import __version__
 from rerun_git.errors import RerunError
+from rerun_git.experiment.seeds import MAX_SEED
 from rerun_git.experiment.strategy import RerunStrategy
-from rerun_git.record.run_record import RunRecord
+from rerun_git.record.run_record import CONFIG_SECTIONS, RunRecord
+from rerun_git.record.summary import greater_is_better
 from rerun_git.settings import ProjectSettings
 
 
@@ -32,6 +34,8 @@ class CaptureContext:
     datasets: list[tuple[str, str | None]] = field(default_factory=list)
     dataset_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     reproduces: str | None = None
+    #: An external command, when the run is one (``capture -- CMD``): see ``RunRecord.command``.
+    command: dict[str, Any] = field(default_factory=dict)
 
 
 class ConfigRecorder:
@@ -106,7 +110,8 @@ class ConfigRecorder:
         from rerun_git.record.environment import capture_environment
 
         context = self._require_context()
-        return RunRecord(
+        results = self.configs.get("results", {})
+        record = RunRecord(
             name=self.name,
             created=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             seed=context.seed,
@@ -114,20 +119,17 @@ class ConfigRecorder:
             message=context.message,
             source_commit=source_commit,
             dirty=dirty,
-            project_path="",
             reproduces=context.reproduces,
             env=capture_environment(),
-            base_data_manager=self.configs.get("base_data_manager", {}),
-            configuration=self.configs.get("configuration", {}),
-            experiment_groups=self.configs.get("experiment_groups", []),
-            algorithms=self.configs.get("algorithms", []),
-            metrics=self.configs.get("metrics", []),
-            evaluators=self.configs.get("evaluators", {}),
-            workflows=self.configs.get("workflows", {}),
-            plot_settings=self.configs.get("plot_settings", {}),
-            results=self.configs.get("results", {}),
+            results=results,
             splits=self.configs.get("splits", {}),
+            command=dict(context.command),
         )
+        record.set_config_sections({k: v for k, v in self.configs.items() if k in CONFIG_SECTIONS})
+        directions = record.directions()
+        names = dict.fromkeys(metric for metrics in results.values() for metric in metrics)
+        record.greater_is_better = {metric: greater_is_better(metric, directions) for metric in names}
+        return record
 
     def _require_context(self) -> CaptureContext:
         if self.context is None:
@@ -184,8 +186,35 @@ def check_message(message: str) -> str:
 
 
 def new_seed() -> int:
-    """A fresh seed for a run whose project does not fix ``random_state``."""
+    """A fresh random seed (``--seed random``)."""
     return secrets.randbelow(2**31 - 1)
+
+
+def choose_seed(given: int | str | None, configured: int | str | None = None) -> int | None:
+    """The run seed from ``--seed`` (``given``), else ``[run] seed`` (``configured``).
+
+    ``"random"`` draws a fresh seed; a decimal string is parsed. None means
+    neither was given: the runner then takes the DataManager's ``random_state``,
+    else :data:`~rerun_git.experiment.seeds.DEFAULT_SEED`. Anything else is one
+    :class:`RerunError`.
+    """
+    value = configured if given is None else given
+    origin = "[run] seed" if given is None else "--seed"
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "random":
+            return new_seed()
+        if not text.lstrip("-").isdigit():
+            raise RerunError(f"{origin} {value} is not a seed", hint=_SEED_HINT)
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise RerunError(f"{origin} {value} is out of range", hint=_SEED_HINT)
+    return value
+
+
+_SEED_HINT = f"give an integer from 0 to {2**32 - 1}, or 'random' for a fresh one"
 
 
 def now_utc() -> datetime:

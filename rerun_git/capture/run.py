@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rerun_git.capture.publish import capture_snapshot
-from rerun_git.capture.recorder import CaptureStrategy, ConfigRecorder, new_seed
+from rerun_git.capture.recorder import CaptureStrategy, ConfigRecorder, choose_seed
 from rerun_git.store.runs import RefSettings
+
+if TYPE_CHECKING:
+    from rerun_git.record.summary import SummaryLine
 
 
 @dataclass
@@ -19,7 +22,11 @@ class RunResult:
     metrics: dict[str, dict[str, float]]
     tag: str | None = None
     commit: str | None = None
-    summary: dict[str, float] = field(default_factory=dict)
+    #: Mean +- std over splits per group / dataset / algorithm / file and metric.
+    lines: list[SummaryLine] = field(default_factory=list)
+    #: ``ridge MAE=43.2 R2=0.41``: the best algorithm on the primary metric.
+    headline: str = "no metrics"
+    seed: int = 0
 
 
 def run_project(
@@ -27,7 +34,7 @@ def run_project(
     name: str | None = None,
     message: str = "",
     capture: bool = True,
-    seed: int | None = None,
+    seed: int | str | None = None,
     progress: bool = False,
     name_suffix: str = "never",
 ) -> RunResult:
@@ -37,6 +44,9 @@ def run_project(
     checked before training starts. The name and its ``results/<name>`` are
     claimed for this process (see :mod:`rerun_git.capture.names`); with
     ``name_suffix="auto"`` a taken name becomes ``<name>-2``, ``<name>-3``, ...
+
+    ``seed``: an int, ``"random"``, or None for ``[run] seed``, else the
+    DataManager's ``random_state``, else the default (docs/guide.md, "Seeds").
     """
     from rerun_git.settings import find_project_root, load_project_settings
     from rerun_git.capture.names import claim_run_name
@@ -45,15 +55,14 @@ def run_project(
 
     root = find_project_root(start)
     settings = load_project_settings(root)
+    seed = choose_seed(seed, settings.seed)
     is_free = None
     if capture:
         repo, refs = Repo.open(root), RefSettings.of(settings)
         is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
     claimed = claim_run_name(root, name, name_suffix, is_free)
-    try:
+    with claimed.held():  # a failed run leaves no results/<name> behind: its name stays free
         return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress)
-    finally:
-        claimed.release()
 
 
 def _run_claimed(
@@ -61,14 +70,16 @@ def _run_claimed(
 ) -> RunResult:
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
-    from rerun_git.record.run_record import summarize_metrics
+    from rerun_git.record.summary import best_of, headline, summarize
 
-    seed = new_seed() if seed is None else seed
     recorder = ConfigRecorder(name)
-    context = recorder.bind_project(root, settings, seed, message)
+    context = recorder.bind_project(root, settings, 0 if seed is None else seed, message)
     loader = ProjectLoader(root, CaptureStrategy(recorder))
     outcome = run_experiments(loader, results_dir, seed=seed, progress=progress)
-    result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, summary=summarize_metrics(outcome.metrics))
+    context.seed = outcome.seed
+    best = best_of(outcome.metrics, recorder.configs.get("metrics", []))
+    result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, lines=summarize(outcome.metrics),
+                       headline=headline(best), seed=outcome.seed)
     if capture:
         recorder.record_outcome(outcome, loader.files)
         published, _record = capture_snapshot(recorder, context, results_dir)

@@ -32,3 +32,30 @@ def print_json(data: Any) -> None:
 
 def err(line: str) -> None:
     print(line, file=sys.stderr)
+
+
+def mean_std(line: Any) -> str:
+    """``43.2 ± 1.1`` (``43.2`` for a single split) of a :class:`~rerun_git.record.summary.SummaryLine`."""
+    return f"{line.mean:.6g}" if line.n < 2 else f"{line.mean:.6g} ± {line.std:.2g}"
+
+
+def print_summary(lines: Sequence[Any], file=None) -> None:
+    """One line per group / dataset / algorithm (and result file, when there are several): mean ± std over splits."""
+    from rerun_git.record.summary import pivot
+
+    metrics, rows = pivot(list(lines))
+    if not rows:
+        print("no metrics", file=file or sys.stdout)
+        return
+    with_file = len({row_file for _label, row_file, _cells in rows}) > 1
+    headers = ["algorithm", *(["file"] if with_file else []), *metrics]
+    print_table(headers, [(label, *([row_file] if with_file else []), *(mean_std(cells[m]) if m in cells else None
+                                                                       for m in metrics))
+                          for label, row_file, cells in rows], file=file)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (escape sequences, newlines) shown as ``\\x1b``-style escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -10,6 +10,12 @@ from rerun_git.commands._output import err, print_json, print_table
 def main(args: argparse.Namespace) -> int:
     from rerun_git.browse.diff import diff_runs
 
+    if args.more:
+        from rerun_git.errors import RerunError
+
+        runs = " ".join([args.run_a, args.run_b, *args.more])
+        raise RerunError(f"diff compares two runs ({2 + len(args.more)} given)",
+                         hint=f"to see many runs side by side: rerun-git compare {runs}")
     result = diff_runs(args.run_a, args.run_b, Path.cwd())
     if args.format == "json":
         print_json(result.to_dict())
@@ -80,6 +86,10 @@ def _metrics(result, stat: bool) -> None:
         return
     count = len(result.metrics)
     print(f"\nmetrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}")
+    if result.summary:
+        print("  per algorithm (mean over splits):")
+        print_table(["algorithm", "file", "metric", "a", "b", "delta"],
+                    [(s.label, s.file, s.metric, s.old, s.new, s.delta) for s in result.summary])
     if not stat:
         print_table(["result", "metric", "a", "b", "delta"],
                     [(m.row, m.metric, m.old, m.new, m.delta) for m in result.metrics])

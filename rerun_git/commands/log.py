@@ -29,11 +29,13 @@ def _print_changes(entry) -> None:
     if entry.first:
         print("    (first run on the branch)\n")
         return
-    if not entry.config and not entry.code:
-        print("    (no config or code change from the previous run)\n")
+    if not entry.config and not entry.code and not entry.datasets:
+        print("    (no config, dataset or code change from the previous run)\n")
         return
     for change in entry.config:
         print(f"    config {change.describe()}")
+    for change in entry.datasets:
+        print(f"    dataset {change.describe()}")
     if entry.patch:
         print()
         print(entry.patch.rstrip("\n"))

@@ -5,13 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from rerun_git.commands._output import print_table
+from rerun_git.commands._output import print_summary
 
 
 def main(args: argparse.Namespace) -> int:
     from rerun_git.capture.run import run_project
-    from rerun_git.record.run_record import headline
-
     result = run_project(
         Path.cwd(),
         name=args.name,
@@ -21,9 +19,9 @@ def main(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
         name_suffix=args.name_suffix,
     )
-    print_table(["metric", "mean"], [(k, v) for k, v in result.summary.items()])
+    print_summary(result.lines)
     if result.tag:
-        print(f"captured {result.tag} ({result.commit[:12]}): {headline(result.summary)}")
+        print(f"captured {result.tag} ({result.commit[:12]}, seed {result.seed}): {result.headline}")
     else:
         print(f"ran {result.name} without capture; results in {result.results_dir}")
     return 0

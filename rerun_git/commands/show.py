@@ -23,8 +23,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if not chosen:
         _summary(data)
-        chosen = ["files", "datasets", "metrics"] if data["record"]["datasets"] else ["files", "metrics"]
         print()
+        _summary_table(data["record"])
+        print()
+        chosen = ["files", "datasets", "metrics"] if data["record"]["datasets"] else ["files", "metrics"]
     for index, section in enumerate(chosen):
         if len(chosen) > 1:
             print(("\n" if index else "") + f"{section}")
@@ -63,6 +65,19 @@ def _summary(data: dict[str, Any]) -> None:
         print(f"message  {record['message']}")
     if record.get("reproduces"):
         print(f"reproduces {record['reproduces']}")
+    if record.get("command"):
+        import shlex
+
+        from rerun_git.commands._output import terminal_safe
+
+        print(f"command  {terminal_safe(shlex.join(record['command']['argv']))}")
+
+
+def _summary_table(record: dict[str, Any]) -> None:
+    from rerun_git.commands._output import print_summary
+    from rerun_git.record.summary import summarize
+
+    print_summary(summarize(record["results"]))
 
 
 def _files(record: dict[str, Any]) -> None:

@@ -258,6 +258,8 @@ class DataManager:
             raise RerunError(f"unknown DataManager parameter(s) {', '.join(unknown)}",
                              hint=f"allowed: {', '.join(DATA_MANAGER_PARAMS)}")
         params = dict(d)
+        if params.get("preprocessors") is not None and not isinstance(params["preprocessors"], (list, tuple)):
+            raise RerunError("DataManager preprocessors should be a list", hint="give a list of preprocessors")
         if params.get("preprocessors") is not None:
             params["preprocessors"] = [
                 p if isinstance(p, BasePreprocessor) else preprocessor_from_params(p)

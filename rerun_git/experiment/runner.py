@@ -15,6 +15,7 @@ from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader
+from rerun_git.experiment.seeds import fallback_seed
 from rerun_git.experiment.validation import Job, validate_project
 from rerun_git.experiment.validation import group_data_manager  # noqa: F401  (its former home)
 
@@ -32,6 +33,8 @@ class RunOutcome:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The registered custom evaluators: ``{name: {"func": ..., "kind": ...}}``.
     evaluators: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The run seed used (the one given, else the DataManager's ``random_state``, else the default).
+    seed: int = 0
 
 
 @dataclass
@@ -49,7 +52,7 @@ class _Context:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progress: bool = False) -> RunOutcome:
+def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False) -> RunOutcome:
     """Load the project through ``loader`` and run every experiment.
 
     Parameters
@@ -58,8 +61,9 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
         The project's loader (its service sees every load).
     results_dir : Path
         Where outputs go: ``<group>/<dataset>/split_<i>/<algorithm>/``.
-    seed : int
-        Global seed: numpy/random are seeded with it before each workflow run.
+    seed : int or None
+        The run seed: numpy/random are seeded with it before each workflow run.
+        None: the DataManager's ``random_state``, else ``DEFAULT_SEED`` (see ``experiment/seeds.py``).
     progress : bool
         Show a tqdm progress bar.
 
@@ -70,10 +74,12 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int, progres
     with loader.importing():
         checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
         plan, jobs = checked.plan, checked.jobs
+        seed = fallback_seed(checked.base) if seed is None else seed
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms)
         dataset_info = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
+        seed=seed,
         splits=ctx.splits,
         evaluators=checked.evaluators.export_params(),
         metrics=ctx.table,

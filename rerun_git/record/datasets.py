@@ -37,18 +37,18 @@ class DatasetDrift:
 def dataset_entry(
     path: Path, filename: str, table_name: str | None, sha256: str, embedded: bool, info: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The ``[datasets."<key>"]`` table of the record."""
-    info = info or {}
-    return {
+    """The ``[datasets."<key>"]`` table of the record; the shape only when it is known (``info``)."""
+    entry: dict[str, Any] = {
         "filename": filename,
         "table_name": table_name,
         "size": path.stat().st_size,
         "sha256": sha256,
         "embedded": embedded,
-        "feature_names": list(info.get("feature_names", [])),
-        "num_features": int(info.get("num_features", 0)),
-        "num_samples": int(info.get("num_samples", 0)),
     }
+    if info:
+        entry.update(feature_names=list(info.get("feature_names", [])), num_features=int(info.get("num_features", 0)),
+                     num_samples=int(info.get("num_samples", 0)))
+    return entry
 
 
 def check_dataset(key: str, entry: dict[str, Any], path: Path) -> DatasetDrift | None:

@@ -8,11 +8,16 @@ from __future__ import annotations
 import copy
 import json
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, get_args, get_origin, get_type_hints
 
 from rerun_git.errors import RerunError
+from rerun_git.record.summary import (
+    SummaryLine, best_of, greater_is_better, metric_directions, metric_order, primary_metric, summarize,
+)
+from rerun_git.record.summary import headline as headline_of
 from rerun_git.settings import settings_near
 from rerun_git.store.repo import Repo
 from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
@@ -53,6 +58,11 @@ class RunRecord:
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: An external command (``rerun-git capture -- CMD ARGS...``, ``recording()``): ``argv``, ``cwd``
+    #: (project-relative) and ``metrics`` (the metrics file it writes, project-relative); reproduce re-runs it.
+    command: dict[str, Any] = field(default_factory=dict)
+    #: metric name -> whether larger is better (from the metrics' config; external captures: by name).
+    greater_is_better: dict[str, bool] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the record as plain data, equal to ``dataclasses.asdict(self)``."""
@@ -93,20 +103,67 @@ class RunRecord:
             raise RerunError(f"{origin}: cannot parse: {exc}", hint=_CORRUPT_HINT) from None
         return cls.from_dict(data, origin)
 
+    def config_sections(self) -> dict[str, Any]:
+        """The configuration sections (:data:`CONFIG_SECTIONS`) as plain data."""
+        return {name: _plain(getattr(self, name)) for name in CONFIG_SECTIONS}
+
+    def set_config_sections(self, sections: dict[str, Any]) -> None:
+        """Replace the configuration sections present in ``sections`` (their types are checked)."""
+        for name in CONFIG_SECTIONS:
+            if name in sections:
+                _check_type(name, sections, "configuration")
+                setattr(self, name, sections[name])
+
+    def summary(self) -> list[SummaryLine]:
+        """Mean +- std over splits, per group / dataset / algorithm / result file and metric."""
+        return summarize(self.results)
+
+    def directions(self) -> dict[str, bool]:
+        """``{metric: greater_is_better}``: the recorded ones, else from the metrics' config."""
+        return {**metric_directions(self.metrics), **self.greater_is_better}
+
+    def metric_order(self) -> list[str]:
+        """Metric names in the order the project declared them (the first is the primary metric)."""
+        return metric_order(self.metrics)
+
+    def best(self) -> list[SummaryLine]:
+        """The summary lines of the algorithm that is best on the primary metric."""
+        return best_of(self.results, self.metrics, self.greater_is_better)
+
     def metric_summary(self) -> dict[str, float]:
-        return summarize_metrics(self.results)
+        """Headline metrics: ``{metric: mean}`` of the best algorithm (one name per metric)."""
+        return {line.metric: line.mean for line in self.best()}
+
+    def headline(self) -> str:
+        """``ridge MAE=43.2 R2=0.41``: the best algorithm and its means."""
+        return headline_of(self.best())
+
+    def primary(self) -> tuple[str, bool] | None:
+        """The primary metric and whether greater is better (None without metrics)."""
+        metric = primary_metric(self.summary(), self.metric_order())
+        return None if metric is None else (metric, greater_is_better(metric, self.directions()))
 
 
 _CORRUPT_HINT = "the record was edited or damaged; `git show <tag>:.rerun/run.toml` shows it"
 
-_REQUIRED = {"name", "created", "seed", "rerun_git_version", "schema"}
-_TYPES: dict[str, tuple[type, ...]] = {
-    "name": (str,), "created": (str,), "seed": (int,), "rerun_git_version": (str,), "schema": (int,),
-    "message": (str,), "source_commit": (str, type(None)), "dirty": (bool,), "project_path": (str,),
-    "reproduces": (str, type(None)), "env": (dict,), "base_data_manager": (dict,), "configuration": (dict,),
-    "experiment_groups": (list,), "algorithms": (list,), "metrics": (list,), "evaluators": (dict,),
-    "workflows": (dict,), "plot_settings": (dict,), "datasets": (dict,), "splits": (dict,), "files": (dict,), "results": (dict,),
-}
+#: The configuration sections: what the project's loaders record (``RunRecord.config_sections``).
+CONFIG_SECTIONS = ("base_data_manager", "configuration", "experiment_groups", "algorithms", "metrics",
+                   "evaluators", "workflows", "plot_settings")
+
+
+def _field_types() -> tuple[set[str], dict[str, tuple[type, ...]]]:
+    """Required keys (fields without a default) and each key's accepted types, from the dataclass fields."""
+    hints = get_type_hints(RunRecord)
+    required = {spec.name for spec in fields(RunRecord) if spec.default is MISSING and spec.default_factory is MISSING}
+    types = {}
+    for name, hint in hints.items():
+        options = get_args(hint) if isinstance(hint, UnionType) else (hint,)
+        types[name] = tuple(get_origin(option) or option for option in options)
+    return required, types
+
+
+_REQUIRED, _TYPES = _field_types()
+_REQUIRED.add("schema")  # defaulted for new records, but every stored record has it
 
 
 def _check_type(key: str, data: dict[str, Any], origin: str) -> None:
@@ -138,6 +195,10 @@ def _check_nested(key: str, value: Any, origin: str) -> None:
             _check_entry(key, name, entry, origin)
     if key == "env":
         _check_env(value, origin)
+    if key == "command" and value:
+        _check_command(value, origin)
+    if key == "greater_is_better" and not all(isinstance(v, bool) for v in value.values()):
+        raise RerunError(f"{origin}: every entry of 'greater_is_better' should be true or false", hint=_CORRUPT_HINT)
     if key == "results":
         for row, metrics in value.items():
             for metric, number in metrics.items():
@@ -167,6 +228,18 @@ def _check_entry(key: str, name: str, entry: dict[str, Any], origin: str) -> Non
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             raise RerunError(f"{origin}: {key}[{name!r}][{field_name!r}] has the wrong type ({type(value).__name__})",
                              hint=_CORRUPT_HINT)
+
+
+def _check_command(command: dict[str, Any], origin: str) -> None:
+    argv = command.get("argv")
+    if not isinstance(argv, list) or not argv or not all(isinstance(v, str) for v in argv):
+        raise RerunError(f"{origin}: command.argv should be a non-empty list of strings", hint=_CORRUPT_HINT)
+    for key in ("cwd", "metrics", "recording"):
+        if key in command and not isinstance(command[key], (str, bool) if key == "recording" else str):
+            raise RerunError(f"{origin}: command.{key} has the wrong type", hint=_CORRUPT_HINT)
+    unknown = sorted(set(command) - {"argv", "cwd", "metrics", "recording"})
+    if unknown:
+        raise RerunError(f"{origin}: unknown key command.{unknown[0]}", hint=_CORRUPT_HINT)
 
 
 def _check_env(env: dict[str, Any], origin: str) -> None:
@@ -240,25 +313,6 @@ def decode_none(value: Any) -> Any:
     return value
 
 
-def summarize_metrics(results: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Headline metrics: each metric's mean over all rows of the table.
-
-    Rows are ``group/dataset/split/algorithm/file``; a metric measured in
-    several result files (say ``train`` and ``test``) is named ``file:metric``.
-    """
-    by_metric: dict[str, dict[str, list[float]]] = {}
-    for row, metrics in results.items():
-        filename = row.rsplit("/", 1)[-1]
-        for metric, value in metrics.items():
-            by_metric.setdefault(metric, {}).setdefault(filename, []).append(float(value))
-    summary: dict[str, float] = {}
-    for metric, per_file in by_metric.items():
-        for filename, values in per_file.items():
-            key = metric if len(per_file) == 1 else f"{filename}:{metric}"
-            summary[key] = sum(values) / len(values)
-    return summary
-
-
-def headline(summary: dict[str, float], limit: int = 3) -> str:
-    """``MAE=43.2 R2=0.41``: the first ``limit`` summary metrics, for one-line views."""
-    return " ".join(f"{k}={v:.6g}" for k, v in list(summary.items())[:limit]) or "no metrics"
+def summarize_metrics(results: dict[str, dict[str, float]], metrics: list[dict[str, Any]] | None = None) -> dict[str, float]:
+    """Headline metrics of a metric table: ``{metric: mean}`` of the best algorithm (see :meth:`RunRecord.best`)."""
+    return {line.metric: line.mean for line in best_of(results, metrics or [])}

@@ -6,9 +6,10 @@ stay as they are here; the renderers escape them.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from rerun_git.record.summary import RowKey, column_of, greater_is_better, places_and_files, summarize
 
 #: Config keys that differ between almost any two runs and say nothing about the settings.
 NOISY_PARAMS = ("seed",)
@@ -39,6 +40,8 @@ class RunSummary:
     algorithm_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     greater_is_better: dict[str, bool] = field(default_factory=dict)
+    #: The project's primary metric (the first it declares), None without metrics.
+    primary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -56,25 +59,25 @@ class RunSummary:
 _SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "tag": (str,), "commit": (str,), "timestamp": (int,), "date": (str,), "author": (str,),
     "subject": (str,), "message": (str,), "dirty": (bool,), "source": (str, type(None)), "metrics": (dict,),
-    "algorithm_metrics": (dict,), "params": (dict,), "greater_is_better": (dict,),
+    "algorithm_metrics": (dict,), "params": (dict,), "greater_is_better": (dict,), "primary": (str, type(None)),
 }
 
 
 @dataclass(frozen=True)
 class SplitMetrics:
-    """One result row of a run over its splits: ``values[metric][i]`` is split ``splits[i]``'s value."""
+    """One group / dataset / algorithm / file of a run over its splits: ``values[metric][i]`` is split ``splits[i]``'s.
+
+    ``stats[metric]`` is the mean and (sample) standard deviation over the
+    splits, as ``rerun-git run`` prints them (:func:`rerun_git.record.summary.summarize`).
+    """
 
     row: str
     splits: list[str]
     values: dict[str, list[float | None]]
+    stats: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def mean_std(self, metric: str) -> tuple[float, float] | None:
-        """Mean and (population) standard deviation over the splits that have ``metric``."""
-        numbers = [v for v in self.values.get(metric, []) if v is not None and not math.isnan(v)]
-        if not numbers:
-            return None
-        mean = sum(numbers) / len(numbers)
-        return mean, math.sqrt(sum((v - mean) ** 2 for v in numbers) / len(numbers))
+        return self.stats.get(metric)
 
 
 @dataclass(frozen=True)
@@ -121,42 +124,33 @@ class RunPage:
 
 
 def algorithm_metrics(results: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-    """``{algorithm: {metric: mean}}`` over a record's metric table (rows ``group/dataset/split/algorithm/file``).
-
-    A metric found in several result files of one algorithm is named ``file:metric``, as in the tag's headline.
+    """``{algorithm: {metric: mean over splits}}`` of a record's metric table, named as ``rerun-git compare`` names
+    its columns (``ridge`` / ``MAE``; ``group/dataset/ridge`` and ``MAE@file`` when there are several).
     """
-    values: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for row, metrics in results.items():
-        parts = row.split("/")
-        algorithm, filename = (parts[-2], parts[-1]) if len(parts) >= 2 else (row, "")
-        per_algorithm = values.setdefault(algorithm, {})
-        for metric, value in metrics.items():
-            per_algorithm.setdefault(metric, {}).setdefault(filename, []).append(float(value))
+    lines = summarize(results)
+    several = places_and_files(lines)
     out: dict[str, dict[str, float]] = {}
-    for algorithm, per_metric in values.items():
-        out[algorithm] = {}
-        for metric, per_file in per_metric.items():
-            for filename, numbers in per_file.items():
-                key = metric if len(per_file) == 1 else f"{filename}:{metric}"
-                out[algorithm][key] = sum(numbers) / len(numbers)
+    for line in lines:
+        where, metric = column_of(line, *several)
+        out.setdefault(where, {})[metric] = line.mean
     return out
 
 
 def split_table(results: dict[str, dict[str, float]]) -> list[SplitMetrics]:
-    """The metric table regrouped: one :class:`SplitMetrics` per ``group/dataset/algorithm/file``, splits as columns."""
-    grouped: dict[str, dict[str, dict[str, float]]] = {}
+    """The metric table regrouped: one :class:`SplitMetrics` per group / dataset / algorithm / file, splits as columns."""
+    grouped: dict[tuple[str, str, str, str], dict[str, dict[str, float]]] = {}
     for row, metrics in results.items():
-        parts = row.split("/")
-        if len(parts) >= 5:
-            key, split = "/".join(parts[:2] + parts[3:]), parts[2]
-        else:
-            key, split = row, "all"
-        grouped.setdefault(key, {})[split] = metrics
+        key = RowKey.parse(row)
+        grouped.setdefault((key.group, key.dataset, key.algorithm, key.file), {})[key.split or "all"] = metrics
+    stats = {(line.group, line.dataset, line.algorithm, line.file, line.metric): (line.mean, line.std)
+             for line in summarize(results)}
     table = []
-    for key, by_split in grouped.items():
+    for place, by_split in grouped.items():
         splits = sorted(by_split, key=_split_order)
-        names = list(dict.fromkeys(m for s in splits for m in by_split[s]))
-        table.append(SplitMetrics(key, splits, {m: [by_split[s].get(m) for s in splits] for m in names}))
+        names = list(dict.fromkeys(m for split in splits for m in by_split[split]))
+        table.append(SplitMetrics("/".join(p for p in place if p), splits,
+                                  {m: [by_split[split].get(m) for split in splits] for m in names},
+                                  {m: stats[(*place, m)] for m in names}))
     return table
 
 
@@ -188,19 +182,18 @@ def metrics_of(runs: list[RunSummary]) -> list[str]:
 
 
 def primary_metric(runs: list[RunSummary]) -> str | None:
-    """The metric the heat map shows: the first headline metric of the newest run that has one."""
+    """The metric the heat map shows: the newest run's primary metric (the project's first), else the first measured."""
     for run in reversed(runs):
-        for name in run.metrics:
-            if any(name in values for values in run.algorithm_metrics.values()):
-                return name
+        if run.primary:
+            return run.primary
     names = metrics_of(runs)
     return names[0] if names else None
 
 
-def better_is_greater(runs: list[RunSummary], metric: str) -> bool | None:
-    """Whether a greater ``metric`` is better, per the newest run that says; None when none does."""
-    base = metric.rpartition(":")[2]
+def better_is_greater(runs: list[RunSummary], metric: str) -> bool:
+    """Whether a greater ``metric`` is better: as the newest run that records it says, else by its name (MAE: no)."""
+    base = metric.partition("@")[0]
     for run in reversed(runs):
         if base in run.greater_is_better:
             return run.greater_is_better[base]
-    return None
+    return greater_is_better(base, {})

@@ -25,7 +25,7 @@ from rerun_git.report.pages import compare_page, index_page, run_page
 from rerun_git.report.source import RunSource
 
 #: Bump when the summaries or pages change shape: every page is then rewritten.
-FORMAT = 1
+FORMAT = 2
 MANIFEST = ".rerun-report.json"
 #: Run pages made per batch of git reads (bounds the kept files held in memory).
 PAGES_AT_ONCE = 100

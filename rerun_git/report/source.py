@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any
 from rerun_git.report.model import Change, KeptFile, RunPage, RunSummary, algorithm_metrics, split_table
 
 if TYPE_CHECKING:
+    from rerun_git.record.run_record import RunRecord
     from rerun_git.store.runs import RunInfo
+
+    #: A parsed record and its plain data.
+    Parsed = tuple[RunRecord, dict[str, Any]]
 
 
 class RunSource:
@@ -26,7 +30,7 @@ class RunSource:
         self.runs: list[RunInfo]
         self.runs, self.warnings = list_runs(self.path, pattern, with_warnings=True, sort="date")
         self._by_commit = {run.commit: run for run in self.runs}
-        self._parsed: dict[str, dict[str, Any] | None] = {}
+        self._parsed: dict[str, Parsed | None] = {}
 
     def summaries(self, known: dict[str, RunSummary]) -> list[RunSummary]:
         """A summary per run, oldest first.
@@ -52,18 +56,18 @@ class RunSource:
         for (summary, previous), kept in zip(pairs, kept_lists):
             old = records.get(previous.commit) if previous is not None else None
             files = [KeptFile(name, blob, blobs[blob]) for name, blob in kept if blobs.get(blob) is not None]
-            pages.append(_page(summary, records.get(summary.commit), previous, old, files))
+            pages.append(_page(summary, _data(records.get(summary.commit)), previous, _data(old), files))
         return pages
 
-    def _records(self, runs: list[RunInfo]) -> dict[str, dict[str, Any] | None]:
-        """The records of ``runs`` as plain data (``RunRecord.to_dict()``), each read and parsed once per source."""
+    def _records(self, runs: list[RunInfo]) -> dict[str, Parsed | None]:
+        """The records of ``runs`` and their plain data (``to_dict()``), each read and parsed once per source."""
         from rerun_git.browse import get_records
 
         missing = list({run.commit: run for run in runs if run.commit not in self._parsed}.values())
         if missing:
             records, warnings = get_records(missing, self.path)
             self.warnings.extend(warnings)
-            self._parsed.update((run.commit, None if r is None else r.to_dict()) for run, r in zip(missing, records))
+            self._parsed.update((run.commit, None if r is None else (r, r.to_dict())) for run, r in zip(missing, records))
         return {run.commit: self._parsed[run.commit] for run in runs}
 
     def _summarise(self, runs: list[RunInfo]) -> list[RunSummary]:
@@ -89,33 +93,27 @@ def _tag_fields(run: RunInfo) -> dict[str, Any]:
             "source": run.source, "metrics": dict(run.metrics)}
 
 
-def _summary(run: RunInfo, record: dict[str, Any] | None, author: str | None) -> RunSummary:
+def _data(parsed: Parsed | None) -> dict[str, Any] | None:
+    return None if parsed is None else parsed[1]
+
+
+def _summary(run: RunInfo, parsed: Parsed | None, author: str | None) -> RunSummary:
     from rerun_git.browse.changes import flatten_config
 
-    data = record or {}
+    if parsed is None:
+        return RunSummary(**_tag_fields(run), author=author or "unknown", message="")
+    record, data = parsed
+    primary = record.primary()
     return RunSummary(
-        **_tag_fields(run), author=author or "unknown", message=data.get("message", ""),
-        algorithm_metrics=algorithm_metrics(data.get("results", {})),
-        params=_plain_params(flatten_config(data)) if data else {},
-        greater_is_better=_directions(data.get("metrics", [])),
+        **_tag_fields(run), author=author or "unknown", message=record.message,
+        algorithm_metrics=algorithm_metrics(record.results), params=_plain_params(flatten_config(data)),
+        greater_is_better=record.directions(), primary=primary[0] if primary else None,
     )
 
 
 def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
     """Config values as JSON scalars: lists and other values become their text."""
     return {k: v if v is None or isinstance(v, (str, int, float, bool)) else str(v) for k, v in params.items()}
-
-
-def _directions(metrics: list[dict[str, Any]]) -> dict[str, bool]:
-    """``{abbr or name: greater_is_better}`` of the record's metric definitions."""
-    out: dict[str, bool] = {}
-    for metric in metrics:
-        direction = metric.get("greater_is_better")
-        if isinstance(direction, bool):
-            for key in ("abbr", "name", "display_name"):
-                if isinstance(metric.get(key), str):
-                    out.setdefault(metric[key], direction)
-    return out
 
 
 def _page(summary: RunSummary, record: dict[str, Any] | None, previous: RunSummary | None,

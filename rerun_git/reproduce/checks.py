@@ -29,6 +29,7 @@ def check_recorded_paths(record: RunRecord) -> None:
     paths = list(record.files) + [w.get("file", "") for w in record.workflows.values()]
     paths += [d.get("filename", "") for d in record.datasets.values()]
     paths += [record.project_path] if record.project_path else []
+    paths += [record.command[key] for key in ("cwd", "metrics") if record.command.get(key)]
     for path in paths:
         if not _safe_relative(str(path)):
             raise RerunError(f"run {record.name} records an unsafe path {path!r}",

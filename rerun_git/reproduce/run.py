@@ -67,6 +67,9 @@ def reproduce_run(
     for line in describe_provenance(run.tag, run.commit, record, run_provenance(repo, RefSettings.of(settings_near(start)), run)):
         report(line)
     check_recorded_paths(record)
+    if not record.command and not record.base_data_manager:
+        raise RerunError(f"{run.tag} was captured without a command: it can be shown but not reproduced",
+                         hint="capture the script as `rerun-git capture --name N -- python train.py` to make it reproducible")
     check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
     remove_stale_worktrees(repo)
     worktree = add_worktree(repo, run.commit, label=record.name)
@@ -79,13 +82,35 @@ def reproduce_run(
             report(f"warning: {line}")
         if drift and strict:
             raise RerunError(f"{len(drift)} difference(s) from the recorded run (--strict)", hint="drop --strict to run anyway")
-        loader = ProjectLoader(worktree, strategy)
-        outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
-        comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
-        split_mismatches = compare_splits(record.splits, outcome.splits)
+        if record.command:
+            comparisons = compare_metrics(record.results, _rerun_command(record, worktree), rtol=rtol, atol=atol)
+            split_mismatches: list[str] = []
+        else:
+            loader = ProjectLoader(worktree, strategy)
+            outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
+            comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
+            split_mismatches = compare_splits(record.splits, outcome.splits)
     finally:
         strategy.cleanup_temp_files()
     return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches)
+
+
+def _rerun_command(record: RunRecord, worktree: Path) -> dict[str, dict[str, float]]:
+    """Run the recorded command in the snapshot's worktree; its metrics (metrics file, or what ``recording()`` logs)."""
+    import tempfile
+
+    from rerun_git.capture.external import command_environment, load_metrics_file, run_command
+
+    command = record.command
+    results_dir = worktree / "results" / record.name
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rerun-git-metrics-") as scratch:
+        out = Path(scratch) / "metrics.json" if command.get("recording") else None
+        run_command(command["argv"], worktree / command.get("cwd", ""),
+                    command_environment(record.name, results_dir, record.seed, metrics_out=out))
+        if out is not None:
+            return load_metrics_file(out) if out.is_file() else {}
+        return load_metrics_file(worktree / command["metrics"]) if command.get("metrics") else {}
 
 
 def _drift(record: RunRecord, worktree: Path, project_dir: Path) -> list[str]:

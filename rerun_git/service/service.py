@@ -115,5 +115,5 @@ class RerunService(ConfigRecorder):
         return RunRecord.from_dict(self.configs, origin=f"run {self.name}")
 
     def metric_summary(self) -> dict[str, float]:
-        """Each metric's mean over the recorded results."""
-        return summarize_metrics(self.configs.get("results", {}))
+        """Headline metrics: ``{metric: mean}`` of the best algorithm over the recorded results."""
+        return summarize_metrics(self.configs.get("results", {}), self.configs.get("metrics", []))

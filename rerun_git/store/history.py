@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message
+from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message, tracking_tip
 
 #: Paths of a snapshot that are not project code: the record and kept results, and embedded datasets.
 NON_CODE_PATHS = (".rerun", "datasets")
@@ -40,13 +40,15 @@ class BranchCommit:
         return self.subject[4:].partition(":")[0] if self.subject.startswith("run ") else ""
 
 
-def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None) -> list[BranchCommit]:
+def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None, remote: bool = True) -> list[BranchCommit]:
     """The runs branch, newest first, following first parents (one ``git log`` call).
+
+    Without a local runs branch (a fresh clone) and with ``remote``, the remote's (``tracking_tip``).
 
     The walk stops at the first commit that is not a rerun-git snapshot (no
     ``Rerun-Version`` trailer): the first run's parent is the user's history.
     """
-    tip = repo.resolve_revisions(refs.branch_ref)[0]
+    tip = repo.resolve_revisions(refs.branch_ref)[0] or (tracking_tip(repo, refs) if remote else None)
     if tip is None:
         return []
     args = ["log", "--first-parent", _LOG_FORMAT]
@@ -135,21 +137,6 @@ def files_under(repo: Repo, commits: list[str], folder: str) -> list[list[tuple[
         return [reader.blobs_under(f"{commit}:{folder}") for commit in commits]
 
 
-def commit_authors(repo: Repo, commits: list[str]) -> list[str | None]:
-    """The author name (``Name <mail>``, without the date) of each commit, in one ``cat-file --batch``."""
-    authors: list[str | None] = []
-    for found in read_objects(repo, commits):
-        author = None
-        if found is not None and found[1] == "commit":
-            head = found[2].split(b"\n\n", 1)[0].decode("utf-8", "replace")
-            for line in head.splitlines():
-                if line.startswith("author "):
-                    author = line[7:].rsplit(" ", 2)[0]
-                    break
-        authors.append(author)
-    return authors
-
-
 @dataclass(frozen=True)
 class PruneResult:
     """What ``rm --prune-history`` changed."""
@@ -168,7 +155,7 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
     transaction; if another capture moved the branch meanwhile, nothing is
     changed and an error asks to retry.
     """
-    chain = list(reversed(runs_branch_log(repo, refs)))  # oldest first
+    chain = list(reversed(runs_branch_log(repo, refs, remote=False)))  # oldest first
     tip = chain[-1].commit if chain else None
     doomed = {run.commit for run in runs}
     mapping: dict[str, str | None] = {}
@@ -187,9 +174,12 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
         mapping[entry.commit] = writer.write("commit", _reparent(raw[2], new_parent))
         new_commits.add(mapping[entry.commit])
     lines, rewritten = [], []
+    pairs = tagged_runs(repo, refs)
+    tagged = {name for name, _commit in pairs}
     for run in runs:
-        lines.append(f"delete {refs.tag_ref(run.name)}\n")
-    moved = [r for r in tagged_runs(repo, refs) if r[1] in mapping and r[1] not in doomed]
+        if run.name in tagged:  # a run already untagged (``rm`` without --prune-history) has no tag to delete
+            lines.append(f"delete {refs.tag_ref(run.name)}\n")
+    moved = [r for r in pairs if r[1] in mapping and r[1] not in doomed]
     tags = read_objects(repo, [refs.tag_ref(name) for name, _commit in moved])
     for (name, commit), tag in zip(moved, tags):
         if tag is None or tag[1] != "tag":
@@ -213,7 +203,40 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
         last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["unknown error"]
         raise RerunError(f"could not prune the runs branch: {last[0]}",
                          hint="another capture moved the runs branch meanwhile; run the command again")
-    return PruneResult([r.name for r in runs], rewritten, branch_deleted)
+    result = PruneResult([r.name for r in runs], rewritten, branch_deleted)
+    note_pruned(repo, result)
+    return result
+
+
+#: Where ``rm --prune-history`` notes what it rewrote, for ``push`` to explain a rejection (under ``.git/rerun/``).
+PRUNE_NOTES = "pruned.json"
+
+
+def note_pruned(repo: Repo, result: PruneResult) -> None:
+    """Remember the runs ``rm --prune-history`` dropped and re-committed, until a push goes through."""
+    import json
+
+    notes = pruned_notes(repo)
+    notes["removed"] = sorted(set(notes["removed"]) | set(result.removed))
+    notes["rewritten"] = sorted((set(notes["rewritten"]) | set(result.rewritten)) - set(notes["removed"]))
+    repo.rerun_dir.mkdir(parents=True, exist_ok=True)
+    (repo.rerun_dir / PRUNE_NOTES).write_text(json.dumps(notes) + "\n")
+
+
+def pruned_notes(repo: Repo) -> dict[str, list[str]]:
+    """``{"removed": [...], "rewritten": [...]}`` of the prunes since the last clean push (empty lists: none)."""
+    import json
+
+    try:
+        data = json.loads((repo.rerun_dir / PRUNE_NOTES).read_text())
+    except (OSError, ValueError):
+        return {"removed": [], "rewritten": []}
+    return {key: [v for v in data.get(key, []) if isinstance(v, str)] if isinstance(data, dict) else []
+            for key in ("removed", "rewritten")}
+
+
+def clear_pruned(repo: Repo) -> None:
+    (repo.rerun_dir / PRUNE_NOTES).unlink(missing_ok=True)
 
 
 def tagged_runs(repo: Repo, refs: RefSettings) -> list[tuple[str, str]]:
@@ -256,6 +279,18 @@ def gc_auto(repo: Repo) -> None:
     worktree of the user's whose folder is gone is theirs to prune, not ours.
     """
     repo.git("-c", "gc.worktreePruneExpire=never", "gc", "--auto", "--quiet")
+
+
+def commit_authors(repo: Repo, commits: list[str]) -> dict[str, str]:
+    """``{commit: author name}`` of ``commits`` in one ``git log --no-walk``."""
+    if not commits:
+        return {}
+    proc = repo.git("log", "--no-walk=unsorted", "--format=%H%x00%an", "--stdin", input="\n".join(commits).encode(), check=False)
+    authors = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        commit, _, name = line.partition("\0")
+        authors[commit] = name
+    return authors
 
 
 def branch_tip(repo: Repo, refs: RefSettings) -> str | None:

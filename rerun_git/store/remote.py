@@ -40,7 +40,7 @@ class RefUpdate:
 
     @property
     def moved(self) -> bool:
-        return self.status in ("new", "updated", "forced")
+        return self.status in ("new", "updated", "forced", "deleted")
 
     def as_dict(self) -> dict[str, str | None]:
         return {"ref": self.ref, "status": self.status, "old": self.old, "new": self.new, "reason": self.reason}
@@ -155,6 +155,21 @@ def parse_push_porcelain(out: str) -> list[RefUpdate]:
     return updates
 
 
+def delete_remote_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str]) -> list[RefUpdate]:
+    """Delete the tags of ``names`` on ``remote`` (``git push REMOTE :refs/tags/<prefix>NAME``); local tags stay.
+
+    The runs' commits stay on the remote's runs branch (as after a local ``rm``).
+    """
+    if not names:
+        raise RerunError("push --delete needs the runs to delete", hint="rerun-git push --delete origin NAME")
+    refspecs = [f":{refs.tag_ref(_short_name(name, refs))}" for name in dict.fromkeys(names)]
+    proc = _network_git(repo, "push", "--porcelain", "--", remote, *refspecs, user_hooks=True)
+    updates = parse_push_porcelain(proc.stdout.decode("utf-8", "replace"))
+    if not updates:
+        raise _failure("push --delete", proc)
+    return updates
+
+
 # -- fetch ------------------------------------------------------------------------------------------
 
 
@@ -229,6 +244,6 @@ def _fetched(ref: str, old: str | None, now: str | None, remote: str) -> RefUpda
 
 
 __all__ = [
-    "RefUpdate", "remote_names", "resolve_remote", "tracking_ref", "push_runs", "parse_push_porcelain",
+    "RefUpdate", "remote_names", "resolve_remote", "tracking_ref", "push_runs", "delete_remote_runs", "parse_push_porcelain",
     "remote_runs", "fetch_runs", "fast_forward_runs_branch", "local_refs",
 ]

@@ -100,6 +100,14 @@ class RunInfo:
                 continue
         return out
 
+    @property
+    def primary(self) -> tuple[str, bool] | None:
+        """``(metric, greater_is_better)`` from the ``Rerun-Primary: MAE min`` trailer (runs before it: None)."""
+        metric, _, way = (self.trailer("Rerun-Primary") or "").partition(" ")
+        if not metric or way not in ("min", "max"):
+            return None
+        return metric, way == "max"
+
     def _metric_items(self) -> list[str]:
         """The ``Rerun-Metric`` trailer values, found straight in the message (``list --sort=<metric>`` at scale)."""
         if "trailers" in self.__dict__:
@@ -324,6 +332,20 @@ def check_name_free(repo: Repo, refs: RefSettings, name: str) -> None:
                 f"run name {name!r} differs only in case from {refs.tag_prefix}{existing}",
                 hint="such refs collide on case-insensitive file systems; choose another --name",
             )
+
+
+def tracking_tip(repo: Repo, refs: RefSettings) -> str | None:
+    """The runs branch as a remote has it (``refs/remotes/origin/<branch>``, else the only remote's), or None.
+
+    A fresh clone has it before any ``rerun-git fetch``: ``log`` reads it, and
+    the first capture builds on it so that its push fast-forwards.
+    """
+    out = repo.text("for-each-ref", "--format=%(refname) %(objectname)", "--", f"refs/remotes/*/{refs.branch}")
+    tips = dict(line.split(" ", 1) for line in out.splitlines() if line)
+    origin = tips.get(f"refs/remotes/origin/{refs.branch}")
+    if origin is not None:
+        return origin
+    return next(iter(tips.values())) if len(tips) == 1 else None
 
 
 def read_blob(repo: Repo, commit: str, path: str) -> bytes | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.repo import ZERO_SHA, Repo
-from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings
+from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings, tracking_tip
 
 #: Test seam: called with the name of each capture stage. Only the test
 #: helper ``tests/crash_helper.py`` sets it; there is no public flag.
@@ -108,6 +108,8 @@ def publish_run(
     The transaction ``create``s the tag (a name is taken at most once) and
     compare-and-swaps the branch. When another capture moved the branch
     first, the commit is rebuilt on the new tip and the transaction retried.
+    Without a local runs branch (a fresh clone) the first run builds on the
+    remote's (:func:`~rerun_git.store.runs.tracking_tip`), so its push fast-forwards.
     ``known_refs`` is ``(branch tip, tag)`` as the caller just resolved them,
     used for the first attempt instead of resolving them again.
     """
@@ -119,7 +121,7 @@ def publish_run(
             tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
         if existing_tag:
             raise name_taken(refs, name)
-        parents = [tip or runs_branch_root(writer), *([head] if head else [])]
+        parents = [tip or tracking_tip(repo, refs) or runs_branch_root(writer), *([head] if head else [])]
         commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
         tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
         stage("after-commit")

@@ -7,6 +7,7 @@ import pytest
 
 from rerun_git.errors import RerunError
 from rerun_git.record.run_record import RunRecord, decode_none, encode_none, summarize_metrics
+from rerun_git.record.summary import summarize
 
 
 def sample() -> RunRecord:
@@ -79,4 +80,6 @@ def test_summary_means_and_disambiguates_files() -> None:
         "g/d/split_1/a/test": {"MAE": 3.0},
         "g/d/split_0/a/train": {"MAE": 0.5, "R2": 0.9},
     }
-    assert summarize_metrics(table) == {"test:MAE": 2.0, "train:MAE": 0.5, "R2": 0.9}
+    assert summarize_metrics(table) == {"MAE": 2.0}  # one name per metric; the headline describes the test file
+    lines = {(line.file, line.metric): (line.mean, line.n) for line in summarize(table)}
+    assert lines == {("test", "MAE"): (2.0, 2), ("train", "MAE"): (0.5, 1), ("train", "R2"): (0.9, 1)}
