@@ -35,7 +35,8 @@ def index_page(runs: list[RunSummary], warnings: list[str]) -> str:
         body = f"<main><h1>{esc(title)}</h1><p>No runs yet: <code>rerun-git run</code> creates one.</p></main>"
         return page(title, body)
     params, metrics, algorithms = differing_params(runs), headline_metrics(runs), algorithms_of(runs)
-    parcoords, ys = _parallel_coordinates(runs, params)
+    pairs = [(a, m) for a in algorithms for m in metrics if any(m in r.algorithm_metrics.get(a, {}) for r in runs)]
+    parcoords, ys = _parallel_coordinates(runs, params, pairs)
     notes = "".join(f"<li>{esc(w)}</li>" for w in warnings)
     body = (
         f"<header><h1>{esc(title)}</h1><p class=\"sub\">newest: {esc(runs[-1].name)} · {esc(runs[-1].date)} UTC"
@@ -46,9 +47,9 @@ def index_page(runs: list[RunSummary], warnings: list[str]) -> str:
         '<span id="shown" aria-live="polite"></span>'
         '<button id="compare" type="button" disabled>Compare selected</button>'
         '<button id="clear-brush" type="button" hidden>Clear axis filters</button></div>'
-        + _runs_table(runs, algorithms, metrics, params) + "</section>"
+        + _runs_table(runs, pairs, params) + "</section>"
         + '<section aria-labelledby="pc-h"><h2 id="pc-h">Parameters and metrics</h2>'
-        '<p class="hint">One axis per changed parameter and per headline metric, one line per run. '
+        '<p class="hint">One axis per changed parameter and per metric of each algorithm, one line per run. '
         'Drag along an axis to keep the runs in that range (the table follows); click an axis to clear it.</p>'
         f'<div class="scroll">{parcoords}</div></section>'
         + '<section aria-labelledby="trend-h"><h2 id="trend-h">Metrics across runs</h2><div class="charts">'
@@ -59,11 +60,11 @@ def index_page(runs: list[RunSummary], warnings: list[str]) -> str:
     return page(title, body, script=True)
 
 
-def _runs_table(runs: list[RunSummary], algorithms: list[str], metrics: list[str], params: list[str]) -> str:
+def _runs_table(runs: list[RunSummary], pairs: list[tuple[str, str]], params: list[str]) -> str:
+    """The runs table: the fixed columns, one per ``(algorithm, metric)`` pair, one per changed parameter."""
     columns = ["name", "date", "author", "message", "dirty", "source"]
     heads = ['<th scope="col"><span class="sr">select</span></th>']
     heads += [_sort_head(c) for c in columns]
-    pairs = [(a, m) for a in algorithms for m in metrics if any(m in r.algorithm_metrics.get(a, {}) for r in runs)]
     heads += [_sort_head(f"{a} {m}", numeric=True) for a, m in pairs]
     heads += [_sort_head(p, css="param", label=svg.short_name(p)) for p in params]
     rows = []
@@ -119,11 +120,13 @@ def _heat_section(runs: list[RunSummary], algorithms: list[str]) -> str:
             f'<p class="hint">Darker is better.</p><div class="scroll">{chart}</div></section>')
 
 
-def _parallel_coordinates(runs: list[RunSummary], params: list[str]) -> tuple[str, list[list[float | None]]]:
-    metric_names = list(dict.fromkeys(m for run in runs for m in run.metrics))
+def _parallel_coordinates(runs: list[RunSummary], params: list[str],
+                          pairs: list[tuple[str, str]]) -> tuple[str, list[list[float | None]]]:
+    """Axes: the changed parameters, then each algorithm's metrics that move between runs (all of them if none does)."""
     axes = [svg.Axis(p, [r.params.get(p) for r in runs]) for p in params]
-    axes += [svg.Axis(m, [r.metrics.get(m) for r in runs]) for m in metric_names]
-    return svg.parallel_coordinates(axes, [r.name for r in runs])
+    metric_axes = [svg.Axis(f"{a} {m}", [r.algorithm_metrics.get(a, {}).get(m) for r in runs]) for a, m in pairs]
+    moving = [axis for axis in metric_axes if len({v for v in axis.values if v is not None}) > 1]
+    return svg.parallel_coordinates(axes + (moving or metric_axes), [r.name for r in runs])
 
 
 # ---------------------------------------------------------------- run page
