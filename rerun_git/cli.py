@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rerun_git._version import __version__
 from rerun_git.errors import RerunError
@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for metric comparison (default: exact)")
     p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance for metric comparison (default: exact)")
     p.add_argument("--strict", action="store_true", help="fail before running when datasets or the environment drifted")
-    p.add_argument("--keep-worktree", action="store_true", help="keep the snapshot worktree and print its path")
+    p.add_argument("--keep-worktree", action="store_true",
+                   help="keep the snapshot worktree and print its path (kept until `rerun-git gc --kept`)")
+    p.add_argument("--trust", action="store_true",
+                   help="run the code of a run this clone did not capture (after reading its provenance)")
+    p.add_argument("--verify-signature", action="store_true", help="require a good signature on the run's tag (git verify-tag)")
     _add_format(p)
 
     p = sub.add_parser("check", help="validate projects without running them (what the pre-commit hook runs)")
@@ -164,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "the reflog expires")
 
     p = sub.add_parser("gc", help="remove rerun-git's stale worktrees (their process is gone), then git gc --auto")
+    p.add_argument("--kept", action="store_true", help="also remove the worktrees kept by `reproduce --keep-worktree`")
+
+    p = sub.add_parser("verify", help="check runs' tag, commit, record and files agree (forged metric lines included)")
+    p.add_argument("runs", nargs="*", metavar="RUN", help="runs to verify (default: all)")
+    p.add_argument("--all", action="store_true", help="verify every run (the default when no RUN is given)")
+    _add_format(p)
 
     p = sub.add_parser("check-env", help="compare this environment with a run's (exit 1 on a critical difference)")
     _add_run_ref(p)
@@ -177,6 +187,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="overwrite FILE if it exists")
 
     return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so every cleanup Ctrl-C runs also runs for it."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _handle_sigterm() -> Callable[[], None]:
+    """Make SIGTERM unwind like SIGINT (locks released, worktrees removed), ending with exit code 143.
+
+    Returns what restores the previous handler (``main`` may run inside another program, e.g. the tests).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _sort_values_joined(argv: list[str]) -> list[str]:
@@ -197,6 +229,14 @@ def _sort_values_joined(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rerun-git`` and ``git-rerun``; returns the exit code."""
+    restore = _handle_sigterm()
+    try:
+        return _main(argv)
+    finally:
+        restore()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(_sort_values_joined(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
@@ -210,10 +250,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(f"rerun_git.commands.{COMMAND_MODULES.get(args.command, args.command)}")
         return int(module.main(args) or 0)
     except RerunError as exc:
-        print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+        from rerun_git.commands._output import err
+
+        err(f"{PROG}: error: {exc.message}")
         if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
+            err(f"hint: {exc.hint}")
         return 1
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

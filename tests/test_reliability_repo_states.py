@@ -241,6 +241,8 @@ COMMANDS: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = [
     ("fetch", ("fetch", REMOTE), (0,)),
     ("rm", ("rm", "s2"), (0,)),
     ("gc", ("gc",), (0,)),
+    ("gc", ("gc", "--kept"), (0,)),
+    ("verify", ("verify", "--all"), (0,)),
     ("create", ("create", "{outside}/new-project"), (0,)),
 ]
 #: Commands left out of the matrix, and why.

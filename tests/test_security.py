@@ -132,9 +132,10 @@ def test_reproduce_shows_author_committer_and_source_before_running(tmp_path: Pa
     assert result.code == 0, result.err
     lines = result.err.splitlines()
     assert lines[0].startswith("reproducing run/p (")
-    assert lines[1].startswith("  author     Ada Author <ada@example.invalid> ")
-    assert lines[2].startswith("  committer  Cy Committer <cy@example.invalid> ")
-    assert any(line == f"  source     {head}" for line in lines[:5]), lines[:5]
+    assert lines[1] == "  origin     captured in this clone"
+    assert lines[2].startswith("  author     Ada Author <ada@example.invalid> ")
+    assert lines[3].startswith("  committer  Cy Committer <cy@example.invalid> ")
+    assert any(line == f"  source     {head}" for line in lines[:6]), lines[:6]
     assert lines[-1] == "all 2 metrics match run p"
 
 
@@ -145,10 +146,15 @@ def test_a_fetched_run_from_elsewhere_says_its_source_is_not_here(tmp_path: Path
     git(ours, "remote", "add", "origin", str(theirs))
     fetched = cli("fetch", cwd=ours)
     assert fetched.code == 0, fetched.err
-    result = cli("reproduce", "remote-run", cwd=ours)
+    refused = cli("reproduce", "remote-run", cwd=ours)
+    assert refused.code == 1, refused.err
+    assert "  origin     fetched from remote origin (not captured in this clone)" in refused.err.splitlines()
+    assert "refusing to run its code without --trust" in refused.err
+    assert rerun_worktrees(ours) == [] and not (ours / ".git" / "worktrees").exists()
+    result = cli("reproduce", "remote-run", "--trust", cwd=ours)
     assert result.code == 0, result.err
-    source = [line for line in result.err.splitlines()[:6] if line.startswith("  source ")]
-    assert source and source[0].endswith("(not on any of your branches: the run comes from elsewhere)"), result.err
+    source = [line for line in result.err.splitlines()[:7] if line.startswith("  source ")]
+    assert source and source[0].endswith("(not on any of your branches)"), result.err
     assert rerun_worktrees(ours) == []
 
 

@@ -49,7 +49,9 @@ def test_a_run_pushed_from_one_clone_reproduces_in_another(clones, cli) -> None:
 
     record = tomllib.loads(git(b, "show", "run/first:.rerun/run.toml"))
     expected = sum(len(metrics) for metrics in record["results"].values())
-    reproduced = cli("reproduce", "first", "--format", "json", cwd=b)
+    refused = cli("reproduce", "first", cwd=b)  # a run from elsewhere is code: it needs the user's consent
+    assert refused.code == 1 and "refusing to run its code without --trust" in refused.err
+    reproduced = cli("reproduce", "first", "--trust", "--format", "json", cwd=b)
     assert reproduced.code == 0, reproduced.err
     assert f"all {expected} metrics match run first" in reproduced.err
     assert expected == 12

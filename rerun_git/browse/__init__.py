@@ -1,4 +1,5 @@
-"""Browse: the Python API behind list, show, log, diff, compare, checkout, rm, gc, check-env, export-env, push, fetch.
+"""Browse: the Python API behind list, show, log, diff, compare, checkout, rm, gc, verify, check-env, export-env, push,
+fetch.
 
 Every function takes the path of any folder inside the repository (default:
 the current directory); ``[refs]`` come from the project there. Results are
@@ -24,6 +25,7 @@ _EXPORTS = {
     "compare_runs": "compare", "Comparison": "compare", "ComparedRun": "compare",
     "checkout_run": "manage", "remove_runs": "manage", "gc": "manage",
     "check_env": "env", "export_env": "env",
+    "verify_runs": "verify", "RunVerdict": "verify", "tag_inconsistency": "verify",
     "push": "sharing", "fetch": "sharing", "Transfer": "sharing",
     "CheckedOut": "changes", "ConfigChange": "changes", "DatasetChange": "changes", "EnvCheck": "changes",
     "LogEntry": "changes", "MetricDelta": "changes", "RemovedRuns": "changes", "RunDiff": "changes",

@@ -378,6 +378,8 @@ class CheckedOut:
     run: RunInfo
     path: Path
     missing_datasets: list[str]
+    #: The run's provenance lines (origin, author, committer, tagger, source), unescaped.
+    provenance: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -67,11 +67,19 @@ def list_runs(
 
 
 def local_run_commits(path: Path | str = ".") -> set[str]:
-    """Commits on the local runs branch; a listed run whose commit is not among them was fetched."""
+    """Commits of the runs this clone captured; a listed run whose commit is not among them was fetched.
+
+    Read from the clone's ledger (``.git/rerun-git/runs.log``), so a fetch that
+    fast-forwards the local runs branch does not make fetched runs look local.
+    A clone without a ledger (nothing captured by a rerun-git that keeps one)
+    falls back to the commits on the local runs branch.
+    """
     from rerun_git.store.history import branch_commits
+    from rerun_git.store.provenance import read_ledger
 
     repo, refs = open_runs(path)
-    return branch_commits(repo, refs)
+    ledger = read_ledger(repo)
+    return ledger.captured_commits if ledger.exists else branch_commits(repo, refs)
 
 
 def sort_runs(runs: list[RunInfo], key: str = "date") -> list[RunInfo]:
@@ -133,9 +141,18 @@ def get_record(name: str, path: Path | str = ".") -> tuple[RunInfo, RunRecord]:
 
 
 def show_run(name: str, path: Path | str = ".") -> dict[str, Any]:
-    """One run: its tag's summary plus the full record (``record``), as plain data."""
-    run, record = get_record(name, path)
-    return {**run_as_dict(run), "record": record.to_dict()}
+    """One run: its tag's summary, the full record (``record``) and its provenance (``provenance``), as plain data.
+
+    ``provenance_lines`` are the lines ``show`` prints (unescaped: the command escapes them).
+    """
+    from rerun_git.record.provenance import provenance_lines, run_origin
+
+    repo, refs = open_runs(path)
+    run = resolve_run(repo, refs, name)
+    record = load_record(repo, run)
+    origin = run_origin(repo, refs, run)
+    return {**run_as_dict(run), "record": record.to_dict(), "provenance": origin.to_dict(),
+            "provenance_lines": provenance_lines(origin, record.created, record.dirty)}
 
 
 # ---------------------------------------------------------------- many runs at once (report)

@@ -19,12 +19,21 @@ if TYPE_CHECKING:
 def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> CheckedOut:
     """Check run ``name`` out into the new (or empty) folder ``directory`` as a detached git worktree.
 
+    The snapshot passes the checks ``reproduce`` makes before anything is
+    written (only listed regular files, no symbolic link, no path out of the
+    project, no ``.git*``), and its checked-out bytes are verified. On any
+    failure the worktree is removed; an empty folder the user named stays.
     The worktree is not locked: remove it with ``git worktree remove DIR``.
     Datasets too large to be embedded in the run are listed in
     ``missing_datasets`` (they are not in the snapshot).
     """
     from rerun_git.browse.changes import CheckedOut
-    from rerun_git.store.worktree import add_inspection_worktree
+    from rerun_git.record.provenance import provenance_lines, run_origin
+    from rerun_git.record.validation import check_snapshot_layout, check_snapshot_sizes, verify_checkout
+    from rerun_git.settings import settings_near
+    from rerun_git.store.runs import list_tree
+    from rerun_git.store.tree_sizes import tree_blob_sizes
+    from rerun_git.store.worktree import add_inspection_worktree, remove_worktree
 
     repo, refs = open_runs(path)
     run = resolve_run(repo, refs, name)
@@ -32,9 +41,22 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise RerunError(f"{directory} already exists and is not empty", hint="give a new directory to check the run out into")
     record = load_record(repo, run)
-    add_inspection_worktree(repo, run.commit, target)
+    check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
+    settings = settings_near(path)
+    check_snapshot_sizes(tree_blob_sizes(repo, run.commit), run.tag, settings.embed_datasets_max_mb, settings.max_kept_mb)
+    provenance = provenance_lines(run_origin(repo, refs, run), record.created, record.dirty)
+    users_folder = target.stat().st_mode if target.is_dir() else None
+    try:
+        add_inspection_worktree(repo, run.commit, target)
+        verify_checkout(record, target, run.tag)
+    except BaseException:
+        remove_worktree(repo, target)
+        if users_folder is not None:  # git removes the folder it checked out into; it was the user's
+            target.mkdir(parents=True, exist_ok=True)
+            target.chmod(users_folder & 0o7777)
+        raise
     missing = [key for key, d in record.datasets.items() if not d.get("embedded")]
-    return CheckedOut(run, target, missing)
+    return CheckedOut(run, target, missing, provenance)
 
 
 def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = False) -> RemovedRuns:
@@ -75,14 +97,17 @@ def _untagged_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo | None:
     return None
 
 
-def gc(path: Path | str = ".") -> list[Path]:
-    """Remove rerun-git's own stale worktrees (their process is gone), then ``git gc --auto``; return the removed paths."""
+def gc(path: Path | str = ".", kept: bool = False) -> list[Path]:
+    """Remove rerun-git's own stale worktrees (their process is gone), then ``git gc --auto``; return the removed paths.
+
+    Worktrees kept by ``reproduce --keep-worktree`` stay, unless ``kept``.
+    """
     from rerun_git.store.history import gc_auto
     from rerun_git.store.repo import Repo
-    from rerun_git.store.worktree import remove_stale_worktrees
+    from rerun_git.store.worktree import remove_kept_worktrees, remove_stale_worktrees
 
     repo = Repo.open(path)
-    removed = remove_stale_worktrees(repo)
+    removed = remove_stale_worktrees(repo) + (remove_kept_worktrees(repo) if kept else [])
     gc_auto(repo)
     return removed
 

@@ -84,8 +84,10 @@ def _is_table(data: Mapping) -> bool:
 
 
 def _key(key: Any, origin: str) -> str:
-    if not isinstance(key, str) or not key.strip():
-        raise RerunError(f"{origin}: invalid metric or row name {key!r}", hint="use non-empty names")
+    from rerun_git.record.validation import plain_label
+
+    if not isinstance(key, str) or not plain_label(key):
+        raise RerunError(f"{origin}: invalid metric or row name {key!r}", hint="use non-empty names without control characters")
     return key
 
 

@@ -127,12 +127,13 @@ def _lock_results_dir(root: Path, name: str) -> ClaimedName:
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        if not _take_over_stale(lock, results / name):
-            raise _busy(name) from None
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:  # another process took it over first
-            raise _busy(name) from None
+        with _take_over_lock(results):  # two claimers seeing the same dead lock: only one may remove it
+            if not _take_over_stale(lock, results / name):
+                raise _busy(name) from None
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:  # another process took it over first
+                raise _busy(name) from None
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{os.getpid()}\n")
     claimed = ClaimedName(name, results / name, lock)
@@ -141,6 +142,26 @@ def _lock_results_dir(root: Path, name: str) -> ClaimedName:
         raise NameTaken(f"results/{name} already exists and is not empty",
                         hint="choose another --name (or --name-suffix auto), or remove that folder")
     return claimed
+
+
+@contextlib.contextmanager
+def _take_over_lock(results: Path) -> Iterator[None]:
+    """Serialise take-overs of stale name locks in one project (``flock`` on ``results/.claims.lock``).
+
+    Without it, a second claimer that read the dead pid before the first
+    took over would remove the first one's fresh lock and results.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): unserialised
+        yield
+        return
+    with open(results / ".claims.lock", "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _lock_owner(lock: Path) -> int:

@@ -39,8 +39,14 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     datasets = _capture_datasets(repo, writer, context, blobs, dataset_ids)
     ran = {path: object_id("blob", data, repo.object_format) for path, data in files.items()} | dataset_ids
     head, known_refs, dirty = _probe_refs(repo, refs, service.name, project_path, ran)
-    for rel, path in kept_results(results_dir, settings.keep_results).items():
+    skipped: list[str] = []
+    for rel, path in kept_results(results_dir, settings.keep_results, settings.max_kept_mb * 1024 * 1024, skipped).items():
         blobs[f".rerun/results/{rel}"] = TreeEntry(file_mode(path), writer.write_blob_file(path))
+    if skipped:
+        import sys
+
+        print(f"warning: {len(skipped)} result file(s) not kept: over [capture] max_kept_mb = "
+              f"{settings.max_kept_mb:g} (first: {skipped[0]})", file=sys.stderr)
 
     record = service.build_record(now_utc(), head, dirty)
     record.project_path = project_path

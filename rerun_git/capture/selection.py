@@ -15,12 +15,13 @@ from typing import Any
 
 from wcmatch import glob
 
+from rerun_git.record.validation import MAX_CODE_FILE_BYTES
+
 
 #: Never captured, whatever rerun.toml says (matched against each path component).
 NEVER_CAPTURED = (".env*", "*.pem", "*.key", "id_rsa*", "id_ed25519*", ".netrc", ".git*")
 #: Folders whose content is handled on its own (datasets, results) or is noise.
 SKIPPED_DIRS = {"results", "datasets", ".rerun", "__pycache__", ".git", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache"}
-MAX_CODE_FILE_BYTES = 5 * 1024 * 1024
 #: NEVER_CAPTURED as one regular expression (what ``fnmatch.fnmatchcase`` tries pattern by pattern).
 _NEVER_CAPTURED_RE = re.compile("|".join(fnmatch.translate(pattern) for pattern in NEVER_CAPTURED))
 
@@ -88,15 +89,26 @@ def select_project_files(
     return dict(sorted(files.items()))
 
 
-def kept_results(results_dir: Path, patterns: list[str]) -> dict[str, Path]:
-    """Result files to copy into the snapshot: ``{path under results_dir: file}``."""
+def kept_results(results_dir: Path, patterns: list[str], max_bytes: float | None = None,
+                 skipped: list[str] | None = None) -> dict[str, Path]:
+    """Result files to copy into the snapshot: ``{path under results_dir: file}``.
+
+    With ``max_bytes`` (``[capture] max_kept_mb``), files are kept in path
+    order while they fit; the paths of the others are appended to ``skipped``.
+    """
     if not results_dir.is_dir():
         return {}
-    kept = {}
+    kept, total = {}, 0
     for path in sorted(results_dir.rglob("*")):
         rel = path.relative_to(results_dir).as_posix()
         if path.is_file() and not path.is_symlink() and glob_matches(rel, patterns) and not is_never_captured(rel):
+            size = path.stat().st_size
+            if max_bytes is not None and total + size > max_bytes:
+                if skipped is not None:
+                    skipped.append(rel)
+                continue
             kept[rel] = path
+            total += size
     return kept
 
 

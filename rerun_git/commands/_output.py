@@ -6,10 +6,34 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def escape(text: str, multiline: bool = False) -> str:
+    """``text`` with every character a terminal would not print as itself escaped (``\\x1b``, ``\\u202e``).
+
+    The one guard between the terminal and text read out of git objects or records:
+    control characters (ANSI escapes, carriage returns, backspaces), C1
+    controls, bidi overrides, other format characters and lone surrogates.
+    With ``multiline``, newlines and tabs stay (patches, multi-line notes).
+    """
+    if text.isprintable() or (multiline and text.replace("\n", "").replace("\t", "").isprintable()):
+        return text
+    keep = "\n\t" if multiline else ""
+    return "".join(ch if ch.isprintable() or ch in keep else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def out(line: str = "", multiline: bool = False) -> None:
+    """Print ``line`` to standard output, escaped (see :func:`escape`)."""
+    print(escape(line, multiline))
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], file=None) -> None:
-    """Left-aligned columns separated by two spaces; the header line in capitals."""
+    """Left-aligned columns separated by two spaces; the header line in capitals; every cell escaped."""
     file = file or sys.stdout
-    cells = [[str(h).upper() for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    cells = [[escape(str(h).upper()) for h in headers]] + [[escape(_cell(v)) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=file)
@@ -31,7 +55,8 @@ def print_json(data: Any) -> None:
 
 
 def err(line: str) -> None:
-    print(line, file=sys.stderr)
+    """Print ``line`` to standard error, escaped (see :func:`escape`)."""
+    print(escape(line), file=sys.stderr)
 
 
 def mean_std(line: Any) -> str:
@@ -53,9 +78,3 @@ def print_summary(lines: Sequence[Any], file=None) -> None:
                                                                        for m in metrics))
                           for label, row_file, cells in rows], file=file)
 
-
-def terminal_safe(text: str) -> str:
-    """``text`` with control characters (escape sequences, newlines) shown as ``\\x1b``-style escapes."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from rerun_git.commands._output import err, print_summary
+from rerun_git.commands._output import err, print_summary, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -27,5 +27,5 @@ def main(args: argparse.Namespace) -> int:
             "(`rerun-git capture --name N -- CMD ARGS...` records one)")
     if run.metrics:
         print_summary(summarize(run.metrics))
-    print(f"captured {run.tag} ({run.commit[:12]}): {headline(best_of(run.metrics, []))}")
+    out(f"captured {run.tag} ({run.commit[:12]}): {headline(best_of(run.metrics, []))}")
     return 0

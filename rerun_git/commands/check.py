@@ -5,7 +5,7 @@ import argparse
 import os
 from pathlib import Path
 
-from rerun_git.commands._output import print_json
+from rerun_git.commands._output import print_json, out
 from rerun_git.errors import RerunError
 
 
@@ -20,7 +20,7 @@ def main(args: argparse.Namespace) -> int:
     for report in reports:
         _print_report(report, cwd)
         if args.timings:
-            print(f"      time: project code {report.import_seconds * 1000:.0f} ms, check {report.own_seconds * 1000:.0f} ms")
+            out(f"      time: project code {report.import_seconds * 1000:.0f} ms, check {report.own_seconds * 1000:.0f} ms")
     failed = [r for r in reports if not r.ok]
     if failed:
         count = sum(len(r.problems) for r in failed)
@@ -36,13 +36,13 @@ def _print_report(report, cwd: Path) -> None:
     if report.ok:
         counts = ", ".join(f"{v} {k.replace('_', ' ')[:-1]}{'s' if v != 1 else ''}" for k, v in report.checked.items())
         kind = " (scripts: syntax only)" if report.script_project else ""
-        print(f"ok    {where}: {counts}{kind}")
+        out(f"ok    {where}: {counts}{kind}")
         return
-    print(f"FAIL  {where}: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}")
+    out(f"FAIL  {where}: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}")
     for problem in report.problems:
-        print(f"  {problem.text}")
+        out(f"  {problem.text}")
         if problem.hint:
-            print(f"      hint: {problem.hint}")
+            out(f"      hint: {problem.hint}")
 
 
 def _display(root: Path, cwd: Path) -> str:

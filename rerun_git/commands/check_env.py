@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import print_json, print_table
+from rerun_git.commands._output import print_json, print_table, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -21,9 +21,9 @@ def main(args: argparse.Namespace) -> int:
                     [(d.package, d.recorded or "absent", d.current or "absent", "CRITICAL" if d.critical else "differs")
                      for d in shown])
     if check.ok:
-        print(f"environment matches {check.run}: python {check.current_python} and the critical packages"
+        out(f"environment matches {check.run}: python {check.current_python} and the critical packages"
               + (f"; {len(others)} other package(s) differ" + ("" if args.verbose else " (-v lists them)") if others else ""))
         return 0
-    print(f"{len(check.critical)} critical difference(s) from {check.run}"
+    out(f"{len(check.critical)} critical difference(s) from {check.run}"
           + (f"; {len(others)} other package(s) differ" + ("" if args.verbose else " (-v lists them)") if others else ""))
     return 1

@@ -4,14 +4,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, out
 
 
 def main(args: argparse.Namespace) -> int:
     from rerun_git.browse.manage import checkout_run
 
     done = checkout_run(args.run, args.target, Path.cwd())
-    print(f"checked out {done.run.tag} ({done.run.commit[:12]}) into {done.path}")
+    out(f"checked out {done.run.tag} ({done.run.commit[:12]}) into {done.path}")
+    for line in done.provenance:
+        out(line)
     for key in done.missing_datasets:
         err(f"warning: dataset {key} was too large to embed in the run; it is not in the worktree")
     err(f"hint: it is a detached git worktree; remove it with `git worktree remove {done.path}`")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rerun_git.commands._output import err, print_json, terminal_safe
+from rerun_git.commands._output import err, print_json, escape
 
 #: The widest a table cell gets before it is cut with "…".
 MAX_CELL = 32
@@ -49,7 +49,7 @@ def _short_header(column: str) -> str:
         column = column.replace(long, short)
     if column.startswith("algorithms[") and "]" in column:
         column = column[len("algorithms["):].replace("]", "", 1)
-    return terminal_safe(column)
+    return escape(column)
 
 
 def _csv(table: Any) -> None:
@@ -69,7 +69,7 @@ def _text(value: Any, full: bool = False) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return repr(value) if full else f"{value:.6g}"
-    text = terminal_safe(str(value).replace("\n", " "))
+    text = escape(str(value).replace("\n", " "))
     return text if full or len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
 
 
@@ -93,5 +93,5 @@ def _table(table: Any, width: int) -> None:
         lines.append("  ".join(cells[h][index].ljust(widths[h]) for h in shown).rstrip())
     sys.stdout.write("\n".join(lines) + "\n")
     if hidden:
-        err(f"note: {len(hidden)} column(s) do not fit the terminal ({', '.join(terminal_safe(h) for h in hidden[:5])}"
+        err(f"note: {len(hidden)} column(s) do not fit the terminal ({', '.join(escape(h) for h in hidden[:5])}"
             f"{', ...' if len(hidden) > 5 else ''}): --format json or csv shows them, or --metric picks fewer")

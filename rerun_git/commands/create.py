@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -13,6 +13,6 @@ def main(args: argparse.Namespace) -> int:
     created = create_project(Path(args.name), template=args.template)
     if created.initialised_repo:
         err(f"initialised an empty git repository in {created.root}")
-    print(f"created project {created.root} ({args.template} template, {len(created.files)} files)")
-    print(f"next: cd {args.name} && rerun-git run --name first")
+    out(f"created project {created.root} ({args.template} template, {len(created.files)} files)")
+    out(f"next: cd {args.name} && rerun-git run --name first")
     return 0

@@ -9,11 +9,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, out
 
 
 def _step(title: str) -> None:
-    print(f"\n$ {title}")
+    out()
+    out(f"$ {title}")
 
 
 def cli(argv: list[str]) -> int:
@@ -43,7 +44,8 @@ def main(args: argparse.Namespace) -> int:
             _step(title)
             code = cli(argv)
         if code == 0:
-            print("\ndemo passed: the run was captured as run/first and reproduced with every metric identical")
+            out()
+            out("demo passed: the run was captured as run/first and reproduced with every metric identical")
     finally:
         os.chdir(previous)
         if args.keep:
@@ -58,4 +60,4 @@ def _commit_project(project: Path) -> None:
     from rerun_git.scaffold import commit_project
 
     commit_project(project, "Start the demo project")
-    print("$ git add . && git commit -m 'Start the demo project'")
+    out("$ git add . && git commit -m 'Start the demo project'")

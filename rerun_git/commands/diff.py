@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_json, print_table
+from rerun_git.commands._output import err, print_json, print_table, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -25,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
     if result.identical:
         err(f"{result.a} and {result.b} are identical")
         return 0
-    print(f"diff a={result.a} b={result.b}")
+    out(f"diff a={result.a} b={result.b}")
     _code(result, args.stat)
     _config(result, args.stat)
     _datasets(result, args.stat)
@@ -43,51 +43,56 @@ def _code(result, stat: bool) -> None:
         return
     added = sum(f.added or 0 for f in result.code)
     removed = sum(f.removed or 0 for f in result.code)
-    print(f"\ncode: {_plural(len(result.code), 'file')} changed, +{added} -{removed}")
+    out()
+    out(f"code: {_plural(len(result.code), 'file')} changed, +{added} -{removed}")
     if stat:
         width = max(len(f.path) for f in result.code)
         for f in result.code:
             counts = "binary" if f.added is None else f"+{f.added} -{f.removed}"
-            print(f"  {f.path.ljust(width)} | {counts}" + ("" if f.status == "modified" else f" ({f.status})"))
+            out(f"  {f.path.ljust(width)} | {counts}" + ("" if f.status == "modified" else f" ({f.status})"))
     else:
-        print(result.patch.rstrip("\n"))
+        out(result.patch.rstrip("\n"), multiline=True)
 
 
 def _config(result, stat: bool) -> None:
     if not result.config:
         return
-    print(f"\nconfig: {_plural(len(result.config), 'change')}")
+    out()
+    out(f"config: {_plural(len(result.config), 'change')}")
     if not stat:
         for change in result.config:
-            print(f"  {change.describe()}")
+            out(f"  {change.describe()}")
 
 
 def _datasets(result, stat: bool) -> None:
     if not result.datasets:
         return
-    print(f"\ndatasets: {_plural(len(result.datasets), 'change')}")
+    out()
+    out(f"datasets: {_plural(len(result.datasets), 'change')}")
     if not stat:
         for change in result.datasets:
-            print(f"  {change.describe()}")
+            out(f"  {change.describe()}")
 
 
 def _env(result, stat: bool) -> None:
     if not result.env:
         return
     critical = sum(1 for d in result.env if d.critical)
-    print(f"\nenvironment: {_plural(len(result.env), 'change')} ({critical} critical)")
+    out()
+    out(f"environment: {_plural(len(result.env), 'change')} ({critical} critical)")
     if not stat:
         for difference in result.env:
-            print(f"  {difference.describe()}")
+            out(f"  {difference.describe()}")
 
 
 def _metrics(result, stat: bool) -> None:
     if not result.metrics:
         return
     count = len(result.metrics)
-    print(f"\nmetrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}")
+    out()
+    out(f"metrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}")
     if result.summary:
-        print("  per algorithm (mean over splits):")
+        out("  per algorithm (mean over splits):")
         print_table(["algorithm", "file", "metric", "a", "b", "delta"],
                     [(s.label, s.file, s.metric, s.old, s.new, s.delta) for s in result.summary])
     if not stat:

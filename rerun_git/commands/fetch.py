@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import print_json
+from rerun_git.commands._output import print_json, out
 from rerun_git.commands.push import print_updates, short_ref
 from rerun_git.errors import RerunError
 
@@ -17,7 +17,7 @@ def main(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json({"remote": remote, "refs": [u.as_dict() for u in updates]})
     elif not updates:
-        print(f"{remote} has no runs")
+        out(f"{remote} has no runs")
     else:
         print_updates(updates, "fetched", remote)
     rejected = done.rejected

@@ -4,12 +4,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rerun_git.commands._output import out
+
 
 def main(args: argparse.Namespace) -> int:
     from rerun_git.browse.manage import gc
 
-    removed = gc(Path.cwd())
+    removed = gc(Path.cwd(), kept=args.kept)
+    kind = "stale or kept" if args.kept else "stale"
     for path in removed:
-        print(f"removed stale worktree {path}")
-    print(f"removed {len(removed)} stale rerun-git worktree(s); ran git gc --auto")
+        out(f"removed {kind} worktree {path}")
+    out(f"removed {len(removed)} {kind} rerun-git worktree(s); ran git gc --auto")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rerun_git.commands._output import out
+
 _DONE = {
     "installed": "installed", "updated": "updated", "unchanged": "up to date",
     "removed": "removed", "absent": "not installed", "foreign": "not rerun-git's; left alone",
@@ -22,5 +24,5 @@ def main(args: argparse.Namespace) -> int:
             note = f"; calls the previous hook kept as {change.name}.legacy"
         else:
             note = ""
-        print(f"{change.name:<10}  {_DONE[change.action]}: {change.path}{note}")
+        out(f"{change.name:<10}  {_DONE[change.action]}: {change.path}{note}")
     return 0

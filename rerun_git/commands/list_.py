@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, escape
 
 
 def main(args: argparse.Namespace) -> int:
@@ -18,16 +18,31 @@ def main(args: argparse.Namespace) -> int:
     metrics = [m for item in args.metric or [] for m in item.split(",") if m]
     _check_metrics(runs, metrics)
     fetched = _fetched(runs) if args.all else None
+    suspects = _suspects(runs)
     if args.format == "json":
         data = [run_as_dict(run) for run in runs]
-        if fetched is not None:
-            for item in data:
+        for item in data:
+            item["suspect"] = suspects.get(item["tag"])
+            if fetched is not None:
                 item["fetched"] = item["commit"] in fetched
         _print_json_lines(data)
         return 0
     if runs:
-        _print_table(runs, metrics, fetched)
+        _print_table(runs, metrics, fetched, suspects)
     return 0
+
+
+def _suspects(runs: list) -> dict[str, str]:
+    """``{tag: why}`` for runs whose tag disagrees with itself (warned about on stderr; ``verify`` checks deeply)."""
+    from rerun_git.browse.verify import tag_inconsistency
+
+    suspects = {}
+    for run in runs:
+        reason = tag_inconsistency(run)
+        if reason is not None:
+            suspects[run.tag] = reason
+            err(f"warning: {run.tag}: {reason}; its numbers may be forged (`rerun-git verify {run.name}` checks it)")
+    return suspects
 
 
 def _print_json_lines(items: list[dict]) -> None:
@@ -58,12 +73,12 @@ def _fetched(runs: list) -> set[str]:
     return {run.commit for run in runs if run.commit not in local}
 
 
-def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> None:
-    """Aligned columns, built column by column and written in one go (hot: 10,000 runs)."""
+def _print_table(runs: list, metrics: list[str], fetched: set[str] | None, suspects: dict[str, str]) -> None:
+    """Aligned columns, built column by column and written in one go (hot: 10,000 runs); a suspect run's tag gets ``(!)``."""
     dates = _Dates()
     headers = ["RUN", "DATE", "SOURCE", "DIRTY"]
     columns = [
-        [run.tag for run in runs],
+        [f"{run.tag} (!)" if run.tag in suspects else run.tag for run in runs],
         [dates(run.timestamp) for run in runs],
         [(run.source or "none")[:12] for run in runs],
         ["yes" if run.dirty else "no" for run in runs],
@@ -79,8 +94,8 @@ def _print_table(runs: list, metrics: list[str], fetched: set[str] | None) -> No
         columns.append([_headline(run) for run in runs])
     widths = [max(len(header), max(map(len, column))) for header, column in zip(headers, columns)]
     line = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-    out = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in zip(*columns)]
-    sys.stdout.write("\n".join(out) + "\n")
+    lines = [line.format(*headers).rstrip()] + [line.format(*row).rstrip() for row in zip(*columns)]
+    sys.stdout.write(escape("\n".join(lines), multiline=True) + "\n")
 
 
 class _Dates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import print_json
+from rerun_git.commands._output import print_json, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -19,7 +19,7 @@ def main(args: argparse.Namespace) -> int:
     for entry, label in zip(entries, labels):
         headline = entry.subject.partition(": ")[2] if entry.subject.startswith("run ") else entry.subject
         dirty = " (dirty)" if entry.dirty else ""
-        print(f"{entry.commit[:12]} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
+        out(f"{entry.commit[:12]} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
         if args.patch:
             _print_changes(entry)
     return 0
@@ -27,16 +27,18 @@ def main(args: argparse.Namespace) -> int:
 
 def _print_changes(entry) -> None:
     if entry.first:
-        print("    (first run on the branch)\n")
+        out("    (first run on the branch)")
+        out()
         return
     if not entry.config and not entry.code and not entry.datasets:
-        print("    (no config, dataset or code change from the previous run)\n")
+        out("    (no config, dataset or code change from the previous run)")
+        out()
         return
     for change in entry.config:
-        print(f"    config {change.describe()}")
+        out(f"    config {change.describe()}")
     for change in entry.datasets:
-        print(f"    dataset {change.describe()}")
+        out(f"    dataset {change.describe()}")
     if entry.patch:
-        print()
-        print(entry.patch.rstrip("\n"))
-    print()
+        out()
+        out(entry.patch.rstrip("\n"), multiline=True)
+    out()

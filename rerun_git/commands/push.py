@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_json
+from rerun_git.commands._output import err, print_json, out
 from rerun_git.errors import RerunError
 
 
@@ -20,10 +20,10 @@ def print_updates(updates, verb: str, remote: str) -> None:
     for update in updates:
         if update.status != "up-to-date":
             reason = f" ({update.reason})" if update.reason else ""
-            print(f"  {update.status:<9} {short_ref(update.ref)}{reason}")
+            out(f"  {update.status:<9} {short_ref(update.ref)}{reason}")
     moved = sum(1 for u in updates if u.moved)
     same = sum(1 for u in updates if u.status == "up-to-date")
-    print(f"{verb} {moved} ref{'s' if moved != 1 else ''} {dict(pushed='to', deleted='on').get(verb, 'from')} {remote}"
+    out(f"{verb} {moved} ref{'s' if moved != 1 else ''} {dict(pushed='to', deleted='on').get(verb, 'from')} {remote}"
           f"{f' ({same} up to date)' if same else ''}")
 
 

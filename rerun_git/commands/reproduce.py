@@ -20,13 +20,15 @@ def main(args: argparse.Namespace) -> int:
         keep_worktree=args.keep_worktree,
         progress=sys.stderr.isatty(),
         report=err,
+        trust=args.trust,
+        verify_signature=args.verify_signature,
     )
     rows = [
         (c.row, c.metric, c.recorded, c.reproduced, "ok" if c.matches else "MISMATCH") for c in result.comparisons
     ]
     if args.format == "json":
         print_json({
-            "run": result.record.name,
+            "run": result.name,
             "matches": result.matches,
             "drift": result.drift,
             "split_mismatches": result.split_mismatches,
@@ -39,9 +41,12 @@ def main(args: argparse.Namespace) -> int:
     mismatches = sum(1 for c in result.comparisons if not c.matches)
     for line in result.split_mismatches:
         err(f"MISMATCH {line}")
-    if mismatches or not result.comparisons or result.split_mismatches:
-        err(f"{mismatches} of {len(result.comparisons)} metrics differ from run {result.record.name}"
+    if not result.comparisons:
+        err(f"no metric was compared: run {result.name} recorded none, or the reproduction produced none; that is a failure")
+        return 1
+    if mismatches or result.split_mismatches:
+        err(f"{mismatches} of {len(result.comparisons)} metrics differ from run {result.name}"
             + (f"; {len(result.split_mismatches)} split(s) used other rows" if result.split_mismatches else ""))
         return 1
-    err(f"all {len(result.comparisons)} metrics match run {result.record.name}")
+    err(f"all {len(result.comparisons)} metrics match run {result.name}")
     return 0

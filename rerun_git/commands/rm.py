@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -12,7 +12,7 @@ def main(args: argparse.Namespace) -> int:
 
     removed = remove_runs(args.runs, Path.cwd(), prune_history=args.prune_history)
     for run in removed.runs:
-        print(f"removed {run.tag} (was {run.commit[:12]})")
+        out(f"removed {run.tag} (was {run.commit[:12]})")
     if not removed.pruned:
         err("note: the runs branch still holds their commits (`rerun-git log` shows them untagged); "
             "`rerun-git rm --prune-history` drops them")

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rerun_git.commands._output import print_summary
+from rerun_git.commands._output import print_summary, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     )
     print_summary(result.lines)
     if result.tag:
-        print(f"captured {result.tag} ({result.commit[:12]}, seed {result.seed}): {result.headline}")
+        out(f"captured {result.tag} ({result.commit[:12]}, seed {result.seed}): {result.headline}")
     else:
-        print(f"ran {result.name} without capture; results in {result.results_dir}")
+        out(f"ran {result.name} without capture; results in {result.results_dir}")
     return 0

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rerun_git.commands._output import print_json, print_table
+from rerun_git.commands._output import print_json, print_table, out
 
 SECTIONS = ("files", "env", "datasets", "metrics", "config")
 
@@ -19,17 +19,19 @@ def main(args: argparse.Namespace) -> int:
         if chosen:
             print_json({"name": data["name"], "tag": data["tag"], **{s: _section_data(data, s) for s in chosen}})
         else:
-            print_json(data)
+            print_json({k: v for k, v in data.items() if k != "provenance_lines"})
         return 0
     if not chosen:
         _summary(data)
-        print()
+        out()
         _summary_table(data["record"])
-        print()
+        out()
         chosen = ["files", "datasets", "metrics"] if data["record"]["datasets"] else ["files", "metrics"]
     for index, section in enumerate(chosen):
         if len(chosen) > 1:
-            print(("\n" if index else "") + f"{section}")
+            if index:
+                out()
+            out(section)
         PRINTERS[section](data["record"])
     return 0
 
@@ -55,22 +57,24 @@ def _summary(data: dict[str, Any]) -> None:
     from rerun_git.record.environment import CRITICAL_PACKAGES
 
     critical = " ".join(f"{p}={packages[p]}" for p in CRITICAL_PACKAGES if p in packages)
-    print(f"run      {data['tag']}")
-    print(f"commit   {data['commit']}")
-    print(f"date     {record['created']}")
-    print(f"source   {source}")
-    print(f"seed     {record['seed']}")
-    print(f"python   {env.get('python', '?')}" + (f"  {critical}" if critical else ""))
+    out(f"run      {data['tag']}")
+    out(f"commit   {data['commit']}")
+    out(f"date     {record['created']}")
+    out(f"source   {source}")
+    out(f"seed     {record['seed']}")
+    out(f"python   {env.get('python', '?')}" + (f"  {critical}" if critical else ""))
     if record.get("message"):
-        print(f"message  {record['message']}")
+        out(f"message  {record['message']}")
     if record.get("reproduces"):
-        print(f"reproduces {record['reproduces']}")
+        out(f"reproduces {record['reproduces']}")
     if record.get("command"):
         import shlex
 
-        from rerun_git.commands._output import terminal_safe
-
-        print(f"command  {terminal_safe(shlex.join(record['command']['argv']))}")
+        out(f"command  {shlex.join(record['command']['argv'])}")
+    if data.get("provenance_lines"):
+        out("provenance")
+        for line in data["provenance_lines"]:
+            out(line)
 
 
 def _summary_table(record: dict[str, Any]) -> None:
@@ -88,8 +92,8 @@ def _env(record: dict[str, Any]) -> None:
     from rerun_git.record.environment import CRITICAL_PACKAGES
 
     env = record["env"]
-    print(f"python    {env.get('python', '?')} ({env.get('implementation', '?')})")
-    print(f"platform  {env.get('platform', '?')}")
+    out(f"python    {env.get('python', '?')} ({env.get('implementation', '?')})")
+    out(f"platform  {env.get('platform', '?')}")
     packages = env.get("packages", {})
     print_table(["package", "version", "critical"],
                 [(name, version, "yes" if name in CRITICAL_PACKAGES else "") for name, version in packages.items()])
@@ -111,7 +115,7 @@ def _config(record: dict[str, Any]) -> None:
     from rerun_git.browse.changes import flatten_config
 
     for key, value in flatten_config(record).items():
-        print(f"{key} = {value!r}")
+        out(f"{key} = {value!r}")
 
 
 PRINTERS = {"files": _files, "env": _env, "datasets": _datasets, "metrics": _metrics, "config": _config}

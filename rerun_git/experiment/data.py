@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn import model_selection as ms
 from sklearn.utils.multiclass import type_of_target
@@ -70,11 +71,27 @@ def load_dataset(path: Path, table_name: str | None = None) -> pd.DataFrame:
     path = Path(path)
     suffix = _checked_suffix(path, table_name)
     try:
-        return _read(path, suffix, table_name)
+        frame = _read(path, suffix, table_name)
     except RerunError:
         raise
     except (ValueError, OSError, sqlite3.Error, UnicodeDecodeError) as exc:
         raise RerunError(f"cannot read dataset {path.name}: {exc}", hint="check the file's format") from exc
+    _refuse_infinite(frame, path.name)
+    return frame
+
+
+def _refuse_infinite(frame: pd.DataFrame, name: str) -> None:
+    """An infinite value (``inf``, ``-inf``) in a numeric column is a :class:`RerunError`; NaN stays a missing value."""
+    numeric = frame.select_dtypes(include="number")
+    if numeric.empty:
+        return
+    infinite = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan))
+    if infinite.any():
+        row, column = (int(i) for i in np.argwhere(infinite)[0])
+        raise RerunError(
+            f"dataset {name}: column {numeric.columns[column]!r} holds an infinite value (row {row + 1})",
+            hint="models cannot train on inf; replace it (or leave the cell empty for a missing value)",
+        )
 
 
 def dataset_columns(path: Path, table_name: str | None = None) -> list[str] | None:
@@ -261,6 +278,9 @@ class DataManager:
         if params.get("preprocessors") is not None and not isinstance(params["preprocessors"], (list, tuple)):
             raise RerunError("DataManager preprocessors should be a list", hint="give a list of preprocessors")
         if params.get("preprocessors") is not None:
+            if not isinstance(params["preprocessors"], (list, tuple)):
+                raise RerunError("DataManager parameter 'preprocessors' should be a list",
+                                 hint="the run's record was edited or damaged")
             params["preprocessors"] = [
                 p if isinstance(p, BasePreprocessor) else preprocessor_from_params(p)
                 for p in params["preprocessors"]

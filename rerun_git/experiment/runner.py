@@ -13,6 +13,7 @@ from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrappe
 from rerun_git.experiment.configuration import ExperimentPlan
 from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
+from rerun_git.experiment.guard import project_code
 from rerun_git.experiment.metrics import MetricManager
 from rerun_git.experiment.project import ProjectLoader
 from rerun_git.experiment.seeds import fallback_seed
@@ -71,7 +72,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     -------
     RunOutcome
     """
-    with loader.importing():
+    with project_code("the run"), loader.importing():
         checked = validate_project(loader, seed=seed)  # raises the first problem: nothing trains
         plan, jobs = checked.plan, checked.jobs
         seed = fallback_seed(checked.base) if seed is None else seed

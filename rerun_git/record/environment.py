@@ -103,5 +103,21 @@ def requirements_text(env: dict[str, Any], include_all: bool = False) -> str:
     """A pinned requirements file for ``env``: the critical packages, or all with ``include_all``."""
     packages = env.get("packages", {})
     names = sorted(packages) if include_all else [n for n in CRITICAL_PACKAGES if n in packages]
-    header = f"# Python {env.get('python', '?')} on {env.get('platform', '?')}\n"
-    return header + "".join(f"{name}=={packages[name]}\n" for name in names)
+    header = f"# Python {_comment(env.get('python', '?'))} on {_comment(env.get('platform', '?'))}\n"
+    return header + "".join(_pin_line(name, packages[name]) for name in names)
+
+
+def _pin_line(name: str, version: str) -> str:
+    """``name==version`` when ``packaging`` reads it back as that one pin; else a comment saying it was left out."""
+    from rerun_git.errors import RerunError
+    from rerun_git.record.validation import pinned_requirement
+
+    try:
+        return pinned_requirement(name, version) + "\n"
+    except RerunError:
+        return f"# left out: {_comment(name)} {_comment(version)} is not a PEP 508 name with a PEP 440 version\n"
+
+
+def _comment(text: str) -> str:
+    """Recorded text made safe for one comment line of a requirements file (no line break, no control byte)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)

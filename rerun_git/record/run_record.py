@@ -20,10 +20,10 @@ from rerun_git.record.summary import (
 from rerun_git.record.summary import headline as headline_of
 from rerun_git.settings import settings_near
 from rerun_git.store.repo import Repo
+from rerun_git.record.validation import RECORD_PATH, check_record_values
 from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
 
 SCHEMA_VERSION = 1
-RECORD_PATH = ".rerun/run.toml"
 NONE_MARKER = "__none__"
 
 
@@ -91,6 +91,7 @@ class RunRecord:
                 f"{origin}: schema {data['schema']} is newer than this rerun-git understands ({SCHEMA_VERSION})",
                 hint="upgrade rerun-git",
             )
+        check_record_values(data, origin)
         return cls(**data)
 
     @classmethod

@@ -29,6 +29,8 @@ class Reproduction:
     worktree: Path | None
     #: Recorded train/test splits whose rows or features the reproduction did not match.
     split_mismatches: list[str] = field(default_factory=list)
+    #: The run's name as its tag says (validated); the record's own ``name`` field is never used for paths or output.
+    name: str = ""
 
     @property
     def matches(self) -> bool:
@@ -44,35 +46,57 @@ def reproduce_run(
     keep_worktree: bool = False,
     progress: bool = False,
     report: Report = lambda line: None,
+    trust: bool = False,
+    verify_signature: bool = False,
 ) -> Reproduction:
     """Check the run's snapshot out into a locked worktree, re-run it and compare every metric.
 
-    Before anything runs, ``report`` is told the run's author, committer,
-    tagger and source (a run is code: the user decides whether to trust it),
-    and the snapshot is refused when its record or tree holds anything
-    outside the project layout; the checked-out bytes are verified against
-    the record.
+    Before anything runs, ``report`` is told the run's provenance (whether
+    this clone captured it, its author, committer, tagger and source); the
+    snapshot is refused when its tree holds anything outside the project
+    layout. A run this clone did not capture runs its code only with
+    ``trust`` (or a trusted remote or signer in the settings); otherwise
+    ``report`` is told what would run and a :class:`RerunError` raised. The
+    checked-out bytes are verified against the record; results go to
+    ``<worktree>/results/<tag name>``.
     """
     from rerun_git.experiment.project import ProjectLoader
     from rerun_git.experiment.runner import run_experiments
-    from rerun_git.reproduce.checks import check_recorded_paths, check_snapshot_layout, check_tolerances, describe_provenance, verify_checkout
+    from rerun_git.record.provenance import provenance_lines, run_origin, trust_reason
+    from rerun_git.record.validation import check_snapshot_layout, check_snapshot_sizes, verify_checkout
+    from rerun_git.reproduce.checks import check_tolerances
     from rerun_git.settings import settings_near
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import list_tree, run_provenance
+    from rerun_git.store.runs import list_tree, validate_run_name
+    from rerun_git.store.tree_sizes import tree_blob_sizes
     from rerun_git.store.worktree import add_worktree, remove_stale_worktrees, remove_worktree
 
     check_tolerances(rtol, atol)
     run, record, _top = load_run(name, start)
-    repo = Repo.open(start)
-    for line in describe_provenance(run.tag, run.commit, record, run_provenance(repo, RefSettings.of(settings_near(start)), run)):
+    validate_run_name(run.name)
+    repo, settings = Repo.open(start), settings_near(start)
+    origin = run_origin(repo, RefSettings.of(settings), run, check_signature=verify_signature)
+    report(f"reproducing {run.tag} ({run.commit[:12]}), captured {record.created}")
+    for line in provenance_lines(origin, record.created, record.dirty):
         report(line)
-    check_recorded_paths(record)
+    if verify_signature and not (origin.signature and origin.signature.good):
+        raise RerunError(f"{run.tag} has no good signature ({origin.signature.detail if origin.signature else 'unchecked'})",
+                         hint=f"`git verify-tag {run.tag}` shows git's verdict; drop --verify-signature to skip the check")
     if not record.command and not record.base_data_manager:
         raise RerunError(f"{run.tag} was captured without a command: it can be shown but not reproduced",
                          hint="capture the script as `rerun-git capture --name N -- python train.py` to make it reproducible")
     check_snapshot_layout(record, list_tree(repo, run.commit), run.tag)
+    check_snapshot_sizes(tree_blob_sizes(repo, run.commit), run.tag, settings.embed_datasets_max_mb, settings.max_kept_mb)
+    if trust_reason(repo, origin, settings, trust) is None:
+        for line in _what_would_run(record):
+            report(line)
+        raise RerunError(
+            f"{run.tag} was not captured in this clone; refusing to run its code without --trust",
+            hint=f"inspect it (`rerun-git checkout {run.name} DIR`), then `rerun-git reproduce {run.name} --trust`; "
+                 "or name its remote in rerun.toml [trust] remotes",
+        )
     remove_stale_worktrees(repo)
-    worktree = add_worktree(repo, run.commit, label=record.name)
+    worktree = add_worktree(repo, run.commit, label=run.name, keep=keep_worktree)
     strategy = CoordinatingStrategy(record.to_dict())
     strategy.add_cleanup(lambda: None if keep_worktree else remove_worktree(repo, worktree))
     try:
@@ -83,31 +107,46 @@ def reproduce_run(
         if drift and strict:
             raise RerunError(f"{len(drift)} difference(s) from the recorded run (--strict)", hint="drop --strict to run anyway")
         if record.command:
-            comparisons = compare_metrics(record.results, _rerun_command(record, worktree), rtol=rtol, atol=atol)
+            comparisons = compare_metrics(record.results, _rerun_command(record, run.name, worktree), rtol=rtol, atol=atol)
             split_mismatches: list[str] = []
         else:
             loader = ProjectLoader(worktree, strategy)
-            outcome = run_experiments(loader, worktree / "results" / record.name, seed=record.seed, progress=progress)
+            outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress)
             comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
             split_mismatches = compare_splits(record.splits, outcome.splits)
     finally:
         strategy.cleanup_temp_files()
-    return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches)
+    return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches, run.name)
 
 
-def _rerun_command(record: RunRecord, worktree: Path) -> dict[str, dict[str, float]]:
-    """Run the recorded command in the snapshot's worktree; its metrics (metrics file, or what ``recording()`` logs)."""
+def _what_would_run(record: RunRecord) -> list[str]:
+    """The code the snapshot would execute (its command, its Python files), for the user deciding whether to trust it."""
+    import shlex
+
+    code = sorted(path for path in record.files if path.endswith(".py"))
+    shown = ", ".join(code[:8]) + (f", ... ({len(code) - 8} more)" if len(code) > 8 else "")
+    lines = [f"  would run  {len(code)} Python file(s) of the snapshot: {shown or 'none'}"]
+    if record.command:
+        lines.insert(0, f"  would run  the command {shlex.join(record.command['argv'])}")
+    return lines
+
+
+def _rerun_command(record: RunRecord, name: str, worktree: Path) -> dict[str, dict[str, float]]:
+    """Run the recorded command in the snapshot's worktree; its metrics (metrics file, or what ``recording()`` logs).
+
+    ``name`` is the run's (validated) tag name: the record's own ``name`` never builds a path.
+    """
     import tempfile
 
     from rerun_git.capture.external import command_environment, load_metrics_file, run_command
 
     command = record.command
-    results_dir = worktree / "results" / record.name
+    results_dir = worktree / "results" / name
     results_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rerun-git-metrics-") as scratch:
         out = Path(scratch) / "metrics.json" if command.get("recording") else None
         run_command(command["argv"], worktree / command.get("cwd", ""),
-                    command_environment(record.name, results_dir, record.seed, metrics_out=out))
+                    command_environment(name, results_dir, record.seed, metrics_out=out))
         if out is not None:
             return load_metrics_file(out) if out.is_file() else {}
         return load_metrics_file(worktree / command["metrics"]) if command.get("metrics") else {}

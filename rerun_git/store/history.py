@@ -173,7 +173,7 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
             continue
         mapping[entry.commit] = writer.write("commit", _reparent(raw[2], new_parent))
         new_commits.add(mapping[entry.commit])
-    lines, rewritten = [], []
+    lines, rewritten, retagged = [], [], {}
     pairs = tagged_runs(repo, refs)
     tagged = {name for name, _commit in pairs}
     for run in runs:
@@ -187,6 +187,7 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
         new_tag = writer.write("tag", _retarget(tag[2], mapping[commit] or ""))
         lines.append(f"update {refs.tag_ref(name)} {new_tag} {tag[0]}\n")
         rewritten.append(name)
+        retagged[tag[0]] = (new_tag, mapping[commit] or "", name)
     branch_deleted = False
     if tip is not None and tip in mapping:
         new_tip = mapping[tip]
@@ -203,6 +204,9 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
         last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["unknown error"]
         raise RerunError(f"could not prune the runs branch: {last[0]}",
                          hint="another capture moved the runs branch meanwhile; run the command again")
+    from rerun_git.store.provenance import carry_captured
+
+    carry_captured(repo, retagged)
     result = PruneResult([r.name for r in runs], rewritten, branch_deleted)
     note_pruned(repo, result)
     return result

@@ -209,11 +209,23 @@ def fetch_runs(repo: Repo, refs: RefSettings, remote: str) -> list[RefUpdate]:
         updates.append(_fetched(local_ref, before.get(local_ref), after.get(local_ref), sha))
     if proc.returncode != 0 and all(u.status != "rejected" for u in updates):
         raise _failure("fetch", proc)
+    _note_fetched_runs(repo, refs, updates, remote)
     if after.get(tracking):
         forwarded = fast_forward_runs_branch(repo, refs, after[tracking])
         if forwarded is not None:
             updates.append(forwarded)
     return updates
+
+
+def _note_fetched_runs(repo: Repo, refs: RefSettings, updates: list[RefUpdate], remote: str) -> None:
+    """Tell the clone's ledger which run tags came from ``remote`` (``new`` or ``updated`` ones)."""
+    from rerun_git.store.provenance import note_fetched
+
+    fetched = [u for u in updates if u.status in ("new", "updated") and u.ref.startswith(refs.tag_namespace) and u.new]
+    if not fetched:
+        return
+    commits = repo.resolve_revisions(*(f"{u.new}^{{commit}}" for u in fetched))
+    note_fetched(repo, [(u.new, c, u.ref[len(refs.tag_namespace):]) for u, c in zip(fetched, commits) if c], remote)
 
 
 def fast_forward_runs_branch(repo: Repo, refs: RefSettings, target: str) -> RefUpdate | None:

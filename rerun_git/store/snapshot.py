@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
+from rerun_git.store.provenance import note_captured
 from rerun_git.store.repo import ZERO_SHA, Repo
 from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings, tracking_tip
 
@@ -113,7 +114,10 @@ def publish_run(
     ``known_refs`` is ``(branch tip, tag)`` as the caller just resolved them,
     used for the first attempt instead of resolving them again.
     """
+    from rerun_git.store.signing import sign_commit, sign_tag, signing_wanted
+
     tag_ref = refs.tag_ref(name)
+    signing = signing_wanted(repo)
     for attempt in range(MAX_ATTEMPTS):
         if attempt == 0 and known_refs is not None:
             tip, existing_tag = known_refs
@@ -122,14 +126,21 @@ def publish_run(
         if existing_tag:
             raise name_taken(refs, name)
         parents = [tip or tracking_tip(repo, refs) or runs_branch_root(writer), *([head] if head else [])]
-        commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
-        tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
+        if signing.commit:
+            commit = sign_commit(repo, tree, parents, commit_message)
+        else:
+            commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
+        if signing.tag:
+            tag_object = sign_tag(repo, writer, commit, refs.tag_prefix + name, tag_message)
+        else:
+            tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
         stage("after-commit")
         payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or ZERO_SHA}\n"
         stage("before-refs")
         proc = repo.git(*NO_HOOKS, "update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
         if proc.returncode == 0:
             stage("after-refs")
+            note_captured(repo, tag_object, commit, name)
             return PublishedRun(name, refs.tag_prefix + name, commit, tag_object, tree)
         _raise_unless_lost_race(repo, refs, name, proc.stderr.decode("utf-8", "replace"))
         time.sleep(random.uniform(0.005, 0.02) * (1 + attempt))

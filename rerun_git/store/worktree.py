@@ -13,6 +13,8 @@ from pathlib import Path
 from rerun_git.store.repo import Repo
 
 LOCK_REASON_PREFIX = "rerun-git pid="
+#: The lock reason of a worktree kept by ``reproduce --keep-worktree``: never stale, removed by ``gc --kept``.
+KEPT_REASON = "rerun-git kept (remove with `rerun-git gc --kept` or `git worktree remove`)"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,13 @@ def worktree_lock(repo: Repo) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def add_worktree(repo: Repo, commit: str, label: str, parent: Path | None = None) -> Path:
-    """Check ``commit`` out, detached and locked with our pid, into a fresh directory.
+def add_worktree(repo: Repo, commit: str, label: str, parent: Path | None = None, keep: bool = False) -> Path:
+    """Check ``commit`` out, detached and locked with our pid (or as kept, with ``keep``), into a fresh directory.
 
-    ``label`` (a run name, possibly from a record) only names the folder: it
-    is reduced to safe characters, so it can never point outside ``parent``.
+    ``label`` (a run name) only names the folder: it is reduced to safe
+    characters, so it can never point outside ``parent``. A kept worktree is
+    never stale: only ``gc --kept`` (:func:`remove_kept_worktrees`) or the
+    user's ``git worktree remove`` removes it.
     """
     base = parent if parent is not None else worktrees_root(repo)
     base.mkdir(parents=True, exist_ok=True)
@@ -74,7 +78,7 @@ def add_worktree(repo: Repo, commit: str, label: str, parent: Path | None = None
     with worktree_lock(repo):
         repo.git(
             "-c", "core.hooksPath=/dev/null",  # the user's post-checkout hook is not ours to run
-            "worktree", "add", "--detach", "--lock", "--reason", f"{LOCK_REASON_PREFIX}{os.getpid()}",
+            "worktree", "add", "--detach", "--lock", "--reason", KEPT_REASON if keep else f"{LOCK_REASON_PREFIX}{os.getpid()}",
             "--", str(path), commit,
         )
     return path
@@ -125,11 +129,23 @@ def stale_worktrees(repo: Repo) -> list[WorktreeEntry]:
 
 
 def remove_stale_worktrees(repo: Repo) -> list[Path]:
-    removed = []
-    for entry in stale_worktrees(repo):
+    return _remove_each(repo, stale_worktrees(repo))
+
+
+def kept_worktrees(repo: Repo) -> list[WorktreeEntry]:
+    """Worktrees kept by ``reproduce --keep-worktree`` (still registered with git)."""
+    return [entry for entry in list_worktrees(repo) if entry.locked_reason == KEPT_REASON]
+
+
+def remove_kept_worktrees(repo: Repo) -> list[Path]:
+    return _remove_each(repo, kept_worktrees(repo))
+
+
+def _remove_each(repo: Repo, entries: list[WorktreeEntry]) -> list[Path]:
+    """Remove each of ``entries`` by its own path (never ``git worktree prune``); return the paths."""
+    for entry in entries:
         remove_worktree(repo, entry.path)
-        removed.append(entry.path)
-    return removed
+    return [entry.path for entry in entries]
 
 
 def add_inspection_worktree(repo: Repo, commit: str, path: Path) -> Path:
