@@ -67,7 +67,7 @@ def test_run_page_shows_params_metrics_mean_std_and_changes(three: Path, tmp_pat
 def test_every_record_value_is_escaped_and_data_cannot_close_its_script(repo: Path, tmp_path: Path) -> None:
     record = _alpha_record(1.0, 2.0, message=HOSTILE)
     record["configuration"] = {"note": HOSTILE}
-    record["env"]["packages"][HOSTILE] = HOSTILE
+    record["algorithms"][0]["display_name"] = HOSTILE
     make_run(repo, "evil", record)
     make_run(repo, "plain", _alpha_record(2.0, 3.0, message="plain"))
     site = _build(repo, tmp_path / "site").directory

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err
+from rerun_git.commands._output import err, out
 
 
 def main(args: argparse.Namespace) -> int:
@@ -13,8 +13,8 @@ def main(args: argparse.Namespace) -> int:
     result = build_report(Path.cwd(), args.pattern, args.output)
     for warning in result.warnings:
         err(f"warning: {warning}")
-    print(f"wrote {result.index} ({result.runs} runs, {len(result.written)} run pages written, "
-          f"{result.runs - len(result.written)} unchanged)")
+    out(f"wrote {result.index} ({result.runs} runs, {len(result.written)} run pages written, "
+        f"{result.runs - len(result.written)} unchanged)")
     if args.serve:
         serve(result.directory, args.port)
     return 0
