@@ -154,14 +154,15 @@ rm -f "$GIT_INDEX_FILE"
 '''
 
 
-def time_baseline(trained: Trained, root: Path, name: str, record: bytes) -> float:
+def time_baseline(trained: Trained, root: Path, name: str, record: dict[str, bytes]) -> float:
     """Whole-process seconds of the bash git-plumbing baseline storing the same files as a capture of ``name``."""
     import subprocess
 
     shutil.copytree(trained.results, root / "results" / name, ignore=shutil.ignore_patterns("run_config.json"))
     (root / ".rerun").mkdir(exist_ok=True)
-    (root / ".rerun" / "run.toml").write_bytes(record)
-    argv = ["bash", "-c", BASELINE_SCRIPT, "baseline", *snapshot_paths(root, name), ".rerun/run.toml"]
+    for path, data in record.items():
+        (root / path).write_bytes(data)
+    argv = ["bash", "-c", BASELINE_SCRIPT, "baseline", *snapshot_paths(root, name), *record]
     os.sync()
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=root, capture_output=True)
@@ -171,9 +172,11 @@ def time_baseline(trained: Trained, root: Path, name: str, record: bytes) -> flo
     return seconds
 
 
-def last_record(root: Path) -> bytes:
-    """The ``.rerun/run.toml`` of the newest run on the runs branch."""
-    return git(root, "cat-file", "blob", "refs/heads/rerun/runs:.rerun/run.toml").encode()
+def last_record(root: Path) -> dict[str, bytes]:
+    """The record blobs (``.rerun/run.toml``, ``env.toml``, ``files.toml``) of the newest run on the runs branch."""
+    from rerun_git.record.run_record import record_paths
+
+    return {path: git(root, "cat-file", "blob", f"refs/heads/rerun/runs:{path}").encode() for path in record_paths()}
 
 
 def add_synthetic_runs(root: Path, template_tag: str, start: int, count: int) -> None:
@@ -184,8 +187,8 @@ def add_synthetic_runs(root: Path, template_tag: str, start: int, count: int) ->
     """
     from rerun_git._version import __version__
     from rerun_git.store.objects import ObjectWriter
+    from rerun_git.store.refs import RefSettings, RunRef, TagMessage
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import RefSettings
 
     repo = Repo.open(root)
     refs = RefSettings()
@@ -198,11 +201,11 @@ def add_synthetic_runs(root: Path, template_tag: str, start: int, count: int) ->
     for i in range(start, start + count):
         name = f"bench-{i:05d}"
         ident = f"rerun-git bench <bench@rerun-git.invalid> {when + i} +0000"
-        trailers = f"Rerun-Source: {head}\nRerun-Dirty: no\nRerun-Version: {__version__}\n"
-        commit = writer.write_commit(tree, [tip, head], ident, ident, f"run {name}: R2=0.5\n\n{trailers}")
-        tag = writer.write_tag(commit, refs.tag_prefix + name, ident,
-                               f"run {name}: R2=0.5\n\n{trailers}Rerun-Metric: R2={0.5 + i / 1e6!r}\n")
-        lines.append(f"create {refs.tag_ref(name)} {tag}\n")
+        message = TagMessage(name, "R2=0.5", head, False, __version__, metrics={"R2": 0.5 + i / 1e6})
+        commit = writer.write_commit(tree, [tip, head], ident, ident, message.format(with_metrics=False))
+        run = RunRef(name, refs)
+        tag = writer.write_tag(commit, run.tag, ident, message.format())
+        lines.append(f"create {run.ref} {tag}\n")
         tip = commit
     lines.append(f"update {refs.branch_ref} {tip} {old}\n")
     git(root, "update-ref", "--stdin", input="".join(lines).encode())

@@ -2,19 +2,26 @@
 
 Usage::
 
-    python benchmarks/list_scale.py [--runs 10000] [--repeat 7] [--keep] [--json]
+    python benchmarks/list_scale.py [--runs 10000] [--repeat 7] [--keep] [--json] [--synthetic]
 
-Builds a repository holding N runs straight through the store API (object
-writer + one ref transaction; no experiment is trained), packs it with
-``git gc``, then times, whole-process, interleaved, in the same benchmark run
-(``*_pyc``: with Python's bytecode cache, as for an installed package;
-``*_nopyc`` also when ``PYTHONDONTWRITEBYTECODE`` is set here):
+Captures one real run in each of two projects with ``rerun-git run`` (the
+regression template with a clean tree; the classification template, more
+metrics, with an uncommitted edit: a dirty tree), then builds, for each tag
+shape alone and for the two mixed, a repository of N runs copied from them
+through the store API (own record, commit and tag per run; names, metric
+values and dates vary), packs it with ``git gc`` and times, whole-process,
+interleaved (``*_pyc``: with Python's bytecode cache, as for an installed
+package; ``*_nopyc`` also when ``PYTHONDONTWRITEBYTECODE`` is set here):
 
-- ``git for-each-ref --format='%(refname) %(taggerdate:unix) %(subject) %(*objectname)' refs/tags/run/``
-- ``rerun-git list``
+- ``git for-each-ref`` printing what ``list`` prints: ref name, tagger date,
+  the ``Rerun-Source`` and ``Rerun-Dirty`` trailers and the subject
+  (``git_same_fields``), and the older, lighter baseline: refname, tagger
+  date, subject, peeled commit (``git_for_each_ref``)
+- ``rerun-git list`` (and ``--format json``, ``--sort=-<metric> --limit=10``)
 - ``rerun-git show <run>``
 
-``build_runs(repo_path, n)`` is importable (``benchmarks/run.py`` uses it).
+``--synthetic`` uses generated records instead of real runs (no training).
+``build_runs(repo_path, n)`` is importable (``benchmarks/run.py`` and the tests use it).
 """
 from __future__ import annotations
 
@@ -28,10 +35,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 #: 2026-11-01T00:00:00Z: the first run's date; each next run is one minute later.
 START = 1_793_491_200
 BARE_FORMAT = "--format=%(refname) %(taggerdate:unix) %(subject) %(*objectname)"
+#: What ``rerun-git list`` prints (run, date, source, dirty, headline), printed by git itself.
+SAME_FIELDS_FORMAT = ("--format=%(refname:lstrip=2) %(taggerdate:format:%Y-%m-%d %H:%M) "
+                      "%(trailers:key=Rerun-Source,valueonly,separator=%x20) "
+                      "%(trailers:key=Rerun-Dirty,valueonly,separator=%x20) %(subject)")
 
 _PROJECT_FILES = {
     "rerun.toml": b"[capture]\ninclude = [\"**/*.py\", \"rerun.toml\"]\n",
@@ -83,21 +95,72 @@ def _record(name: str, index: int, timestamp: int, env: dict, source: str | None
     )
 
 
-def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_publish: bool = False) -> list[str]:
+class RunShape(NamedTuple):
+    """A real run to copy: its tag message and every file of its snapshot (the record's parts included)."""
+
+    label: str
+    message: Any
+    files: dict[str, bytes]
+
+
+def real_run_shapes(work: Path) -> list[RunShape]:
+    """One run captured by ``rerun-git run`` in each of two projects (see the module docstring)."""
+    from rerun_git.scaffold import write_template
+    from rerun_git.store.refs import TagMessage
+
+    shapes = []
+    for template, dirty in (("regression", False), ("classification", True)):
+        repo = work / template
+        repo.mkdir(parents=True)
+        _git(repo, "init", "-q")
+        write_template(repo, template)
+        _git(repo, "add", ".")
+        _git(repo, "-c", "user.name=Bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", template)
+        if dirty:
+            with (repo / "settings.py").open("a") as handle:
+                handle.write("# an uncommitted edit\n")
+        subprocess.run([sys.executable, "-m", "rerun_git", "run", "--name", "shape"], cwd=repo, check=True,
+                       capture_output=True)
+        message = TagMessage.parse(_out(repo, "cat-file", "tag", "run/shape").split("\n\n", 1)[1])
+        files = {}
+        for line in _out(repo, "ls-tree", "-r", "run/shape").splitlines():
+            meta, path = line.split("\t", 1)
+            files[path] = subprocess.run(["git", "cat-file", "blob", meta.split()[2]], cwd=repo, check=True,
+                                         capture_output=True).stdout
+        shapes.append(RunShape(f"{template}{' (dirty)' if dirty else ''}", message, files))
+    return shapes
+
+
+def _shaped(shape: RunShape, name: str, index: int, head: str | None) -> tuple[dict[str, bytes], Any]:
+    """The files and message of run ``name``: ``shape`` renamed, its metrics moved a little."""
+    import re
+    from dataclasses import replace
+
+    from rerun_git.record.run_record import headline
+
+    files = dict(shape.files)
+    files[".rerun/run.toml"] = re.sub(rb'(?m)^name = "shape"$', f'name = "{name}"'.encode(), files[".rerun/run.toml"], 1)
+    metrics = {key: value * (1 + ((index * 7919) % 1000) / 1e5) for key, value in shape.message.metrics.items()}
+    return files, replace(shape.message, name=name, headline=headline(metrics), metrics=metrics, source=head)
+
+
+def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_publish: bool = False,
+               shapes: list[RunShape] | None = None) -> list[str]:
     """Add ``n`` runs named ``<prefix>00000``... to the repository at ``repo_path``; return their names.
 
-    Each run is a real snapshot (project files, its own ``.rerun/run.toml``,
-    commit on the runs branch, annotated tag with the usual trailers), dated
-    one minute apart from 2026-11-01. By default all refs are written in one
-    ``git update-ref --stdin`` transaction (seconds for 10,000 runs);
-    ``via_publish=True`` goes through :func:`publish_run` once per run instead
-    (the capture code path, about 10 ms per run).
+    Each run is a real snapshot (project files, its own record, commit on
+    the runs branch, annotated tag with the usual trailers), dated one minute
+    apart from 2026-11-01: copies of ``shapes`` in turn (see
+    :func:`real_run_shapes`), or generated records when there are none. By
+    default all refs are written in one ``git update-ref --stdin`` transaction
+    (seconds for 10,000 runs); ``via_publish=True`` goes through
+    :func:`publish_run` once per run instead (the capture code path).
     """
+    from rerun_git.capture.publish import run_message
     from rerun_git.record.environment import capture_environment
-    from rerun_git.capture.publish import _message
     from rerun_git.store.objects import ObjectWriter, TreeEntry
-    from rerun_git.store.repo import ZERO_SHA, Repo
-    from rerun_git.store.runs import RefSettings
+    from rerun_git.store.refs import RefSettings
+    from rerun_git.store.repo import Repo
     from rerun_git.store.snapshot import Identity, publish_run
 
     repo = Repo.open(repo_path)
@@ -110,24 +173,26 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
     for index in range(n):
         name = f"{prefix}{index:05d}"
         stamp = START + 60 * index
-        record = _record(name, index, stamp, env, head)
-        entries = dict(blobs)
-        entries[".rerun/run.toml"] = TreeEntry("100644", writer.write_blob(record.to_toml().encode()))
+        if shapes:
+            files, message = _shaped(shapes[index % len(shapes)], name, index, head)
+            entries = {path: TreeEntry("100644", writer.write_blob(data)) for path, data in files.items()}
+        else:
+            record = _record(name, index, stamp, env, head)
+            entries = dict(blobs)
+            entries.update((path, TreeEntry("100644", writer.write_blob(data))) for path, data in record.to_blobs().items())
+            message = run_message(record)
         tree = writer.write_tree(entries)
         ident = f"Bench <bench@example.invalid> {stamp} +0000"
-        commit_message = _message(record, with_metrics=False)
-        tag_message = _message(record, with_metrics=True)
         if via_publish:
-            publish_run(repo, writer, refs, name=name, tree=tree, head=head, commit_message=commit_message,
-                        tag_message=tag_message, identity=Identity(ident, ident))
+            publish_run(repo, writer, refs, tree=tree, head=head, message=message, identity=Identity(ident, ident))
         else:
             parents = [p for p in (tip, head) if p]
-            tip = writer.write_commit(tree, parents, ident, ident, commit_message)
-            tag = writer.write_tag(tip, refs.tag_prefix + name, ident, tag_message)
+            tip = writer.write_commit(tree, parents, ident, ident, message.format(with_metrics=False))
+            tag = writer.write_tag(tip, refs.tag_prefix + name, ident, message.format())
             payload.append(f"create {refs.tag_ref(name)} {tag}\n")
         names.append(name)
     if payload:
-        old = repo.resolve_revisions(refs.branch_ref)[0] or ZERO_SHA
+        old = repo.resolve_revisions(refs.branch_ref)[0] or repo.zero_id
         payload.append(f"update {refs.branch_ref} {tip} {old}\n")
         repo.git("update-ref", "--stdin", input="".join(payload).encode())
     return names
@@ -135,6 +200,10 @@ def build_runs(repo_path: Path | str, n: int, *, prefix: str = "bench-", via_pub
 
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def _out(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
 def new_repo(path: Path) -> Path:
@@ -174,11 +243,15 @@ def measure(repo: Path, repeat: int, env: dict[str, str] | None = None) -> dict[
     rerun = [sys.executable, "-m", "rerun_git"]
     first = subprocess.run(["git", "for-each-ref", "--count=1", "--format=%(refname:lstrip=3)", "refs/tags/run/"],
                            cwd=repo, check=True, capture_output=True, text=True).stdout.split()[0]
+    metric = subprocess.run(["git", "for-each-ref", "--count=1", "--format=%(trailers:key=Rerun-Metric,valueonly)",
+                             "refs/tags/run/"], cwd=repo, check=True, capture_output=True, text=True).stdout
+    metric = metric.split("=", 1)[0].strip() or "MAE"
     commands = {
         "git_for_each_ref": ["git", "for-each-ref", BARE_FORMAT, "refs/tags/run/"],
+        "git_same_fields": ["git", "for-each-ref", SAME_FIELDS_FORMAT, "refs/tags/run/"],
         "list": [*rerun, "list"],
         "list_json": [*rerun, "list", "--format", "json"],
-        "list_sorted_limited": [*rerun, "list", "--sort=-MAE", "--limit=10"],
+        "list_sorted_limited": [*rerun, "list", f"--sort=-{metric}", "--limit=10"],
         "show": [*rerun, "show", first],
         "python_startup": [sys.executable, "-c", "pass"],
     }
@@ -188,6 +261,7 @@ def measure(repo: Path, repeat: int, env: dict[str, str] | None = None) -> dict[
             samples[name].append(time_command(argv, repo, 1, env))
     figures = {name: statistics.median(values) for name, values in samples.items()}
     figures["list_over_git"] = figures["list"] / figures["git_for_each_ref"]
+    figures["list_over_same_fields"] = figures["list"] / figures["git_same_fields"]
     return figures
 
 
@@ -197,23 +271,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the repository and print its path")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--synthetic", action="store_true", help="generated records instead of real runs")
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="rerun-list-scale-"))
     try:
-        repo = new_repo(base / "repo")
-        start = time.perf_counter()
-        build_runs(repo, args.runs)
-        built = time.perf_counter() - start
-        _git(repo, "gc", "--quiet")
-        figures: dict[str, float | int] = {"runs": args.runs, "build_seconds": built}
-        figures.update({f"{k}_pyc": v for k, v in measure(repo, args.repeat, bytecode_env(base / "pycache")).items()})
-        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-            figures.update({f"{k}_nopyc": v for k, v in measure(repo, args.repeat).items()})
+        shapes = [] if args.synthetic else real_run_shapes(base / "projects")
+        sets = {"synthetic": None} if args.synthetic else {**{s.label: [s] for s in shapes}, "mixed": shapes}
+        results: dict[str, dict[str, float | int | str]] = {}
+        for label, chosen in sets.items():
+            repo = new_repo(base / f"repo-{len(results)}")
+            start = time.perf_counter()
+            build_runs(repo, args.runs, shapes=chosen)
+            figures: dict[str, float | int | str] = {"runs": args.runs, "build_seconds": time.perf_counter() - start}
+            _git(repo, "gc", "--quiet")
+            if chosen:
+                figures["tag_bytes"] = len(chosen[0].message.format().encode())
+            figures.update({f"{k}_pyc": v for k, v in measure(repo, args.repeat, bytecode_env(base / "pycache")).items()})
+            if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+                figures.update({f"{k}_nopyc": v for k, v in measure(repo, args.repeat).items()})
+            results[label] = figures
         if args.json:
-            print(json.dumps(figures, indent=2))
+            print(json.dumps(results, indent=2))
         else:
-            for key, value in figures.items():
-                print(f"{key:<28} {value:.4f}" if isinstance(value, float) else f"{key:<28} {value}")
+            for label, figures in results.items():
+                print(f"# tags: {label}")
+                for key, value in figures.items():
+                    print(f"{key:<28} {value:.4f}" if isinstance(value, float) else f"{key:<28} {value}")
         if args.keep:
             print(f"repository kept at {repo}", file=sys.stderr)
     finally:

@@ -46,7 +46,7 @@ def timed(label: str, func: Callable) -> Callable:
 
 def instrument() -> None:
     """Wrap the stages of a capture (module attributes, so capture_snapshot calls the wrappers)."""
-    import rerun_git.check.hooks as hooks
+    import rerun_git.capture.post_run as hooks
     import rerun_git.capture.publish as snap
     from rerun_git.record.run_record import RunRecord
     from rerun_git.service.service import RerunService
@@ -57,10 +57,10 @@ def instrument() -> None:
                  "publish_run"):
         setattr(snap, name, timed(name, getattr(snap, name)))
     hooks.after_capture = timed("after_capture (post-run hook lookup)", hooks.after_capture)
-    for name in ("to_toml", "to_json", "to_dict"):
+    for name in ("to_blobs", "to_json", "to_dict"):
         setattr(RunRecord, name, timed(f"RunRecord.{name}", getattr(RunRecord, name)))
     RerunService.build_record = timed("build_record (incl. environment)", RerunService.build_record)
-    ObjectWriter._store_loose = timed("object writes (all)", ObjectWriter._store_loose)
+    ObjectWriter._store = timed("object writes (all)", ObjectWriter._store)
     Repo.open = classmethod(timed("Repo.open", Repo.open.__func__))
 
 

@@ -11,11 +11,47 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rerun_git._version import __version__
+from rerun_git.commands._help import HELP, LOOP, MORE, SUMMARY, examples_epilog
 from rerun_git.errors import RerunError
+
+TYPE_CHECKING = False  # typing costs --help's start-up more than all of argparse
+if TYPE_CHECKING:
+    from typing import Any
 
 PROG = "rerun-git"
 #: Commands whose module name differs from the command (a Python builtin or a dash).
 COMMAND_MODULES = {"list": "list_", "check-env": "check_env", "export-env": "export_env", "install-hooks": "install_hooks"}
+#: Commands whose output is coloured on a terminal: they also take --color/--no-color after the command.
+COLOURED = ("diff", "log", "compare")
+
+
+class Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` that shows descriptions as written and suggests the nearest valid choice.
+
+    ``commands`` maps each subcommand to its parser (the man page is generated from them).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's one hook for choices (commands included); Python 3.14's suggest_on_error does the same.
+        if action.choices is not None and value not in action.choices:
+            is_command = action.dest == "command"  # then the message needs no "argument COMMAND:" prefix
+            raise argparse.ArgumentError(None if is_command else action, _invalid_choice(action, value))
+
+
+def _invalid_choice(action: argparse.Action, value: Any) -> str:
+    import difflib  # here: only a usage error needs it
+
+    choices = [str(c) for c in action.choices]
+    close = difflib.get_close_matches(str(value), choices, n=3, cutoff=0.6)
+    what = f"{value!r} is not a {PROG} command" if action.dest == "command" else f"invalid choice: {value!r}"
+    if close:
+        return f"{what}; did you mean {' or '.join(repr(c) for c in close)}?"
+    return f"{what} (choose from {', '.join(choices)})"
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -26,15 +62,16 @@ def _add_run_ref(parser: argparse.ArgumentParser, help: str = "the run: NAME, ru
     parser.add_argument("run", help=help)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog=PROG,
-        description="Capture every scikit-learn experiment run into git; reproduce any run from its tag.",
-        epilog="`rerun-git COMMAND --help` tells more about a command. Docs: docs/cli.md",
+        description=SUMMARY,
+        epilog=f"{examples_epilog(LOOP)}\n\n{MORE}",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-C", dest="directory", metavar="DIR", help="run as if started in DIR (like git -C)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_color(parser, default="auto")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("demo", help="the whole loop on a bundled dataset, in a temporary repository")
     p.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
@@ -125,19 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--max-count", type=int, metavar="N", help="show only the newest N runs")
     _add_format(p)
 
-    p = sub.add_parser("diff", help="compare two runs, or a run and the working tree (exit 1 when they differ)",
-                       description="Sections: code, config, datasets, environment (critical marked), metrics. "
-                                   "Exit 0 when identical, 1 when different (like `git diff --exit-code`).")
+    p = sub.add_parser("diff", help="compare two runs, or a run and the working tree (exit 1 when they differ)")
     p.add_argument("run_a", metavar="RUN_A", help="a run: NAME, run/NAME or refs/tags/run/NAME")
     p.add_argument("run_b", metavar="RUN_B", nargs="?", help="another run (default: the project's working tree)")
     p.add_argument("more", nargs="*", metavar="RUN", help=argparse.SUPPRESS)
     p.add_argument("--stat", action="store_true", help="only a summary of each section")
     _add_format(p)
 
-    p = sub.add_parser("compare", help="compare many runs side by side: per-algorithm metrics and the parameters that differ",
-                       description="One row per run: metric columns per algorithm (mean over splits), a column for "
-                                   "every parameter that differs between the runs shown, then date, author, dirty, "
-                                   "source and message. The table fits the terminal; JSON and CSV hold every column.")
+    p = sub.add_parser("compare", help="compare many runs side by side: per-algorithm metrics and the parameters that differ")
     p.add_argument("runs", nargs="*", metavar="RUN|PATTERN", help="runs or globs on the name (default: every run)")
     p.add_argument("--all-params", action="store_true", help="show every parameter, not only those that differ")
     p.add_argument("--metric", action="append", metavar="NAME", help="only this metric (MAE) or column (ridge.MAE); repeatable")
@@ -157,9 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_ref(p)
     p.add_argument("target", metavar="DIR", help="a new (or empty) directory")
 
-    p = sub.add_parser("rm", help="remove runs (their tags)",
-                       description="Remove the runs' tags in one transaction. Their snapshot commits stay on the runs "
-                                   "branch (shown untagged by `rerun-git log`) unless --prune-history is given.")
+    p = sub.add_parser("rm", help="remove runs (their tags)")
     p.add_argument("runs", nargs="+", metavar="RUN", help="runs to remove")
     p.add_argument("--prune-history", action="store_true",
                    help="also drop their commits from the runs branch: later runs are re-committed on top with NEW "
@@ -186,7 +216,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-all", action="store_true", help="pin every recorded package, not only the critical ones")
     p.add_argument("--yes", action="store_true", help="overwrite FILE if it exists")
 
+    _finish_subcommands(sub.choices)
+    parser.commands = dict(sub.choices)
     return parser
+
+
+def _add_color(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument("--color", default=default, choices=("auto", "always", "never"),
+                        metavar="WHEN", help="colour the output: auto (on a terminal, unless NO_COLOR is set; the "
+                                             "default), always or never")
+    parser.add_argument("--no-color", dest="color", action="store_const", const="never", default=default,
+                        help="same as --color=never")
+
+
+def _finish_subcommands(parsers: dict[str, argparse.ArgumentParser]) -> None:
+    """Give every subcommand its description, examples and own usage for errors; colour options where used."""
+    for name, p in parsers.items():
+        description, examples = HELP.get(name, ("", ()))
+        p.description = p.description or description or None
+        p.epilog = p.epilog or (examples_epilog(examples) if examples else None)
+        p.set_defaults(command_parser=p)
+        if name in COLOURED:
+            _add_color(p, default=argparse.SUPPRESS)  # SUPPRESS: the global --color stays when not given here
 
 
 class Terminated(KeyboardInterrupt):
@@ -238,7 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_sort_values_joined(sys.argv[1:] if argv is None else list(argv)))
+    args, unknown = parser.parse_known_args(_sort_values_joined(sys.argv[1:] if argv is None else list(argv)))
+    if unknown:  # argparse reports them with the top-level usage; the subcommand's usage helps more
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help()
         return 2

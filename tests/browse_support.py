@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from rerun_git._version import __version__
+from rerun_git.capture.publish import run_message
 from rerun_git.record.run_record import RECORD_PATH, RunRecord
-from rerun_git.capture.publish import _message
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings
+from rerun_git.store.refs import RefSettings
 from rerun_git.store.snapshot import Identity, publish_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ BASE_FILES = {
 }
 
 BASE_RECORD: dict[str, Any] = {
-    "name": "base", "created": "2026-11-01T00:00:00Z", "seed": 7, "rerun_git_version": __version__, "schema": 1,
+    "name": "base", "created": "2026-11-01T00:00:00Z", "seed": 7, "rerun_git_version": __version__, "schema": 2,
     "source_commit": None, "dirty": False,
     "env": {"python": "3.11.7", "implementation": "cpython", "platform": "Linux",
             "packages": {"numpy": "2.4.6", "pandas": "3.1.1", "scikit-learn": "1.9.1", "scipy": "1.17.1",
@@ -72,17 +72,17 @@ def make_run(
     content = dict(BASE_FILES if files is None else files)
     data.setdefault("files", {path: hashlib.sha256(blob).hexdigest() for path, blob in content.items()})
     run_record = RunRecord.from_dict(data)
-    content[RECORD_PATH] = raw_record if raw_record is not None else run_record.to_toml().encode()
+    if raw_record is not None:
+        content[RECORD_PATH] = raw_record
+    else:
+        content.update(run_record.to_blobs())
     tree = writer.write_tree({p: TreeEntry("100644", writer.write_blob(d)) for p, d in content.items()})
     ident = Identity.of(repo)
     if stamp is not None:
         who = ident.committer.rsplit(" ", 2)[0]
         ident = Identity(f"{who} {stamp} +0000", f"{who} {stamp} +0000")
-    published = publish_run(
-        repo, writer, refs or RefSettings(), name=name, tree=tree, head=head,
-        commit_message=_message(run_record, with_metrics=False),
-        tag_message=_message(run_record, with_metrics=True), identity=ident,
-    )
+    published = publish_run(repo, writer, refs or RefSettings(), tree=tree, head=head,
+                            message=run_message(run_record), identity=ident)
     return published.commit
 
 

@@ -70,13 +70,13 @@ def publish_tree(repo_path: Path, name: str, tree: str, refs=None):
     """Publish ``tree`` as run ``name`` through the store API (no experiment, no record); return the PublishedRun."""
     from rerun_git.store.objects import ObjectWriter
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import RefSettings
+    from rerun_git.store.refs import RefSettings, TagMessage
     from rerun_git.store.snapshot import Identity, publish_run
 
     repo = Repo.open(repo_path)
-    message = BARE_RUN_MESSAGE.format(name=name)
-    return publish_run(repo, ObjectWriter(repo), refs or RefSettings(), name=name, tree=tree, head=None,
-                       commit_message=message, tag_message=message, identity=Identity.of(repo))
+    message = TagMessage.parse(BARE_RUN_MESSAGE.format(name=name))
+    return publish_run(repo, ObjectWriter(repo), refs or RefSettings(), tree=tree, head=None, message=message,
+                       identity=Identity.of(repo))
 
 
 @dataclass

@@ -124,6 +124,29 @@ def settle(path: Path) -> None:
     git(path, *quiet, "status", "--porcelain", check=False)
 
 
+#: The record's parts in a snapshot (schema 2): ``[env]`` and ``[files]`` have blobs of their own.
+SECTION_BLOBS = {".rerun/env.toml": "env", ".rerun/files.toml": "files"}
+
+
+def full_record(repo: Path, rev: str) -> dict:
+    """The record of ``rev`` (a run or commit) as one table: ``run.toml`` with its section blobs put back in."""
+    record = tomllib.loads(git(repo, "show", f"{rev}:.rerun/run.toml"))
+    for path, key in SECTION_BLOBS.items():
+        if key not in record:
+            record[key] = tomllib.loads(git(repo, "show", f"{rev}:{path}"))
+    return record
+
+
+def record_entries(record: dict) -> dict[str, tuple[str, bytes]]:
+    """A record table (as :func:`full_record` gives it) as the tree entries that store it."""
+    main = {key: value for key, value in record.items() if key not in SECTION_BLOBS.values()}
+    entries = {".rerun/run.toml": ("100644", tomli_w.dumps(main).encode())}
+    for path, key in SECTION_BLOBS.items():
+        if key in record:
+            entries[path] = ("100644", tomli_w.dumps(record[key]).encode())
+    return entries
+
+
 def forge_run(
     repo: Path,
     name: str,
@@ -145,12 +168,12 @@ def forge_run(
         return proc.stdout.decode().strip()
 
     plumb("read-tree", f"run/{base}^{{commit}}")
-    record = tomllib.loads(git(repo, "show", f"run/{base}:.rerun/run.toml"))
+    record = full_record(repo, f"run/{base}")
     record["name"] = name
     if mutate:
         mutate(record)
-    text = raw_record if raw_record is not None else tomli_w.dumps(record).encode()
-    changes = {".rerun/run.toml": ("100644", text), **(entries or {})}
+    written = {".rerun/run.toml": ("100644", raw_record)} if raw_record is not None else record_entries(record)
+    changes = {**written, **(entries or {})}
     for path, change in changes.items():
         if change is None:
             plumb("update-index", "--force-remove", "--", path)
@@ -223,7 +246,7 @@ def assert_clean_error(code: int, err: str, expected_code: int = 1) -> None:
 
 
 __all__ = [
-    "TINY_FILES", "tiny_csv", "write_tiny_project", "init_repo", "tiny_repo", "settle", "own_refs", "all_refs",
+    "TINY_FILES", "tiny_csv", "full_record", "record_entries", "write_tiny_project", "init_repo", "tiny_repo", "settle", "own_refs", "all_refs",
     "run_tags", "rerun_worktrees", "forge_run", "fsck", "assert_fsck_clean", "python_cli", "crash_helper", "assert_clean_error",
     "repo_state", "git",
 ]

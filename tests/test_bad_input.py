@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reliability_support import (
-    all_refs, assert_clean_error, forge_run, git, init_repo, repo_state, rerun_worktrees, settle, write_tiny_project,
+    all_refs, assert_clean_error, forge_run, full_record, git, init_repo, repo_state, rerun_worktrees, settle,
+    write_tiny_project,
 )
 
 from rerun_git.errors import RerunError
@@ -353,9 +354,9 @@ ANY_VALUE = st.one_of(
 
 @pytest.fixture(scope="module")
 def valid_record(template: Path) -> dict:
-    from rerun_git.record.run_record import RunRecord
+    from rerun_git.record.run_record import RunRecord, decode_none
 
-    return RunRecord.from_toml(git(template, "show", "run/base:.rerun/run.toml")).to_dict()
+    return RunRecord.from_dict(decode_none(full_record(template, "run/base"))).to_dict()
 
 
 @st.composite

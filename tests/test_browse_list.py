@@ -151,17 +151,17 @@ def test_browse_commands_do_not_import_heavy_packages(many: Path, args: tuple[st
     assert not modules & {"sklearn", "pandas", "scipy"}
 
 
-def test_trailers_read_straight_from_the_message_match_the_parsed_ones() -> None:
+def test_a_run_reads_its_trailers_through_the_one_tag_message_parser() -> None:
+    from rerun_git.store.refs import TagMessage
     from rerun_git.store.runs import RunInfo
 
     message = ("run n: MAE=1\n\nRerun-Source: abc\nRerun-Dirty: yes\nRerun-Version: 0.1.0\nRerun-Metric: MAE=1.0\n"
                "Rerun-Metric: R2=0.5\nRerun-Source: def")
-    fast = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
-    assert (fast.source, fast.dirty, fast.metrics) == ("def", True, {"MAE": 1.0, "R2": 0.5})  # before any parsing
-    parsed = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
-    assert parsed.trailers["Rerun-Source"] == ["abc", "def"]
-    assert (parsed.source, parsed.dirty, parsed.metrics) == (fast.source, fast.dirty, fast.metrics)
-    assert fast == parsed and hash(fast) == hash(parsed)
+    run = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
+    assert (run.source, run.dirty, run.metrics) == ("def", True, {"MAE": 1.0, "R2": 0.5})  # the last value counts
+    assert run.parsed == TagMessage.parse(message) and run.headline == "MAE=1"
+    again = RunInfo("n", "run/n", "c0ffee", 7, "run n: MAE=1", message)
+    assert run == again and hash(run) == hash(again)
 
 
 def test_tag_reading_failures_are_one_clear_error(repo: Path, tmp_path: Path) -> None:

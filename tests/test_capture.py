@@ -45,9 +45,11 @@ def test_second_run_has_previous_tip_as_first_parent(project: Path, cli) -> None
 
 def test_record_is_readable_by_tomllib_and_complete(project: Path, cli) -> None:
     assert cli("run", "--name", "first", cwd=project).code == 0
-    record = tomllib.loads(show(project, "run/first:.rerun/run.toml"))
+    main = tomllib.loads(show(project, "run/first:.rerun/run.toml"))
+    assert main["schema"] == 2 and "env" not in main and "files" not in main  # their own blobs (schema 2)
+    record = {**main, "env": tomllib.loads(show(project, "run/first:.rerun/env.toml")),
+              "files": tomllib.loads(show(project, "run/first:.rerun/files.toml"))}
     assert record["name"] == "first"
-    assert record["schema"] == 1
     assert record["base_data_manager"]["test_size"] == 0.2
     assert {a["name"] for a in record["algorithms"]} == {"linear", "ridge"}
     assert record["workflows"]["regression"] == {"file": "workflows/regression.py", "class": "Regression"}

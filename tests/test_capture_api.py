@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,9 @@ from conftest import git, repo_state
 
 
 def record_of(repo: Path, run: str) -> dict:
-    return tomllib.loads(git(repo, "show", f"run/{run}:.rerun/run.toml"))
+    from reliability_support import full_record
+
+    return full_record(repo, f"run/{run}")
 
 
 def tree(repo: Path, run: str) -> set[str]:
@@ -110,7 +111,7 @@ def test_python_capture_with_a_metric_dict(importable: Path) -> None:
     run = rerun_git.capture(name="api", metrics={"test": {"MAE": 2.0}}, project=importable)
     repo = importable.parent
     assert run.tag == "run/api" and run.commit == git(repo, "rev-parse", "run/api^{commit}").strip()
-    assert tree(repo, "api") == {".rerun/run.toml", "rerun.toml", "mylib.py"}
+    assert tree(repo, "api") == {".rerun/run.toml", ".rerun/env.toml", ".rerun/files.toml", "rerun.toml", "mylib.py"}
     assert record_of(repo, "api")["results"] == {"test": {"MAE": 2.0}}
 
 
@@ -127,7 +128,7 @@ def test_recording_captures_modules_as_they_were_imported(importable: Path) -> N
         run.log_metrics({"MAE": 2.5})  # replaces the earlier MAE
         assert late.VALUE == "as imported"
     assert run.tag == "run/rec" and run.commit
-    assert tree(repo, "rec") == {".rerun/run.toml", "rerun.toml", "late.py"}
+    assert tree(repo, "rec") == {".rerun/run.toml", ".rerun/env.toml", ".rerun/files.toml", "rerun.toml", "late.py"}
     assert git(repo, "show", "run/rec:late.py") == "VALUE = 'as imported'\n"
     record = record_of(repo, "rec")
     assert record["results"] == {"metrics": {"MAE": 2.5}, "test": {"R2": 0.5}}

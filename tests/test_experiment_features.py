@@ -12,7 +12,6 @@ import importlib.util
 import re
 import shutil
 import sqlite3
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from textwrap import dedent
@@ -72,7 +71,9 @@ def run_wreck_reproduce(cli, project: Path, name: str, metrics: int | None = Non
 
 
 def read_record(project: Path, name: str) -> dict:
-    return tomllib.loads(git(project, "show", f"run/{name}:.rerun/run.toml"))
+    from reliability_support import full_record
+
+    return full_record(project, f"run/{name}")
 
 
 def diabetes(rows: int = 150) -> pd.DataFrame:

@@ -117,7 +117,7 @@ def test_a_live_reproduction_is_not_stale(tmp_path: Path, cli) -> None:
     repo = tiny_repo(tmp_path / "repo")
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        path = add_worktree(Repo.open(repo), "HEAD", "live")
+        path = add_worktree(Repo.open(repo), "HEAD", "live").path
         git(repo, "worktree", "lock", "--reason", f"rerun-git pid={sleeper.pid}", str(path), check=False)
         git(repo, "worktree", "unlock", str(path))
         git(repo, "worktree", "lock", "--reason", f"rerun-git pid={sleeper.pid}", str(path))

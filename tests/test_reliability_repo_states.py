@@ -31,12 +31,17 @@ class State:
     may_fail: set[str] = field(default_factory=set)
     #: where the state's hooks log their names when git runs them
     hook_log: Path | None = None
+    #: environment variables the user has set in this state (GIT_DIR / GIT_WORK_TREE)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _with_remote(repo: Path, tmp_path: Path) -> None:
+    if REMOTE in git(repo, "remote").split():
+        return
     bare = tmp_path / "backup.git"
     if not bare.exists():
-        git(tmp_path, "init", "-q", "--bare", str(bare))
+        object_format = git(repo, "rev-parse", "--show-object-format").strip()
+        git(tmp_path, "init", "-q", "--bare", f"--object-format={object_format}", str(bare))
     git(repo, "remote", "add", REMOTE, str(bare))
 
 
@@ -157,16 +162,74 @@ def _reftable_supported(tmp_path: Path) -> bool:
     return proc.returncode == 0
 
 
-def state_reftable(tmp_path: Path) -> State:
-    if not _reftable_supported(tmp_path):
-        pytest.skip(f"this git ({git(tmp_path, 'version').strip()}) has no `git init --ref-format=reftable`")
+def _committed_project(tmp_path: Path, *init_options: str) -> Path:
+    """``git init <init_options> repo`` holding a README and the tiny project, committed."""
     repo = tmp_path / "repo"
-    git(tmp_path, "init", "-q", "--ref-format=reftable", str(repo))
+    git(tmp_path, "init", "-q", *init_options, str(repo))
     (repo / "README.md").write_text("a user's repository\n")
     write_tiny_project(repo)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "project")
+    return repo
+
+
+def state_reftable(tmp_path: Path) -> State:
+    if not _reftable_supported(tmp_path):
+        pytest.skip(f"this git ({git(tmp_path, 'version').strip()}) has no `git init --ref-format=reftable`")
+    repo = _committed_project(tmp_path, "--ref-format=reftable")
     return State(repo, [repo])
+
+
+def state_sha256(tmp_path: Path) -> State:
+    """``git init --object-format=sha256``: 64-digit ids, another zero id, another root commit."""
+    repo = _committed_project(tmp_path, "--object-format=sha256")
+    return State(repo, [repo])
+
+
+def state_sparse_checkout(tmp_path: Path) -> State:
+    """A cone-mode sparse checkout holding only the project's folder (and the top-level files)."""
+    repo = init_repo(tmp_path / "repo")
+    project = write_tiny_project(repo / "experiments" / "tiny")
+    (repo / "other").mkdir()
+    (repo / "other" / "big.txt").write_text("not in the sparse checkout\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "project and more")
+    git(repo, "sparse-checkout", "set", "experiments/tiny")
+    assert not (repo / "other").exists()
+    return State(project, [repo])
+
+
+def state_autocrlf(tmp_path: Path) -> State:
+    """``core.autocrlf=true`` with CRLF files in the working tree, and an ``eol=crlf`` rule for *.py
+    in ``.git/info/attributes`` (which every worktree of the repository reads)."""
+    repo = tiny_repo(tmp_path / "repo")
+    git(repo, "config", "core.autocrlf", "true")
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "attributes").write_text("*.py text eol=crlf\n")
+    for path in (repo / "settings.py", repo / "README.md"):
+        path.unlink()
+    git(repo, "checkout", "--", "settings.py", "README.md")
+    assert b"\r\n" in (repo / "settings.py").read_bytes()
+    return State(repo, [repo])
+
+
+def state_separate_git_dir(tmp_path: Path) -> State:
+    """``git init --separate-git-dir``: ``.git`` is a file naming the git dir elsewhere."""
+    repo = _committed_project(tmp_path, f"--separate-git-dir={tmp_path / 'elsewhere.git'}")
+    assert (repo / ".git").is_file()
+    return State(repo, [repo])
+
+
+def state_git_dir_variables(tmp_path: Path) -> State:
+    """No ``.git`` in the working tree at all: the user works with GIT_DIR and GIT_WORK_TREE set.
+
+    ``create`` is refused there (a new repository would be hidden from that GIT_DIR).
+    """
+    repo = state_separate_git_dir(tmp_path).cwd
+    _with_remote(repo, tmp_path)
+    (repo / ".git").unlink()
+    env = {"GIT_DIR": str(tmp_path / "elsewhere.git"), "GIT_WORK_TREE": str(repo)}
+    return State(repo, [repo], may_fail={"create"}, env=env)
 
 
 HOOK_NAMES = (
@@ -210,6 +273,11 @@ STATES: dict[str, Callable[[Path], State]] = {
     "shallow-clone": state_shallow_clone,
     "reftable": state_reftable,
     "core-hooks-path": state_core_hooks_path,
+    "sha256": state_sha256,
+    "sparse-checkout": state_sparse_checkout,
+    "autocrlf": state_autocrlf,
+    "separate-git-dir": state_separate_git_dir,
+    "git-dir-variables": state_git_dir_variables,
 }
 
 #: Every command, in an order where each has what it needs; ``{outside}`` is a folder outside the repository.
@@ -276,8 +344,11 @@ def _run_matrix(state: State, cli, outside: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("state_name", list(STATES))
-def test_every_command_leaves_the_repository_as_it_was(state_name: str, tmp_path: Path, cli) -> None:
+def test_every_command_leaves_the_repository_as_it_was(state_name: str, tmp_path: Path, cli,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     state = STATES[state_name](tmp_path)
+    for key, value in state.env.items():
+        monkeypatch.setenv(key, value)
     for path in state.watched:
         _with_remote(path, tmp_path) if path == state.watched[0] else None
         settle(path)

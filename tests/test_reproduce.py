@@ -101,7 +101,10 @@ def test_large_dataset_changed_since_run_is_fatal(project: Path, cli) -> None:
 def test_workflow_class_absent_from_snapshot(project: Path, cli) -> None:
     from rerun_git.store.objects import ObjectWriter, TreeEntry
     from rerun_git.store.repo import Repo
-    from rerun_git.store.runs import RefSettings, list_tree
+    from dataclasses import replace
+
+    from rerun_git.store.refs import RefSettings, TagMessage
+    from rerun_git.store.runs import list_tree
     from rerun_git.store.snapshot import Identity, publish_run
 
     assert cli("run", "--name", "orig", cwd=project).code == 0
@@ -111,13 +114,13 @@ def test_workflow_class_absent_from_snapshot(project: Path, cli) -> None:
     renamed = git(project, "show", "run/orig:workflows/regression.py").replace("class Regression", "class Renamed")
     entries["workflows/regression.py"] = TreeEntry("100644", writer.write_blob(renamed.encode()))
     # keep the record consistent with the tampered bytes, so the strategy's own check is what fires
-    record = git(project, "show", "run/orig:.rerun/run.toml")
+    files = git(project, "show", "run/orig:.rerun/files.toml")
     old_sha = hashlib.sha256(git(project, "show", "run/orig:workflows/regression.py").encode()).hexdigest()
-    record = record.replace(old_sha, hashlib.sha256(renamed.encode()).hexdigest())
-    entries[".rerun/run.toml"] = TreeEntry("100644", writer.write_blob(record.encode()))
-    message = git(project, "cat-file", "tag", "run/orig").split("\n\n", 1)[1]
-    publish_run(repo, writer, RefSettings(), name="tampered", tree=writer.write_tree(entries), head=None,
-                commit_message=message, tag_message=message, identity=Identity.of(repo))
+    files = files.replace(old_sha, hashlib.sha256(renamed.encode()).hexdigest())
+    entries[".rerun/files.toml"] = TreeEntry("100644", writer.write_blob(files.encode()))
+    message = replace(TagMessage.parse(git(project, "cat-file", "tag", "run/orig").split("\n\n", 1)[1]), name="tampered")
+    publish_run(repo, writer, RefSettings(), tree=writer.write_tree(entries), head=None, message=message,
+                identity=Identity.of(repo))
     result = cli("reproduce", "tampered", cwd=project)
     assert result.code == 1
     assert "workflow class Regression recorded for workflows/regression.py is absent from the snapshot" in result.err

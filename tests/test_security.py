@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reliability_support import (
-    assert_clean_error, forge_run, git, init_repo, rerun_worktrees, tiny_repo, write_tiny_project,
+    assert_clean_error, forge_run, full_record, git, init_repo, record_entries, rerun_worktrees, tiny_repo,
+    write_tiny_project,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +111,8 @@ def test_the_recorded_environment_holds_versions_only(tmp_path: Path, cli, monke
     monkeypatch.setenv("PATH", os.environ["PATH"] + os.pathsep + f"/opt/{SECRET}/bin")
     repo = tiny_repo(tmp_path / "repo")
     assert cli("run", "--name", "e", cwd=repo).code == 0
-    record = tomllib.loads(git(repo, "show", "run/e:.rerun/run.toml"))
+    record = full_record(repo, "run/e")
+    assert "env" not in tomllib.loads(git(repo, "show", "run/e:.rerun/run.toml")), "[env] has a blob of its own"
     assert set(record["env"]) == {"python", "implementation", "platform", "packages"}
     assert all(isinstance(v, str) for v in record["env"]["packages"].values())
     assert SECRET not in everything_in(repo, "e")
@@ -189,19 +191,17 @@ def test_reproduce_refuses_a_snapshot_outside_the_project_layout(tmp_path: Path,
 
 def _forge_gitlink(repo: Path, commit: str) -> None:
     import subprocess
-    import tomllib
-
-    import tomli_w
 
     env = {**os.environ, "GIT_INDEX_FILE": str(repo.parent / "gitlink-index")}
     run = lambda *a, data=None: subprocess.run(["git", *a], cwd=repo, env=env, input=data, capture_output=True,  # noqa: E731
                                                 check=True).stdout.decode().strip()
     run("read-tree", "run/base^{commit}")
-    record = tomllib.loads(git(repo, "show", "run/base:.rerun/run.toml"))
+    record = full_record(repo, "run/base")
     record["name"] = "evil"
     record["files"]["vendor"] = "0" * 64
-    blob = run("hash-object", "-w", "--stdin", data=tomli_w.dumps(record).encode())
-    run("update-index", "--cacheinfo", f"100644,{blob},.rerun/run.toml")
+    for path, (mode, data) in record_entries(record).items():
+        blob = run("hash-object", "-w", "--stdin", data=data)
+        run("update-index", "--cacheinfo", f"{mode},{blob},{path}")
     run("update-index", "--add", "--cacheinfo", f"160000,{commit},vendor")
     tree = run("write-tree")
     new = run("commit-tree", tree, "-m", "run evil")

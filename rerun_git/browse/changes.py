@@ -380,6 +380,8 @@ class CheckedOut:
     missing_datasets: list[str]
     #: The run's provenance lines (origin, author, committer, tagger, source), unescaped.
     provenance: list[str] = field(default_factory=list)
+    #: files with a ``filter`` attribute (git-lfs...): checked out as git stores them, unfiltered
+    filtered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def _metric_changes(old: RunRecord, new: RunRecord) -> list[MetricDelta]:
 
 def _diff_working_tree(repo: Repo, run: RunInfo, record: RunRecord, start: Path) -> RunDiff:
     from rerun_git.browse.changes import RunDiff, load_working_tree, unified_diff
-    from rerun_git.store.history import NON_CODE_PATHS, FileStat, read_blobs
+    from rerun_git.store.history import NON_CODE_PATHS, FileStat
+    from rerun_git.store.reader import read_blobs
     from rerun_git.store.objects import object_id
     from rerun_git.store.runs import list_tree
 

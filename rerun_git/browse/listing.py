@@ -157,18 +157,22 @@ def show_run(name: str, path: Path | str = ".") -> dict[str, Any]:
 
 # ---------------------------------------------------------------- many runs at once (report)
 def get_records(runs: list[RunInfo], path: Path | str = ".") -> tuple[list[RunRecord | None], list[str]]:
-    """The records of ``runs`` (one ``git cat-file --batch``), and a warning for each absent or corrupt one (then None)."""
-    from rerun_git.record.run_record import RECORD_PATH, RunRecord
-    from rerun_git.store.history import read_blobs
+    """The records of ``runs`` (all their blobs in one ``git cat-file --batch``), and a warning for each absent or
+    corrupt one (then None)."""
+    from rerun_git.record.run_record import RECORD_PATH, RunRecord, record_paths
+    from rerun_git.store.reader import read_blobs
 
     repo, _refs = open_runs(path)
+    paths = record_paths()
+    blobs = read_blobs(repo, [f"{run.commit}:{p}" for run in runs for p in paths])
     records: list[RunRecord | None] = []
     warnings: list[str] = []
-    for run, blob in zip(runs, read_blobs(repo, [f"{run.commit}:{RECORD_PATH}" for run in runs])):
+    for index, run in enumerate(runs):
+        parts = dict(zip(paths, blobs[index * len(paths):(index + 1) * len(paths)]))
         try:
-            if blob is None:
+            if parts[RECORD_PATH] is None:
                 raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
-            records.append(RunRecord.from_toml(blob, origin=f"{run.tag}:{RECORD_PATH}"))
+            records.append(RunRecord.from_blobs(parts, run.tag))
         except RerunError as exc:
             records.append(None)
             warnings.append(exc.message)
@@ -194,7 +198,7 @@ def get_kept_results(runs: list[RunInfo], path: Path | str = ".") -> list[list[t
 
 def read_kept(blob_ids: list[str], path: Path | str = ".") -> list[bytes | None]:
     """The bytes of kept files by blob id (from :func:`get_kept_results`), in one git call."""
-    from rerun_git.store.history import read_objects
+    from rerun_git.store.reader import read_blobs
 
     repo, _refs = open_runs(path)
-    return [found[2] if found is not None and found[1] == "blob" else None for found in read_objects(repo, blob_ids)]
+    return read_blobs(repo, blob_ids)

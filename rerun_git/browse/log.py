@@ -29,12 +29,10 @@ def log_runs(path: Path | str = ".", patch: bool = False, limit: int | None = No
     entries = []
     for item in commits:
         name = names.get(item.commit)
-        source = (item.trailers.get("Rerun-Source") or [None])[-1]
         entries.append(LogEntry(
             name=name or item.name, tag=refs.tag_prefix + name if name else None, commit=item.commit,
             date=datetime.fromtimestamp(item.timestamp, tz=timezone.utc), subject=item.subject,
-            source=None if source in (None, "none") else source,
-            dirty=(item.trailers.get("Rerun-Dirty") or ["no"])[-1] == "yes",
+            source=item.source, dirty=item.dirty,
         ))
     if patch:
         _fill_patches(repo, entries, [c.commit for c in commits], commits)
@@ -43,13 +41,16 @@ def log_runs(path: Path | str = ".", patch: bool = False, limit: int | None = No
 
 def _fill_patches(repo: Repo, entries: list[LogEntry], shas: list[str], commits: list) -> None:
     from rerun_git.browse.changes import config_changes, dataset_changes
-    from rerun_git.record.run_record import RECORD_PATH, RunRecord
-    from rerun_git.store.history import diff_code, read_blobs
+    from rerun_git.record.run_record import RECORD_PATH, RunRecord, record_paths
+    from rerun_git.store.history import diff_code
+    from rerun_git.store.reader import read_blobs
 
-    blobs = read_blobs(repo, [f"{sha}:{RECORD_PATH}" for sha in shas])
+    paths = record_paths()
+    blobs = read_blobs(repo, [f"{sha}:{path}" for sha in shas for path in paths])
     records = []
-    for entry, blob in zip(entries, blobs):
-        records.append(None if blob is None else RunRecord.from_toml(blob, origin=f"{entry.tag or entry.commit[:12]}:{RECORD_PATH}"))
+    for i, entry in enumerate(entries):
+        parts = dict(zip(paths, blobs[i * len(paths):(i + 1) * len(paths)]))
+        records.append(None if parts[RECORD_PATH] is None else RunRecord.from_blobs(parts, entry.tag or entry.commit[:12]))
     for i, entry in enumerate(entries):
         if i + 1 >= len(entries):
             entry.first = True

@@ -47,7 +47,7 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
     provenance = provenance_lines(run_origin(repo, refs, run), record.created, record.dirty)
     users_folder = target.stat().st_mode if target.is_dir() else None
     try:
-        add_inspection_worktree(repo, run.commit, target)
+        checkout = add_inspection_worktree(repo, run.commit, target)
         verify_checkout(record, target, run.tag)
     except BaseException:
         remove_worktree(repo, target)
@@ -56,7 +56,7 @@ def checkout_run(name: str, directory: Path | str, path: Path | str = ".") -> Ch
             target.chmod(users_folder & 0o7777)
         raise
     missing = [key for key, d in record.datasets.items() if not d.get("embedded")]
-    return CheckedOut(run, target, missing, provenance)
+    return CheckedOut(run, target, missing, provenance, checkout.filtered)
 
 
 def remove_runs(names: list[str], path: Path | str = ".", prune_history: bool = False) -> RemovedRuns:

@@ -17,7 +17,7 @@ from typing import Any
 from rerun_git.browse.listing import open_runs
 from rerun_git.errors import RerunError
 from rerun_git.record.run_record import RunRecord, load_record
-from rerun_git.store.runs import RunInfo, list_runs, list_tree, parse_message, resolve_run
+from rerun_git.store.runs import RunInfo, list_runs, list_tree, resolve_run
 
 
 @dataclass
@@ -124,8 +124,7 @@ def _record_against_tag(record: RunRecord, run: RunInfo) -> list[str]:
         elif not _same_number(summary[key], claimed[key]):
             problems.append(f"metric {key}: the tag claims {claimed[key]!r}, the record holds {summary[key]!r} "
                             "(forged Rerun-Metric line)")
-    _, trailers = parse_message(run.message)
-    source = (trailers.get("Rerun-Source") or ["none"])[-1]
+    source = run.source or "none"
     if source != (record.source_commit or "none"):
         problems.append(f"Rerun-Source {source!r} differs from the record's source commit {record.source_commit!r}")
     if run.dirty != record.dirty:
@@ -139,7 +138,7 @@ def _same_number(a: float, b: float) -> bool:
 
 def _files_against_record(repo: Any, record: RunRecord, run: RunInfo) -> list[str]:
     from rerun_git.record.validation import check_snapshot_layout
-    from rerun_git.store.history import read_objects
+    from rerun_git.store.reader import read_objects
 
     tree = list_tree(repo, run.commit)
     try:

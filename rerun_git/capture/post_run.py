@@ -13,7 +13,7 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.store.hooks import hooks_dir
-from rerun_git.store.repo import REDIRECTING_VARIABLES, Repo
+from rerun_git.store.repo import Repo, redirecting_variables
 #: Set in a post-run hook's environment; a capture started by the hook does not fire it again.
 ACTIVE_VARIABLE = "RERUN_GIT_HOOK"
 
@@ -54,7 +54,8 @@ def post_run_command(repo: Repo, settings: Any) -> list[str] | None:
 
 def hook_environment(variables: Mapping[str, str]) -> dict[str, str]:
     """The environment of a post-run hook: ours without git's redirecting variables, plus ``variables``."""
-    env = {k: v for k, v in os.environ.items() if k not in REDIRECTING_VARIABLES}
+    drop = redirecting_variables()
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(variables)
     env[ACTIVE_VARIABLE] = "post-run"
     return env

@@ -8,10 +8,10 @@ from rerun_git._version import __version__
 from rerun_git.experiment._params import dataset_key
 from rerun_git.capture.selection import HashCache, kept_results, select_project_files
 from rerun_git.record.datasets import dataset_entry, sha256_bytes
-from rerun_git.record.run_record import RECORD_PATH, RunRecord
+from rerun_git.record.run_record import RunRecord
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
+from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import RefSettings
 from rerun_git.store.snapshot import Identity, PublishedRun, publish_run, write_snapshot_tree
 
 if TYPE_CHECKING:
@@ -53,19 +53,11 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     record.datasets = datasets
     record.files = {path: sha256_bytes(data) for path, data in files.items()}
     record.files.update({f"datasets/{d['filename']}": d["sha256"] for d in datasets.values() if d["embedded"]})
-    files[RECORD_PATH] = record.to_toml().encode()
+    files.update(record.to_blobs())
 
     tree = write_snapshot_tree(writer, files, blobs)
-    published = publish_run(
-        repo, writer, refs,
-        name=service.name,
-        tree=tree,
-        head=head,
-        commit_message=_message(record, with_metrics=False),
-        tag_message=_message(record, with_metrics=True),
-        identity=identity(),
-        known_refs=known_refs,
-    )
+    published = publish_run(repo, writer, refs, tree=tree, head=head, message=run_message(record),
+                            identity=identity(), known_refs=known_refs)
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
     from rerun_git.capture.post_run import after_capture
@@ -106,29 +98,18 @@ def _probe_refs(
 
     prefix = f"{project_path}/" if project_path else ""
     with ObjectReader(repo) as reader:
-        head, tip, tag = [reader.read(ref) for ref in ("HEAD^{commit}", refs.branch_ref, refs.tag_ref(name))]
-        committed = reader.ids_at(commit_tree(head[2]), [prefix + path for path in ran]) if head else {}
+        head, tip, tag = [reader.read(ref) for ref in ("HEAD^{commit}", refs.branch_ref, RunRef(name, refs).ref)]
+        committed = reader.ids_at(commit_tree(head.content), [prefix + path for path in ran]) if head else {}
     dirty = any(committed.get(prefix + path) != blob for path, blob in ran.items())
-    return head and head[0], (tip and tip[0], tag and tag[0]), dirty
+    return head and head.id, (tip and tip.id, tag and tag.id), dirty
 
 
-def _message(record: RunRecord, with_metrics: bool) -> str:
-    """Subject ``run NAME: ridge MAE=43.2 R2=0.41`` (the best algorithm on the primary metric), note, trailers.
+def run_message(record: RunRecord) -> TagMessage:
+    """The commit and tag message of the run ``record`` describes.
 
-    The tag's ``Rerun-Metric`` trailers are that algorithm's means (what ``list`` shows and sorts by);
+    Subject ``run NAME: ridge MAE=43.2 R2=0.41`` (the best algorithm on the primary metric); the tag's
+    ``Rerun-Metric`` trailers are that algorithm's means (what ``list`` shows and sorts by) and
     ``Rerun-Primary: MAE min`` names the primary metric and its direction (``list --sort best``).
     """
-    lines = [f"run {record.name}: {record.headline()}", ""]
-    if record.message:
-        lines += [record.message, ""]
-    lines += [
-        f"Rerun-Source: {record.source_commit or 'none'}",
-        f"Rerun-Dirty: {'yes' if record.dirty else 'no'}",
-        f"Rerun-Version: {__version__}",
-    ]
-    if with_metrics:
-        lines += [f"Rerun-Metric: {k}={v!r}" for k, v in record.metric_summary().items()]
-        primary = record.primary()
-        if primary is not None:
-            lines.append(f"Rerun-Primary: {primary[0]} {'max' if primary[1] else 'min'}")
-    return "\n".join(lines) + "\n"
+    return TagMessage(record.name, record.headline(), record.source_commit, record.dirty, __version__,
+                      record.message, record.metric_summary(), record.primary())

@@ -16,6 +16,7 @@ from typing import Any
 from wcmatch import glob
 
 from rerun_git.record.validation import MAX_CODE_FILE_BYTES
+from rerun_git.store.objects import check_tree_path
 
 
 #: Never captured, whatever rerun.toml says (matched against each path component).
@@ -79,6 +80,7 @@ def select_project_files(
     for relpath in iter_project_files(root):
         if not glob_matches(relpath, include) or glob_matches(relpath, exclude) or is_never_captured(relpath):
             continue
+        check_tree_path(relpath)
         path = os.path.join(root, relpath)
         if os.stat(path).st_size <= MAX_CODE_FILE_BYTES:
             with open(path, "rb") as handle:
@@ -107,7 +109,7 @@ def kept_results(results_dir: Path, patterns: list[str], max_bytes: float | None
                 if skipped is not None:
                     skipped.append(rel)
                 continue
-            kept[rel] = path
+            kept[check_tree_path(rel)] = path
             total += size
     return kept
 

@@ -1,9 +1,10 @@
 """Terse, aligned, git-like output helpers shared by the commands."""
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 
 def escape(text: str, multiline: bool = False) -> str:
@@ -25,18 +26,20 @@ def _escaped(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def out(line: str = "", multiline: bool = False) -> None:
-    """Print ``line`` to standard output, escaped (see :func:`escape`)."""
-    print(escape(line, multiline))
+def out(line: str = "", multiline: bool = False, paint: Callable[[str], str] | None = None) -> None:
+    """Print ``line`` to standard output, escaped (see :func:`escape`), then coloured by ``paint`` (a Style method)."""
+    text = escape(line, multiline)
+    print(paint(text) if paint else text)
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], file=None) -> None:
-    """Left-aligned columns separated by two spaces; the header line in capitals; every cell escaped."""
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], file=None, style: Style | None = None) -> None:
+    """Left-aligned columns separated by two spaces; the header line in capitals (bold with ``style``); cells escaped."""
     file = file or sys.stdout
     cells = [[escape(str(h).upper()) for h in headers]] + [[escape(_cell(v)) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=file)
+    for number, row in enumerate(cells):
+        line = "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        print(style.header(line) if style and number == 0 else line, file=file)
 
 
 def _cell(value: Any) -> str:
@@ -78,3 +81,72 @@ def print_summary(lines: Sequence[Any], file=None) -> None:
                                                                        for m in metrics))
                           for label, row_file, cells in rows], file=file)
 
+
+# ---------------------------------------------------------------- colour
+def color_enabled(when: str = "auto", stream: TextIO | None = None) -> bool:
+    """Whether to colour ``stream`` (default: standard output), after git's ``--color`` rules.
+
+    ``always`` and ``never`` decide; ``auto`` colours a terminal unless ``NO_COLOR`` is set to a
+    non-empty value (https://no-color.org) or ``TERM`` is ``dumb``.
+    """
+    if when in ("always", "never"):
+        return when == "always"
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+class Style:
+    """ANSI colours in git's scheme; every method returns the text unchanged when colour is off.
+
+    Parameters
+    ----------
+    enabled : bool
+        Colour at all (see :func:`color_enabled`).
+    """
+
+    RESET = "\033[m"
+    CODES = {"header": "1", "commit": "33", "old": "31", "new": "32", "hunk": "36"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    @classmethod
+    def for_args(cls, args: Any, stream: TextIO | None = None) -> Style:
+        """The style for a command's ``--color``/``--no-color`` (``auto`` when the command has none)."""
+        return cls(color_enabled(getattr(args, "color", "auto"), stream))
+
+    def paint(self, text: str, role: str) -> str:
+        """``text`` in the colour of ``role``: header, commit, old, new or hunk."""
+        return f"\033[{self.CODES[role]}m{text}{self.RESET}" if self.enabled and text else text
+
+    def header(self, text: str) -> str:
+        return self.paint(text, "header")
+
+    def commit(self, text: str) -> str:
+        return self.paint(text, "commit")
+
+    def old(self, text: str) -> str:
+        return self.paint(text, "old")
+
+    def new(self, text: str) -> str:
+        return self.paint(text, "new")
+
+    def patch(self, text: str) -> str:
+        """A unified diff coloured like ``git diff --color``: file headers bold, hunks cyan, -/+ red/green."""
+        if not self.enabled:
+            return text
+        lines, in_hunk = [], False
+        for line in text.split("\n"):
+            if line.startswith("diff --git "):
+                in_hunk = False
+            elif line.startswith("@@"):
+                in_hunk = True
+                lines.append(self.paint(line, "hunk"))
+                continue
+            if not in_hunk:
+                lines.append(self.header(line))
+            else:
+                lines.append(self.new(line) if line.startswith("+") else self.old(line) if line.startswith("-") else line)
+        return "\n".join(lines)

@@ -16,5 +16,7 @@ def main(args: argparse.Namespace) -> int:
         out(line)
     for key in done.missing_datasets:
         err(f"warning: dataset {key} was too large to embed in the run; it is not in the worktree")
+    for path in done.filtered:
+        err(f"note: {path} has a git filter attribute; it holds the bytes stored in the run, unfiltered")
     err(f"hint: it is a detached git worktree; remove it with `git worktree remove {done.path}`")
     return 0

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rerun_git.commands._output import err, print_json, escape
+from rerun_git.commands._output import Style, err, escape, print_json
 
 #: The widest a table cell gets before it is cut with "…".
 MAX_CELL = 32
@@ -23,7 +23,7 @@ def main(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         _csv(table)
     else:
-        _table(table, shutil.get_terminal_size().columns)
+        _table(table, shutil.get_terminal_size().columns, Style.for_args(args))
     return 0
 
 
@@ -73,8 +73,11 @@ def _text(value: Any, full: bool = False) -> str:
     return text if full or len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
 
 
-def _table(table: Any, width: int) -> None:
-    """Aligned columns; the run column always, then as many others as fit ``width`` (the rest are named on stderr)."""
+def _table(table: Any, width: int, style: Style) -> None:
+    """Aligned columns; the run column always, then as many others as fit ``width`` (the rest are named on stderr).
+
+    On a terminal the header line is bold and each run's name yellow (like git's commit ids).
+    """
     if not table.runs:
         err("no runs to compare")
         return
@@ -88,9 +91,10 @@ def _table(table: Any, width: int) -> None:
             shown.append(header)
             used += 2 + widths[header]
     hidden = [h for h in headers if h not in shown]
-    lines = ["  ".join(titles[h].upper().ljust(widths[h]) for h in shown).rstrip()]
+    lines = [style.header("  ".join(titles[h].upper().ljust(widths[h]) for h in shown).rstrip())]
     for index in range(len(table.runs)):
-        lines.append("  ".join(cells[h][index].ljust(widths[h]) for h in shown).rstrip())
+        row = [cells[h][index].ljust(widths[h]) for h in shown]  # padded first: escape codes take no columns
+        lines.append("  ".join([style.commit(row[0]), *row[1:]]).rstrip())
     sys.stdout.write("\n".join(lines) + "\n")
     if hidden:
         err(f"note: {len(hidden)} column(s) do not fit the terminal ({', '.join(escape(h) for h in hidden[:5])}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import err, print_json, print_table, out
+from rerun_git.commands._output import Style, err, out, print_json, print_table
 
 
 def main(args: argparse.Namespace) -> int:
@@ -25,12 +25,10 @@ def main(args: argparse.Namespace) -> int:
     if result.identical:
         err(f"{result.a} and {result.b} are identical")
         return 0
-    out(f"diff a={result.a} b={result.b}")
-    _code(result, args.stat)
-    _config(result, args.stat)
-    _datasets(result, args.stat)
-    _env(result, args.stat)
-    _metrics(result, args.stat)
+    style = Style.for_args(args)
+    out(f"diff a={result.a} b={result.b}", paint=style.header)
+    for section in (_code, _config, _datasets, _env, _metrics):
+        section(result, args.stat, style)
     return 1
 
 
@@ -38,63 +36,63 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _code(result, stat: bool) -> None:
+def _code(result, stat: bool, style: Style) -> None:
     if not result.code:
         return
     added = sum(f.added or 0 for f in result.code)
     removed = sum(f.removed or 0 for f in result.code)
     out()
-    out(f"code: {_plural(len(result.code), 'file')} changed, +{added} -{removed}")
+    out(f"code: {_plural(len(result.code), 'file')} changed, +{added} -{removed}", paint=style.header)
     if stat:
         width = max(len(f.path) for f in result.code)
         for f in result.code:
             counts = "binary" if f.added is None else f"+{f.added} -{f.removed}"
             out(f"  {f.path.ljust(width)} | {counts}" + ("" if f.status == "modified" else f" ({f.status})"))
     else:
-        out(result.patch.rstrip("\n"), multiline=True)
+        out(result.patch.rstrip("\n"), multiline=True, paint=style.patch)
 
 
-def _config(result, stat: bool) -> None:
+def _config(result, stat: bool, style: Style) -> None:
     if not result.config:
         return
     out()
-    out(f"config: {_plural(len(result.config), 'change')}")
+    out(f"config: {_plural(len(result.config), 'change')}", paint=style.header)
     if not stat:
         for change in result.config:
             out(f"  {change.describe()}")
 
 
-def _datasets(result, stat: bool) -> None:
+def _datasets(result, stat: bool, style: Style) -> None:
     if not result.datasets:
         return
     out()
-    out(f"datasets: {_plural(len(result.datasets), 'change')}")
+    out(f"datasets: {_plural(len(result.datasets), 'change')}", paint=style.header)
     if not stat:
         for change in result.datasets:
             out(f"  {change.describe()}")
 
 
-def _env(result, stat: bool) -> None:
+def _env(result, stat: bool, style: Style) -> None:
     if not result.env:
         return
     critical = sum(1 for d in result.env if d.critical)
     out()
-    out(f"environment: {_plural(len(result.env), 'change')} ({critical} critical)")
+    out(f"environment: {_plural(len(result.env), 'change')} ({critical} critical)", paint=style.header)
     if not stat:
         for difference in result.env:
             out(f"  {difference.describe()}")
 
 
-def _metrics(result, stat: bool) -> None:
+def _metrics(result, stat: bool, style: Style) -> None:
     if not result.metrics:
         return
     count = len(result.metrics)
     out()
-    out(f"metrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}")
+    out(f"metrics: {_plural(count, 'value')} {'differs' if count == 1 else 'differ'}", paint=style.header)
     if result.summary:
         out("  per algorithm (mean over splits):")
         print_table(["algorithm", "file", "metric", "a", "b", "delta"],
-                    [(s.label, s.file, s.metric, s.old, s.new, s.delta) for s in result.summary])
+                    [(s.label, s.file, s.metric, s.old, s.new, s.delta) for s in result.summary], style=style)
     if not stat:
         print_table(["result", "metric", "a", "b", "delta"],
-                    [(m.row, m.metric, m.old, m.new, m.delta) for m in result.metrics])
+                    [(m.row, m.metric, m.old, m.new, m.delta) for m in result.metrics], style=style)

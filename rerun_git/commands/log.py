@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rerun_git.commands._output import print_json, out
+from rerun_git.commands._output import Style, escape, out, print_json
 
 
 def main(args: argparse.Namespace) -> int:
@@ -14,18 +14,20 @@ def main(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json([entry.to_dict() for entry in entries])
         return 0
+    style = Style.for_args(args)
     labels = [entry.tag or f"{entry.name} (untagged)" for entry in entries]
     width = max((len(label) for label in labels), default=0)
     for entry, label in zip(entries, labels):
         headline = entry.subject.partition(": ")[2] if entry.subject.startswith("run ") else entry.subject
         dirty = " (dirty)" if entry.dirty else ""
-        out(f"{entry.commit[:12]} {entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
+        rest = escape(f"{entry.date:%Y-%m-%d %H:%M} {label.ljust(width)}  {headline}{dirty}")
+        print(f"{style.commit(escape(entry.commit[:12]))} {rest}")
         if args.patch:
-            _print_changes(entry)
+            _print_changes(entry, style)
     return 0
 
 
-def _print_changes(entry) -> None:
+def _print_changes(entry, style: Style) -> None:
     if entry.first:
         out("    (first run on the branch)")
         out()
@@ -40,5 +42,5 @@ def _print_changes(entry) -> None:
         out(f"    dataset {change.describe()}")
     if entry.patch:
         out()
-        out(entry.patch.rstrip("\n"), multiline=True)
+        out(entry.patch.rstrip("\n"), multiline=True, paint=style.patch)
     out()

@@ -20,10 +20,12 @@ from rerun_git.record.summary import (
 from rerun_git.record.summary import headline as headline_of
 from rerun_git.settings import settings_near
 from rerun_git.store.repo import Repo
-from rerun_git.record.validation import RECORD_PATH, check_record_values
-from rerun_git.store.runs import RefSettings, RunInfo, read_blob, resolve_run
+from rerun_git.record.validation import RECORD_PATH, SECTION_BLOBS, check_record_values, record_paths
+from rerun_git.store.reader import read_blobs
+from rerun_git.store.refs import RefSettings
+from rerun_git.store.runs import RunInfo, resolve_run
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 NONE_MARKER = "__none__"
 
 
@@ -69,9 +71,41 @@ class RunRecord:
         return {spec.name: _plain(getattr(self, spec.name)) for spec in fields(self)}
 
     def to_toml(self) -> str:
+        """The whole record as one TOML document (the layout of schema 1's ``.rerun/run.toml``)."""
         import tomli_w
 
         return tomli_w.dumps(encode_none(self.to_dict()))
+
+    def to_blobs(self) -> dict[str, bytes]:
+        """The record as stored in a snapshot: ``.rerun/run.toml`` plus one blob per :data:`SECTION_BLOBS` entry."""
+        import tomli_w
+
+        data = encode_none(self.to_dict())
+        sections = {path: data.pop(key) for path, key in SECTION_BLOBS.items()}
+        blobs = {RECORD_PATH: tomli_w.dumps(data).encode()}
+        blobs.update((path, tomli_w.dumps(table).encode()) for path, table in sections.items())
+        return blobs
+
+    @classmethod
+    def from_blobs(cls, blobs: dict[str, bytes | None], where: str = "run") -> RunRecord:
+        """Parse a snapshot's record blobs (``{path: bytes or None}``); ``where`` (a tag) names them in errors.
+
+        Schema 1 keeps everything in ``run.toml``; schema 2 keeps each of
+        :data:`SECTION_BLOBS` in its own blob (a schema 2 record written as
+        one document, sections inline, is read too).
+        """
+        origin = f"{where}:{RECORD_PATH}"
+        data = _parse_toml(blobs.get(RECORD_PATH) or b"", origin)
+        schema = data.get("schema")
+        if isinstance(schema, int) and not isinstance(schema, bool) and schema >= 2:
+            for path, key in SECTION_BLOBS.items():
+                if key in data:
+                    continue
+                raw = blobs.get(path)
+                if raw is None:
+                    raise RerunError(f"{where} has no {path}", hint="it is not a complete rerun-git run")
+                data[key] = _parse_toml(raw, f"{where}:{path}")
+        return cls.from_dict(data, origin)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -96,13 +130,8 @@ class RunRecord:
 
     @classmethod
     def from_toml(cls, text: str | bytes, origin: str = "run record") -> RunRecord:
-        """Parse ``.rerun/run.toml``; any problem is one :class:`RerunError` naming ``origin``."""
-        try:
-            raw = text.decode("utf-8") if isinstance(text, bytes) else text
-            data = decode_none(tomllib.loads(raw))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise RerunError(f"{origin}: cannot parse: {exc}", hint=_CORRUPT_HINT) from None
-        return cls.from_dict(data, origin)
+        """Parse a whole record from one TOML document; any problem is one :class:`RerunError` naming ``origin``."""
+        return cls.from_dict(_parse_toml(text, origin), origin)
 
     def config_sections(self) -> dict[str, Any]:
         """The configuration sections (:data:`CONFIG_SECTIONS`) as plain data."""
@@ -146,6 +175,15 @@ class RunRecord:
 
 
 _CORRUPT_HINT = "the record was edited or damaged; `git show <tag>:.rerun/run.toml` shows it"
+
+
+def _parse_toml(text: str | bytes, origin: str) -> Any:
+    try:
+        raw = text.decode("utf-8") if isinstance(text, bytes) else text
+        return decode_none(tomllib.loads(raw))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RerunError(f"{origin}: cannot parse: {exc}", hint=_CORRUPT_HINT) from None
+
 
 #: The configuration sections: what the project's loaders record (``RunRecord.config_sections``).
 CONFIG_SECTIONS = ("base_data_manager", "configuration", "experiment_groups", "algorithms", "metrics",
@@ -276,10 +314,16 @@ def load_record(repo: Repo, run: RunInfo) -> RunRecord:
 
     Absent or corrupt: one :class:`RerunError` naming the run (and the key).
     """
-    data = read_blob(repo, run.commit, RECORD_PATH)
-    if data is None:
-        raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
-    return RunRecord.from_toml(data, origin=f"{run.tag}:{RECORD_PATH}")
+    return record_at(repo, run.commit, run.tag)
+
+
+def record_at(repo: Repo, commit: str, where: str) -> RunRecord:
+    """The record in ``commit``'s tree (one git call for all its parts); ``where`` names it in errors."""
+    paths = record_paths()
+    blobs = dict(zip(paths, read_blobs(repo, [f"{commit}:{path}" for path in paths])))
+    if blobs[RECORD_PATH] is None:
+        raise RerunError(f"{where} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+    return RunRecord.from_blobs(blobs, where)
 
 
 def load_run(name: str, start: Path) -> tuple[RunInfo, RunRecord, Path]:

@@ -36,6 +36,15 @@ _MB = 1024 * 1024
 #: Tree entry modes of regular files, the only kind a snapshot may hold.
 REGULAR_MODES = ("100644", "100755")
 RECORD_PATH = ".rerun/run.toml"
+ENV_PATH = ".rerun/env.toml"
+FILES_PATH = ".rerun/files.toml"
+#: Sections kept in blobs of their own from schema 2 on: unchanged ones are one blob shared by every run.
+SECTION_BLOBS = {ENV_PATH: "env", FILES_PATH: "files"}
+
+
+def record_paths() -> list[str]:
+    """Every path of a snapshot that holds part of the record (``run.toml`` and the section blobs)."""
+    return [RECORD_PATH, *SECTION_BLOBS]
 
 
 def safe_relative_path(path: str) -> bool:
@@ -147,13 +156,14 @@ def check_snapshot_layout(record: Any, tree: list[tuple[str, str, str]], tag: st
     hint = (f"a run is code: refusing to check it out or run it. Inspect it with `git show --stat {tag}`; "
             "use only runs from sources you trust")
     paths = {path for _, _, path in tree}
+    record_parts = set(record_paths())
     for mode, _sha, path in tree:
         if not safe_relative_path(path):
             raise RerunError(f"{tag}: snapshot path {path!r} is outside the project", hint=hint)
         if mode not in REGULAR_MODES:
             kind = {"120000": "a symbolic link", "160000": "a submodule"}.get(mode, f"mode {mode}")
             raise RerunError(f"{tag}: snapshot path {path!r} is {kind}, not a regular file", hint=hint)
-        if path != RECORD_PATH and not path.startswith(".rerun/results/") and path not in record.files:
+        if path not in record_parts and not path.startswith(".rerun/results/") and path not in record.files:
             raise RerunError(f"{tag}: snapshot holds {path!r}, which its record does not list", hint=hint)
     missing = sorted(set(record.files) - paths)
     if missing:
@@ -190,9 +200,9 @@ def check_snapshot_sizes(sizes: dict[str, int], tag: str, embed_datasets_max_mb:
     """
     hint = ("a small push can carry a huge, well-compressed file; raise [capture] embed_datasets_max_mb / "
             "max_kept_mb in your rerun.toml only for runs you trust")
-    kept = 0
+    kept, record_parts = 0, set(record_paths())
     for path, size in sizes.items():
-        if path == RECORD_PATH:
+        if path in record_parts:
             limit, what = MAX_RECORD_BYTES, f"{MAX_RECORD_BYTES // _MB} MB (the record limit)"
         elif path.startswith(".rerun/results/"):
             kept += size

@@ -96,7 +96,10 @@ def reproduce_run(
                  "or name its remote in rerun.toml [trust] remotes",
         )
     remove_stale_worktrees(repo)
-    worktree = add_worktree(repo, run.commit, label=run.name, keep=keep_worktree)
+    checkout = add_worktree(repo, run.commit, label=run.name, keep=keep_worktree)
+    worktree = checkout.path
+    for path in checkout.filtered:
+        report(f"note: {path} has a git filter attribute; the run uses the bytes it stored, unfiltered")
     strategy = CoordinatingStrategy(record.to_dict())
     strategy.add_cleanup(lambda: None if keep_worktree else remove_worktree(repo, worktree))
     try:

@@ -7,12 +7,15 @@ or a full ref name built from a validated run name, and always follows
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter
+from rerun_git.store.reader import read_blobs, read_objects
+from rerun_git.store.refs import RefSettings, RunRef, TagMessage
 from rerun_git.store.repo import Repo
-from rerun_git.store.runs import NO_HOOKS, RefSettings, RunInfo, parse_message, tracking_tip
+from rerun_git.store.runs import NO_HOOKS, RunInfo, tracking_tip
+from rerun_git.store.worktree import checked_out_at
 
 #: Paths of a snapshot that are not project code: the record and kept results, and embedded datasets.
 NON_CODE_PATHS = (".rerun", "datasets")
@@ -28,7 +31,7 @@ class BranchCommit:
     parents: tuple[str, ...]
     timestamp: int
     subject: str
-    trailers: dict[str, list[str]] = field(default_factory=dict)
+    message: TagMessage
 
     @property
     def first_parent(self) -> str | None:
@@ -37,7 +40,15 @@ class BranchCommit:
     @property
     def name(self) -> str:
         """The run name from the subject ``run <name>: ...``."""
-        return self.subject[4:].partition(":")[0] if self.subject.startswith("run ") else ""
+        return self.message.name
+
+    @property
+    def source(self) -> str | None:
+        return self.message.source
+
+    @property
+    def dirty(self) -> bool:
+        return self.message.dirty
 
 
 def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None, remote: bool = True) -> list[BranchCommit]:
@@ -61,10 +72,11 @@ def runs_branch_log(repo: Repo, refs: RefSettings, limit: int | None = None, rem
         if not record:
             continue
         sha, parents, stamp, message = record.split("\0", 3)
-        subject, trailers = parse_message(message)
-        if "Rerun-Version" not in trailers:
+        parsed = TagMessage.parse(message)
+        if parsed is None:
             break
-        commits.append(BranchCommit(sha, tuple(parents.split()), int(stamp or 0), subject, trailers))
+        subject = message.strip("\n").partition("\n")[0]
+        commits.append(BranchCommit(sha, tuple(parents.split()), int(stamp or 0), subject, parsed))
     return commits
 
 
@@ -103,32 +115,6 @@ def diff_code(repo: Repo, old: str, new: str, patch: bool = True) -> tuple[list[
     return files, text
 
 
-def read_objects(repo: Repo, names: list[str]) -> list[tuple[str, str, bytes] | None]:
-    """``(id, type, raw content)`` of each object or revision in ``names`` (one ``cat-file --batch``); None when missing."""
-    if not names:
-        return []
-    payload = "".join(f"{n}\n" for n in names).encode()
-    out = repo.git("cat-file", "--batch", input=payload).stdout
-    results: list[tuple[str, str, bytes] | None] = []
-    pos = 0
-    for _ in names:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].decode("utf-8", "replace").split()
-        pos = end + 1
-        if len(header) != 3 or header[-1] == "missing":
-            results.append(None)
-            continue
-        size = int(header[2])
-        results.append((header[0], header[1], out[pos:pos + size]))
-        pos += size + 1
-    return results
-
-
-def read_blobs(repo: Repo, specs: list[str]) -> list[bytes | None]:
-    """The bytes of ``<commit>:<path>`` specs, in one git call; None when absent."""
-    return [obj[2] if obj is not None and obj[1] == "blob" else None for obj in read_objects(repo, specs)]
-
-
 def files_under(repo: Repo, commits: list[str], folder: str) -> list[list[tuple[str, str]]]:
     """For each commit, ``(path below folder, blob id)`` of every file under ``folder`` (one ``cat-file`` process)."""
     from rerun_git.store.reader import ObjectReader
@@ -155,6 +141,10 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
     transaction; if another capture moved the branch meanwhile, nothing is
     changed and an error asks to retry.
     """
+    where = checked_out_at(repo, refs.branch_ref)
+    if where is not None:
+        raise RerunError(f"the runs branch {refs.branch} is checked out in {where}",
+                         hint="check out another branch there first; rerun-git never moves a checked-out branch")
     chain = list(reversed(runs_branch_log(repo, refs, remote=False)))  # oldest first
     tip = chain[-1].commit if chain else None
     doomed = {run.commit for run in runs}
@@ -171,21 +161,21 @@ def prune_runs(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> PruneResul
             continue
         if new_parent == parent or raw is None:
             continue
-        mapping[entry.commit] = writer.write("commit", _reparent(raw[2], new_parent))
+        mapping[entry.commit] = writer.write("commit", _reparent(raw.content, new_parent))
         new_commits.add(mapping[entry.commit])
     lines, rewritten, retagged = [], [], {}
     pairs = tagged_runs(repo, refs)
     tagged = {name for name, _commit in pairs}
     for run in runs:
         if run.name in tagged:  # a run already untagged (``rm`` without --prune-history) has no tag to delete
-            lines.append(f"delete {refs.tag_ref(run.name)}\n")
+            lines.append(f"delete {RunRef(run.name, refs).ref}\n")
     moved = [r for r in pairs if r[1] in mapping and r[1] not in doomed]
     tags = read_objects(repo, [refs.tag_ref(name) for name, _commit in moved])
     for (name, commit), tag in zip(moved, tags):
-        if tag is None or tag[1] != "tag":
+        if tag is None or tag.type != "tag":
             continue
-        new_tag = writer.write("tag", _retarget(tag[2], mapping[commit] or ""))
-        lines.append(f"update {refs.tag_ref(name)} {new_tag} {tag[0]}\n")
+        new_tag = writer.write("tag", _retarget(tag.content, mapping[commit] or ""))
+        lines.append(f"update {refs.tag_ref(name)} {new_tag} {tag.id}\n")
         rewritten.append(name)
         retagged[tag[0]] = (new_tag, mapping[commit] or "", name)
     branch_deleted = False
@@ -245,7 +235,7 @@ def clear_pruned(repo: Repo) -> None:
 
 def tagged_runs(repo: Repo, refs: RefSettings) -> list[tuple[str, str]]:
     """``(name, commit)`` of every annotated tag under the prefix (one ``for-each-ref``)."""
-    out = repo.text("for-each-ref", "--format=%(refname)%00%(*objectname)", "--", refs.tag_namespace.rstrip("/"))
+    out = repo.text("for-each-ref", "--format=%(refname)%00%(*objectname)", "--", refs.tag_pattern)
     pairs = []
     for line in out.splitlines():
         refname, _, commit = line.partition("\0")

@@ -8,12 +8,11 @@ removing rerun-git's hook puts it back.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from rerun_git.errors import RerunError
-from rerun_git.store.repo import Repo
+from rerun_git.store.repo import Repo, run_git
 
 #: Line present in every hook script rerun-git writes.
 MARKER = "# rerun-git-hook"
@@ -122,10 +121,7 @@ def staged_paths(cwd: Path) -> tuple[Path, list[str]]:
 
 
 def _git_stdout(args: list[str], cwd: Path, env: dict[str, str]) -> bytes:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True)
-    except FileNotFoundError as exc:
-        raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
+    proc = run_git(args, cwd, env=env, check=False)
     if proc.returncode != 0:
         last = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
         raise RerunError(f"git {args[0]} failed: {last}", hint="run it from inside the repository being committed to")

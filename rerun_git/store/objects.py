@@ -1,33 +1,31 @@
 """Write git objects (blobs, trees, commits, tags) without touching any index.
 
-SHA-1 repositories are written in-process as loose objects (gitdb, GitPython's
-object database, answers which objects git already holds): no subprocess per
-object, and an object git already holds is never written again. Other object
-formats fall back to ``git hash-object``.
+SHA-1 repositories are written in-process through gitdb (GitPython's object
+database): it answers which objects git already holds (loose and packed) and
+stores new ones as loose objects (``LooseObjectDB.store``), so there is no
+subprocess per object and an object git already holds is never written
+again. Other object formats go through ``git hash-object -w``. New object
+files and folders get the permissions ``core.sharedRepository`` asks for.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import secrets
-import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rerun_git.errors import RerunError
-from rerun_git.store.repo import Repo
+from rerun_git.store.repo import Repo, config_value, shared_mode, shared_permissions
 
 FILE_MODE = "100644"
 EXECUTABLE_MODE = "100755"
 TREE_MODE = "40000"
-#: Objects smaller than this are zlib-compressed at the best level (records,
-#: trees, commits, tags: a smaller ``.git`` per run at no measurable cost);
-#: larger ones at the fastest level, as git does for loose objects.
-SMALL_OBJECT = 32 * 1024
-CHUNK = 1 << 20
+#: Git's mode for a loose object file: read-only.
+OBJECT_FILE_MODE = 0o444
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,10 @@ class ObjectWriter:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self._db = _open_gitdb(repo) if repo.object_format == "sha1" else None
+        #: ``core.sharedRepository``, read while the snapshot is built (git applies it itself on the other path)
+        self._shared_setting = repo.start_config("core.sharedRepository") if self._db is not None else None
+        self._shared: tuple[int, bool] | None = None
+        self._objects = repo.common_dir / "objects"
         self.written = 0
 
     def has(self, sha: str) -> bool:
@@ -58,7 +60,7 @@ class ObjectWriter:
         if self.has(sha):
             return sha
         if self._db is not None:
-            self._store_loose(sha, kind, len(data), [data])
+            self._store(sha, kind, len(data), io.BytesIO(data))
         else:
             self.repo.git("hash-object", "-w", "--stdin", "-t", kind, "--literally", input=data)
         self.written += 1
@@ -74,41 +76,39 @@ class ObjectWriter:
             return sha
         if self._db is not None:
             with self._writing(), path.open("rb") as handle:
-                self._store_loose(sha, "blob", os.fstat(handle.fileno()).st_size, iter(lambda: handle.read(CHUNK), b""))
+                self._store(sha, "blob", os.fstat(handle.fileno()).st_size, handle)
         else:
-            self.repo.git("hash-object", "-w", "--", str(path))
+            self.repo.git("hash-object", "-w", "--no-filters", "--", str(path))
         self.written += 1
         return sha
 
-    def _store_loose(self, sha: str, kind: str, size: int, chunks: Iterable[bytes]) -> None:
-        """Write one loose object: zlib(header + data) into a temporary file, then renamed into place.
+    def _store(self, sha: str, kind: str, size: int, stream: IO[bytes]) -> None:
+        """One loose object through gitdb (temporary file, renamed into place, made read-only).
 
-        The id is computed again from the bytes written; a file that changed
-        since it was hashed is refused rather than stored under a wrong id.
+        gitdb computes the id from the bytes it wrote; a file that changed
+        since it was hashed is refused rather than recorded under a wrong id.
         """
-        objects = self.repo.common_dir / "objects"
-        level = zlib.Z_BEST_COMPRESSION if size < SMALL_OBJECT else zlib.Z_BEST_SPEED
+        from gitdb import IStream
+
         with self._writing():
-            tmp = objects / f"tmp_obj_{os.getpid()}_{secrets.token_hex(6)}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)  # read-only, as git leaves objects
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    digest, packer = hashlib.sha1(), zlib.compressobj(level)
-                    header = f"{kind} {size}\0".encode()
-                    digest.update(header)
-                    out.write(packer.compress(header))
-                    for chunk in chunks:
-                        digest.update(chunk)
-                        out.write(packer.compress(chunk))
-                    out.write(packer.flush())
-                if digest.hexdigest() != sha:
-                    raise RerunError("a file changed while it was being captured", hint="run again once nothing writes to it")
-                (objects / sha[:2]).mkdir(exist_ok=True)
-                os.replace(tmp, objects / sha[:2] / sha[2:])
-            except BaseException:
-                with suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            shared = self._shared_bits()
+            stored = self._db.store(IStream(kind, size, stream))
+            if shared is not None:
+                folder = self._objects / sha[:2]
+                mode = folder.stat().st_mode
+                if shared_mode(mode, shared, directory=True) != mode:
+                    folder.chmod(shared_mode(mode, shared, directory=True) & 0o7777)
+        if stored.hexsha.decode() != sha:
+            raise RerunError("a file changed while it was being captured", hint="run again once nothing writes to it")
+
+    def _shared_bits(self) -> tuple[int, bool] | None:
+        """``core.sharedRepository`` as permission bits (read once); gitdb is told the mode for object files."""
+        if self._shared_setting is not None:
+            self._shared = shared_permissions(config_value(self._shared_setting))
+            self._shared_setting = None
+            created = OBJECT_FILE_MODE & ~current_umask()  # what git's own open(..., 0444) leaves
+            self._db._loose_db.new_objects_mode = shared_mode(created, self._shared) if self._shared else created
+        return self._shared
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -120,14 +120,15 @@ class ObjectWriter:
         try:
             yield
         except OSError as exc:
-            objects = self.repo.common_dir / "objects"
             raise RerunError(
-                f"cannot write git objects into {objects}: {exc.strerror or exc}",
+                f"cannot write git objects into {self._objects}: {exc.strerror or exc}",
                 hint="check that .git is writable and the disk is not full; no run was recorded",
             ) from exc
 
     def write_tree(self, files: Mapping[str, TreeEntry]) -> str:
         """Write the nested trees holding ``files`` (POSIX path -> entry); return the root tree id."""
+        for path in files:
+            check_tree_path(path)
         return self._write_level(_nest(files))
 
     def _write_level(self, level: dict[str, TreeEntry | dict]) -> str:
@@ -150,10 +151,29 @@ class ObjectWriter:
         return self.write("tag", ("\n".join(lines) + "\n\n" + _end_line(message)).encode())
 
 
-def _open_gitdb(repo: Repo):
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _open_gitdb(repo: Repo) -> Any:
     from gitdb import GitDB
 
     return GitDB(str(repo.common_dir / "objects"))
+
+
+def check_tree_path(path: str) -> str:
+    """Refuse a path rerun-git cannot store and show faithfully: not UTF-8, a newline or a NUL in it."""
+    hint = "rename it, or leave it out of the capture with [capture] exclude in rerun.toml"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RerunError(f"cannot capture {path!r}: its name is not valid UTF-8", hint=hint) from None
+    if "\n" in path or "\r" in path or "\0" in path:
+        raise RerunError(f"cannot capture {path!r}: its name holds a line break or NUL", hint=hint)
+    return path
 
 
 def object_id(kind: str, data: bytes, object_format: str = "sha1") -> str:

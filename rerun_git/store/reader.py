@@ -1,14 +1,110 @@
-"""Read several objects through one ``git cat-file --batch`` process, one request at a time."""
+"""The one reader of ``git cat-file --batch`` output, and a dialogue with one such process.
+
+Three ways of reading share :func:`read_batch_entry`: a dialogue
+(:class:`ObjectReader`, one request answered before the next), a bulk read
+(:func:`read_objects`) and a stream fed by another git process
+(:func:`stream_objects`, used by ``list``).
+"""
 from __future__ import annotations
 
+import io
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import TracebackType
+from typing import IO, NamedTuple
 
 from rerun_git.errors import RerunError
-from rerun_git.store.repo import Repo, clean_environment
+from rerun_git.store.repo import Repo
 
 TREE_MODE = b"40000"
+#: ``%(rest)`` echoes what followed the object name on the request line (a refname, for ``list``); with it
+#: git splits each request at its first space, so names with spaces (``<commit>:<path>``) use plain ``--batch``.
+LISTED_FORMAT = "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"
+_STOPPED = "git cat-file stopped answering"
+
+
+class GitObject(NamedTuple):
+    """One object as ``cat-file --batch`` gives it; ``rest`` is the request line after the name."""
+
+    id: str
+    type: str
+    content: bytes
+    rest: str = ""
+
+
+def read_batch_entry(stream: IO[bytes], strict: bool = False) -> GitObject | None:
+    """Read one answer of ``cat-file --batch`` (or :data:`LISTED_FORMAT`); ``None`` for ``<name> missing``.
+
+    Raises :class:`RerunError` when the stream ends instead, or (``strict``) for a missing object.
+    """
+    header = stream.readline()
+    if not header:
+        raise RerunError(_STOPPED, hint="run `git fsck` in this repository")
+    parts = header.rstrip(b"\n").split(b" ", 3)
+    if len(parts) < 3 or not parts[2].isdigit():  # "<name> missing" or "<name> ambiguous"
+        if strict:
+            raise RerunError(f"git cat-file: {parts[0].decode('utf-8', 'replace')} is missing",
+                             hint="`git fsck` checks the repository")
+        return None
+    size = int(parts[2])
+    content = stream.read(size + 1)  # the object and the newline after it
+    if len(content) != size + 1 or content[-1:] != b"\n":
+        raise RerunError(_STOPPED, hint="run `git fsck` in this repository")
+    content = content[:-1]
+    rest = parts[3].decode("utf-8", "surrogateescape") if len(parts) > 3 else ""
+    return GitObject(parts[0].decode(), parts[1].decode(), content, rest)
+
+
+def _request(names: Iterable[str]) -> bytes:
+    lines = []
+    for name in names:
+        if "\n" in name:
+            raise ValueError(f"object name with a newline: {name!r}")
+        lines.append(name.encode() + b"\n")
+    return b"".join(lines)
+
+
+def read_objects(repo: Repo, names: list[str]) -> list[GitObject | None]:
+    """Each object or revision in ``names`` (one ``cat-file --batch``); ``None`` when missing."""
+    if not names:
+        return []
+    out = repo.git("cat-file", "--batch", input=_request(names)).stdout
+    stream = io.BytesIO(out)
+    return [read_batch_entry(stream) for _ in names]
+
+
+def read_blobs(repo: Repo, specs: list[str]) -> list[bytes | None]:
+    """The bytes of ``<commit>:<path>`` specs, in one git call; None when absent."""
+    return [obj.content if obj is not None and obj.type == "blob" else None for obj in read_objects(repo, specs)]
+
+
+def read_blob(repo: Repo, commit: str, path: str) -> bytes | None:
+    """The bytes of ``path`` in ``commit``'s tree, or ``None`` when absent."""
+    return read_blobs(repo, [f"{commit}:{path}"])[0]
+
+
+def stream_objects(repo: Repo, lister: list[str]) -> Iterator[GitObject]:
+    """The objects a git command lists (``<id> <rest>`` per line), read while git still writes.
+
+    An object that is not in the repository is one :class:`RerunError`.
+
+    ``lister``'s output is piped straight into ``git cat-file``; on failure
+    either command is run again through :meth:`Repo.git` for git's message
+    (stderr is not read while streaming, so it can never fill a pipe and stall).
+    """
+    listing = repo.popen(*lister, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    with listing.stdout:  # type: ignore[union-attr]
+        reader = repo.popen("cat-file", LISTED_FORMAT, stdin=listing.stdout, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    stream = reader.stdout
+    assert stream is not None
+    with stream:
+        while stream.peek(1):
+            yield read_batch_entry(stream, strict=True)  # type: ignore[misc]
+    for args, proc in ((lister, listing), (["cat-file", LISTED_FORMAT], reader)):
+        if proc.wait() != 0:
+            repo.git(*args)  # raises GitFailed with git's message
+            raise RerunError(f"git {args[0]} failed (exit code {proc.returncode})", hint="run it again")
 
 
 class ObjectReader:
@@ -19,14 +115,9 @@ class ObjectReader:
     """
 
     def __init__(self, repo: Repo) -> None:
-        self._hash_bytes = 20 if repo.object_format == "sha1" else 32
-        try:
-            self._proc = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=repo.top, env=clean_environment(),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            )
-        except FileNotFoundError as exc:
-            raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
+        self._hash_bytes = repo.hash_length // 2
+        self._proc = repo.popen("cat-file", "--batch", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
 
     def __enter__(self) -> ObjectReader:
         return self
@@ -40,33 +131,23 @@ class ObjectReader:
         self._proc.stdout.close()  # type: ignore[union-attr]
         self._proc.wait()
 
-    def read(self, name: str) -> tuple[str, str, bytes] | None:
-        """``(id, type, content)`` of the object ``name`` names, or ``None`` when there is none."""
-        if "\n" in name:
-            raise ValueError(f"object name with a newline: {name!r}")
+    def read(self, name: str) -> GitObject | None:
+        """The object ``name`` names, or ``None`` when there is none."""
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None and stdout is not None
         try:
-            stdin.write(name.encode() + b"\n")
+            stdin.write(_request([name]))
             stdin.flush()
         except BrokenPipeError as exc:
-            raise RerunError("git cat-file stopped answering", hint="run `git fsck` in this repository") from exc
-        header = stdout.readline()
-        if not header:
-            raise RerunError("git cat-file stopped answering", hint="run `git fsck` in this repository")
-        parts = header.split()
-        if len(parts) != 3 or not parts[2].isdigit():
-            return None  # "<name> missing" or "<name> ambiguous"
-        content = stdout.read(int(parts[2]))
-        stdout.read(1)  # the newline after the content
-        return parts[0].decode(), parts[1].decode(), content
+            raise RerunError(_STOPPED, hint="run `git fsck` in this repository") from exc
+        return read_batch_entry(stdout)
 
     def tree_entries(self, tree: str) -> dict[str, tuple[bytes, str]]:
         """``{name: (mode, id)}`` of one tree object (empty when it is not a tree)."""
         found = self.read(tree)
-        if found is None or found[1] != "tree":
+        if found is None or found.type != "tree":
             return {}
-        data, entries, at = found[2], {}, 0
+        data, entries, at = found.content, {}, 0
         while at < len(data):
             space = data.index(b" ", at)
             nul = data.index(b"\0", space)

@@ -14,13 +14,14 @@ Both use explicit refspecs and never force a ref of the user:
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 
 from rerun_git.errors import RerunError
-from rerun_git.store.repo import ZERO_SHA, Repo, clean_environment
-from rerun_git.store.runs import NO_HOOKS, RefSettings, validate_run_name
+from rerun_git.store.refs import TAGS, RefSettings, RunRef
+from rerun_git.store.repo import Repo, run_git
+from rerun_git.store.runs import NO_HOOKS
+from rerun_git.store.worktree import checked_out_at
 
 _PUSH_FLAGS = {" ": "updated", "+": "forced", "-": "deleted", "*": "new", "!": "rejected", "=": "up-to-date"}
 
@@ -66,27 +67,14 @@ def resolve_remote(repo: Repo, remote: str | None) -> str:
     return remote
 
 
-def tracking_ref(refs: RefSettings, remote: str) -> str:
-    """Where ``fetch`` keeps the remote's runs branch: ``refs/remotes/<remote>/<branch>``."""
-    return f"refs/remotes/{remote}/{refs.branch}"
-
-
 def _network_git(repo: Repo, *args: str, user_hooks: bool = False) -> subprocess.CompletedProcess[bytes]:
     """git for push / fetch / ls-remote: the clean environment, but prompts for credentials allowed.
 
     The user's hooks run only when ``user_hooks`` (for ``push``: a pre-push hook is
     the team's policy, e.g. git-lfs uploads, and is honoured as with ``git push``).
     """
-    env = clean_environment()
-    if "GIT_TERMINAL_PROMPT" in os.environ:
-        env["GIT_TERMINAL_PROMPT"] = os.environ["GIT_TERMINAL_PROMPT"]
-    else:
-        env.pop("GIT_TERMINAL_PROMPT", None)
-    try:
-        hooks = () if user_hooks else NO_HOOKS
-        return subprocess.run(["git", *hooks, *args], cwd=repo.top, env=env, capture_output=True)
-    except FileNotFoundError as exc:
-        raise RerunError("git is not installed or not on PATH", hint="install git 2.30 or newer") from exc
+    hooks = () if user_hooks else NO_HOOKS
+    return run_git([*hooks, *args], repo.top, check=False, env=repo.environment(prompt=True))
 
 
 def _failure(what: str, proc: subprocess.CompletedProcess[bytes]) -> RerunError:
@@ -108,16 +96,16 @@ def local_refs(repo: Repo, *patterns: str) -> dict[str, str]:
 def push_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str] | None = None) -> list[RefUpdate]:
     """Push the runs branch and the run tags (all, or those of ``names``) to ``remote``; never forced."""
     namespace = refs.tag_namespace
-    local = local_refs(repo, refs.branch_ref, namespace.rstrip("/"))
+    local = local_refs(repo, refs.branch_ref, refs.tag_pattern)
     if not local:
         raise RerunError("there are no runs to push", hint="`rerun-git run` captures one")
     # A fresh clone has run tags but no runs branch of its own until it captures or fetches.
     refspecs = [f"{refs.branch_ref}:{refs.branch_ref}"] if refs.branch_ref in local else []
     if names:
         for name in names:
-            ref = refs.tag_ref(_short_name(name, refs))
+            ref = RunRef.parse(name, refs).ref
             if ref not in local:
-                raise RerunError(f"unknown run {ref[len('refs/tags/'):]}", hint="`rerun-git list` shows the runs")
+                raise RerunError(f"unknown run {ref[len(TAGS):]}", hint="`rerun-git list` shows the runs")
             refspecs.append(f"{ref}:{ref}")
     elif any(ref.startswith(namespace) for ref in local):
         refspecs.append(f"{namespace}*:{namespace}*")
@@ -128,14 +116,6 @@ def push_runs(repo: Repo, refs: RefSettings, remote: str, names: list[str] | Non
     if not updates:
         raise _failure("push", proc)
     return updates
-
-
-def _short_name(name: str, refs: RefSettings) -> str:
-    for prefix in (refs.tag_namespace, refs.tag_prefix):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-            break
-    return validate_run_name(name)
 
 
 def parse_push_porcelain(out: str) -> list[RefUpdate]:
@@ -162,7 +142,7 @@ def delete_remote_runs(repo: Repo, refs: RefSettings, remote: str, names: list[s
     """
     if not names:
         raise RerunError("push --delete needs the runs to delete", hint="rerun-git push --delete origin NAME")
-    refspecs = [f":{refs.tag_ref(_short_name(name, refs))}" for name in dict.fromkeys(names)]
+    refspecs = [f":{RunRef.parse(name, refs).ref}" for name in dict.fromkeys(names)]
     proc = _network_git(repo, "push", "--porcelain", "--", remote, *refspecs, user_hooks=True)
     updates = parse_push_porcelain(proc.stdout.decode("utf-8", "replace"))
     if not updates:
@@ -193,16 +173,16 @@ def fetch_runs(repo: Repo, refs: RefSettings, remote: str) -> list[RefUpdate]:
     ``rejected``; the local tag is kept.
     """
     advertised = remote_runs(repo, refs, remote)
-    tracking = tracking_ref(refs, remote)
+    tracking = refs.tracking_ref(remote)
     namespace = refs.tag_namespace
     refspecs = [f"+{refs.branch_ref}:{tracking}"] if refs.branch_ref in advertised else []
     if any(ref.startswith(namespace) for ref in advertised):
         refspecs.append(f"{namespace}*:{namespace}*")
     if not refspecs:
         return []
-    before = local_refs(repo, tracking, namespace.rstrip("/"))
+    before = local_refs(repo, tracking, refs.tag_pattern)
     proc = _network_git(repo, "fetch", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", remote, *refspecs)
-    after = local_refs(repo, tracking, namespace.rstrip("/"))
+    after = local_refs(repo, tracking, refs.tag_pattern)
     updates = []
     for ref, sha in sorted(advertised.items()):
         local_ref = tracking if ref == refs.branch_ref else ref
@@ -235,12 +215,12 @@ def fast_forward_runs_branch(repo: Repo, refs: RefSettings, target: str) -> RefU
     The update is a compare-and-swap: a capture that moved the branch meanwhile wins.
     """
     local = repo.resolve_revisions(refs.branch_ref)[0]
-    if local == target:
-        return None
+    if local == target or checked_out_at(repo, refs.branch_ref) is not None:
+        return None  # up to date, or checked out somewhere: a checked-out branch is never moved
     if local is not None and repo.git("merge-base", "--is-ancestor", local, target, check=False).returncode != 0:
         return None  # diverged (runs captured here): both histories stay reachable through their tags
     proc = repo.git(*NO_HOOKS, "update-ref", "-m", "rerun-git: fetch (fast-forward)", refs.branch_ref, target,
-                    local or ZERO_SHA, check=False)
+                    local or repo.zero_id, check=False)
     if proc.returncode != 0:
         return None
     return RefUpdate(refs.branch_ref, "updated" if local else "new", local, target, "fast-forward")
@@ -256,6 +236,6 @@ def _fetched(ref: str, old: str | None, now: str | None, remote: str) -> RefUpda
 
 
 __all__ = [
-    "RefUpdate", "remote_names", "resolve_remote", "tracking_ref", "push_runs", "delete_remote_runs", "parse_push_porcelain",
+    "RefUpdate", "remote_names", "resolve_remote", "push_runs", "delete_remote_runs", "parse_push_porcelain",
     "remote_runs", "fetch_runs", "fast_forward_runs_branch", "local_refs",
 ]

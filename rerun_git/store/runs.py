@@ -7,82 +7,52 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.store.reader import read_objects, stream_objects
+from rerun_git.store.refs import (
+    DIRTY, VERSION, RefSettings, RunRef, TagMessage, metric_values, primary_of, source_of, split_subject, trailer_value,
+    validate_run_name,
+)
 from rerun_git.store.repo import Repo
 
-MAX_NAME_LENGTH = 200
+__all__ = ["NO_HOOKS", "NameTaken", "RefSettings", "RunInfo", "check_name_free", "default_run_name", "delete_tags",
+           "list_runs", "list_tree", "resolve_run", "run_provenance", "unknown_run", "validate_run_name"]
+
 #: Prefix for git calls that write rerun-git's own refs or worktrees: the
 #: user's hooks (reference-transaction, post-checkout, ...) are not ours to run.
 NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 _HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]*/)+")
-_BRANCH_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
-
-
-@dataclass(frozen=True)
-class RefSettings:
-    """Where runs live: the tag prefix and the runs branch."""
-
-    tag_prefix: str = "run/"
-    branch: str = "rerun/runs"
-
-    def __post_init__(self) -> None:
-        if not _PREFIX_RE.fullmatch(self.tag_prefix) or ".." in self.tag_prefix or ".lock/" in self.tag_prefix:
-            raise RerunError(f"rerun.toml: invalid refs.tag_prefix {self.tag_prefix!r}",
-                             hint="use folder-like names ending in '/', e.g. \"run/\" or \"exp/runs/\"")
-        if not _BRANCH_RE.fullmatch(self.branch) or ".." in self.branch or self.branch.endswith((".lock", "/", ".")):
-            raise RerunError(f"rerun.toml: invalid refs.branch {self.branch!r}",
-                             hint="use a plain branch name such as \"rerun/runs\"")
-
-    @property
-    def tag_namespace(self) -> str:
-        return "refs/tags/" + self.tag_prefix
-
-    @property
-    def branch_ref(self) -> str:
-        return "refs/heads/" + self.branch
-
-    def tag_ref(self, name: str) -> str:
-        return self.tag_namespace + name
-
-    @classmethod
-    def of(cls, settings: Any) -> RefSettings:
-        """The ``[refs]`` of a project's settings (a :class:`rerun_git.settings.ProjectSettings`)."""
-        return cls(tag_prefix=settings.tag_prefix, branch=settings.branch)
-
-
-_NEEDLES = {key: f"\n{key}: " for key in ("Rerun-Source", "Rerun-Dirty", "Rerun-Version")}
-_METRIC_NEEDLE = "\nRerun-Metric: "
 
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One run as ``list`` sees it, read from its annotated tag alone."""
+    """One run as ``list`` sees it, read from its annotated tag alone.
+
+    Its trailers are read from ``message`` on first use, each with the same readers
+    :meth:`TagMessage.parse` is built from (``list`` reads two of them per run, not all).
+    """
 
     name: str
     tag: str
     commit: str
     timestamp: int
     subject: str
-    #: The whole tag message; ``trailers`` are parsed from it on first use.
+    #: The whole tag message.
     message: str = field(default="", repr=False)
 
     @cached_property
-    def trailers(self) -> dict[str, list[str]]:
-        """``Rerun-*`` trailers of the tag message: ``{key: [values]}``."""
-        return parse_message(self.message)[1]
+    def parsed(self) -> TagMessage:
+        """The whole tag message parsed (an empty one when it is not a run message)."""
+        return TagMessage.parse(self.message) or TagMessage("", self.subject, None, False, "")
 
     @property
     def source(self) -> str | None:
-        value = self.trailer("Rerun-Source")
-        return None if value in (None, "none") else value
+        return source_of(self.message)
 
     @property
     def dirty(self) -> bool:
-        return self.trailer("Rerun-Dirty") == "yes"
+        return trailer_value(self.message, DIRTY) == "yes"
 
     @property
     def date(self) -> datetime:
@@ -90,71 +60,25 @@ class RunInfo:
 
     @cached_property
     def metrics(self) -> dict[str, float]:
-        """Headline metrics carried by the tag message (parsed once)."""
-        out: dict[str, float] = {}
-        for item in self._metric_items():
-            key, _, value = item.partition("=")
-            try:
-                out[key] = float(value)
-            except ValueError:
-                continue
-        return out
+        """Headline metrics carried by the tag message."""
+        return metric_values(self.message)
 
     @property
     def primary(self) -> tuple[str, bool] | None:
         """``(metric, greater_is_better)`` from the ``Rerun-Primary: MAE min`` trailer (runs before it: None)."""
-        metric, _, way = (self.trailer("Rerun-Primary") or "").partition(" ")
-        if not metric or way not in ("min", "max"):
-            return None
-        return metric, way == "max"
+        return primary_of(self.message)
 
-    def _metric_items(self) -> list[str]:
-        """The ``Rerun-Metric`` trailer values, found straight in the message (``list --sort=<metric>`` at scale)."""
-        if "trailers" in self.__dict__:
-            return self.trailers.get("Rerun-Metric", [])
-        message, items = self.message, []
-        start = message.find(_METRIC_NEEDLE)
-        while start >= 0:
-            start += len(_METRIC_NEEDLE)
-            end = message.find("\n", start)
-            items.append((message[start:] if end < 0 else message[start:end]).strip())
-            start = message.find(_METRIC_NEEDLE, start) if end >= 0 else -1
-        return items
-
-    def trailer(self, key: str) -> str | None:
-        """The last value of trailer ``key`` (found straight in the message: hot in ``list``)."""
-        if "trailers" in self.__dict__:
-            values = self.trailers.get(key)
-            return values[-1] if values else None
-        needle = _NEEDLES.get(key) or f"\n{key}: "
-        start = self.message.rfind(needle)  # the last line (after the subject) starting with "key: "
-        if start < 0:
-            return None
-        start += len(needle)
-        end = self.message.find("\n", start)
-        return (self.message[start:] if end < 0 else self.message[start:end]).strip()
+    @property
+    def headline(self) -> str:
+        """The headline metrics as the subject ``run <name>: MAE=42.5 R2=0.51`` carries them ("-": none)."""
+        name, headline = split_subject(self.subject)
+        if name == self.name:
+            return "-" if headline == "no metrics" else headline
+        return " ".join(f"{k}={v:.6g}" for k, v in list(self.metrics.items())[:3]) or "-"
 
 
 class NameTaken(RerunError):
     """A run name that is already taken (also in another case, or by a capture running now)."""
-
-
-def validate_run_name(name: str) -> str:
-    """Return ``name`` if it is a valid run name, else raise :class:`RerunError`.
-
-    Stricter than git's ref-name rules, so a valid name is always a valid ref
-    and can never be read by git as an option.
-    """
-    hint = "use letters, digits, '.', '_', '+' and '-', starting with a letter or digit"
-    if not name:
-        raise RerunError("run name is empty", hint=hint)
-    if len(name) > MAX_NAME_LENGTH:
-        raise RerunError(f"run name is longer than {MAX_NAME_LENGTH} characters", hint=hint)
-    if not _NAME_RE.fullmatch(name):
-        raise RerunError(f"invalid run name {name!r}", hint=hint)
-    if ".." in name or name.endswith((".", ".lock")):
-        raise RerunError(f"invalid run name {name!r}: git refuses '..', a trailing '.' or '.lock'", hint=hint)
-    return name
 
 
 def default_run_name(now: datetime | None = None) -> str:
@@ -172,7 +96,7 @@ def list_runs(repo: Repo, refs: RefSettings, pattern: str | None = None) -> tupl
     """
     runs: list[RunInfo] = []
     warnings: list[str] = []
-    for run in _read_tags(repo, refs, refs.tag_namespace.rstrip("/")):
+    for run in _read_tags(repo, refs, refs.tag_pattern):
         if isinstance(run, str):
             warnings.append(run)
         elif pattern is None or _matches(run, pattern, refs):
@@ -182,65 +106,30 @@ def list_runs(repo: Repo, refs: RefSettings, pattern: str | None = None) -> tupl
 
 
 def _read_tags(repo: Repo, refs: RefSettings, ref_pattern: str) -> Iterator[RunInfo | str]:
-    """Each tag matching ``ref_pattern`` (``git for-each-ref``) as a run, or why it is skipped.
+    """Each tag matching ``ref_pattern`` as a run, or why it is skipped.
 
     ``for-each-ref`` lists the ids and ``git cat-file --batch`` (fed by it
-    through a pipe) reads the tag objects, which are parsed while git is still
-    writing: ``for-each-ref`` with ``%(contents)`` would write nothing until it
-    has read every tag. On failure git is run again through :meth:`Repo.git`
-    for its error message (stderr is not read here, so it can never fill a
-    pipe and stall).
+    through a pipe) reads the tag objects, parsed while git is still
+    writing: ``for-each-ref`` with ``%(contents)`` would write nothing until
+    it has read every tag.
     """
-    import subprocess
-
-    from rerun_git.store.repo import clean_environment
-
-    listing = ["for-each-ref", "--format=%(objectname) %(refname)", "--", ref_pattern]
-    reading = ["cat-file", "--batch=%(objecttype) %(objectsize) %(rest)"]  # %(rest): the refname after the id
-    env, pipe = clean_environment(), subprocess.PIPE
-    try:
-        lister = subprocess.Popen(["git", *listing], cwd=repo.top, stdout=pipe, stderr=subprocess.DEVNULL, env=env)
-    except FileNotFoundError:
-        repo.git(*listing)  # raises the usual "git is not installed" error
-        return
-    with lister.stdout:
-        reader = subprocess.Popen(["git", *reading], cwd=repo.top, stdin=lister.stdout, stdout=pipe,
-                                  stderr=subprocess.DEVNULL, env=env)
     cut, prefix = len(refs.tag_namespace), refs.tag_prefix
-    data, start = b"", 0
-    with reader.stdout:
-        while chunk := reader.stdout.read1(1 << 16):
-            data, start = data[start:] + chunk, 0
-            while (eol := data.find(b"\n", start)) >= 0:
-                header = data[start:eol].split(b" ", 2)
-                if len(header) != 3:  # "<id> missing": a ref to an object that is not in the repository
-                    raise RerunError(f"git cat-file: {header[0].decode()} is missing",
-                                     hint="`git fsck` checks the repository")
-                kind, size, refname = header
-                end = eol + 1 + int(size)
-                if end >= len(data):  # the object (and the newline after it) is not all here yet
-                    break
-                yield _run_from_tag(refname.decode("utf-8", "replace")[cut:], prefix, kind, data[eol + 1:end])
-                start = end + 1
-    for args, proc in ((listing, lister), (reading, reader)):
-        if proc.wait() != 0:
-            repo.git(*args)  # raises GitFailed with git's message
-            raise RerunError(f"git {args[0]} failed (exit code {proc.returncode})", hint="run it again")
+    for obj in stream_objects(repo, ["for-each-ref", "--format=%(objectname) %(refname)", "--", ref_pattern]):
+        yield _run_from_tag(obj.rest[cut:], prefix, obj.type, obj.content)
 
 
-def _run_from_tag(name: str, prefix: str, kind: bytes, content: bytes) -> RunInfo | str:
-    """One tag object as a run, or why it is skipped (hot: once per tag in ``list``)."""
+def _run_from_tag(name: str, prefix: str, kind: str, content: bytes) -> RunInfo | str:
+    """One tag object as a run, or why it is skipped (once per tag in ``list``)."""
     tag = prefix + name
-    if kind != b"tag":
+    if kind != "tag":
         return f"skipping {tag}: a lightweight tag, not a rerun-git run"
     head, _, message = content.decode("utf-8", "replace").partition("\n\n")
     text = message.strip("\n")
-    if "\nRerun-Version: " not in text:  # the trailer every rerun-git run carries (see parse_message)
+    if trailer_value(text, VERSION) is None:  # the trailer every rerun-git run carries
         return f"skipping {tag}: not created by rerun-git"
-    commit = head[7:head.find("\n")]  # the first header is always "object <id>"
     first = text.partition("\n")[0]
-    subject = first.splitlines()[0] if first else ""
-    return RunInfo(name, tag, commit, _tagger_time(head), subject, text)
+    return RunInfo(name, tag, head[7:head.find("\n")], _tagger_time(head),  # the first header is "object <id>"
+                   first.splitlines()[0] if first else "", text)
 
 
 def _tagger_time(head: str) -> int:
@@ -260,39 +149,22 @@ def _matches(run: RunInfo, pattern: str, refs: RefSettings) -> bool:
     return fnmatch.fnmatchcase(run.name, pattern) or fnmatch.fnmatchcase(refs.tag_prefix + run.name, pattern)
 
 
-def parse_message(contents: str) -> tuple[str, dict[str, list[str]]]:
-    """Split a tag or commit message into its subject and ``Key: value`` trailers."""
-    lines = contents.strip("\n").splitlines()
-    subject = lines[0] if lines else ""
-    trailers: dict[str, list[str]] = {}
-    for line in lines[1:]:  # hot: 10,000 tags in `rerun-git list`
-        if line[:6] != "Rerun-":
-            continue
-        key, sep, value = line.partition(": ")
-        if sep and " " not in key:
-            values = trailers.get(key)
-            if values is None:
-                trailers[key] = [value.strip()]
-            else:
-                values.append(value.strip())
-    return subject, trailers
-
-
 def resolve_run(repo: Repo, refs: RefSettings, name: str) -> RunInfo:
     """Find a run by name, ``<prefix><name>`` or ``refs/tags/<prefix><name>``.
 
     Reads only that tag (fast at any number of runs); only an unknown or
     foreign name lists every run, for the nearest names in its error.
     """
-    short = _strip_prefixes(name, refs)
-    ref = refs.tag_ref(short)
-    for run in _read_tags(repo, refs, ref):
-        if isinstance(run, RunInfo) and run.name == short:
-            return run
+    try:
+        ref = RunRef.parse(name, refs)
+    except RerunError:
+        ref = None
+    short = ref.name if ref is not None else name
+    if ref is not None:
+        for run in _read_tags(repo, refs, ref.ref):
+            if isinstance(run, RunInfo) and run.name == short:
+                return run
     runs, warnings = list_runs(repo, refs)
-    for run in runs:
-        if run.name == short:
-            return run
     for warning in warnings:
         if warning.startswith(f"skipping {refs.tag_prefix}{short}:"):
             raise RerunError(f"{refs.tag_prefix}{short} is not a rerun-git run", hint=warning.partition(": ")[2])
@@ -312,16 +184,9 @@ def unknown_run(name: str, known: list[str], refs: RefSettings) -> RerunError:
     return RerunError(f"unknown run {refs.tag_prefix}{name}", hint=hint)
 
 
-def _strip_prefixes(name: str, refs: RefSettings) -> str:
-    for prefix in (refs.tag_namespace, refs.tag_prefix):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
-
-
 def check_name_free(repo: Repo, refs: RefSettings, name: str) -> None:
     """Refuse a name that is taken, also one differing only in case (refs collide on such file systems)."""
-    out = repo.text("for-each-ref", "--format=%(refname)", "--", refs.tag_namespace.rstrip("/"))
+    out = repo.text("for-each-ref", "--format=%(refname)", "--", refs.tag_pattern)
     lowered = name.lower()
     for refname in out.splitlines():
         existing = refname[len(refs.tag_namespace):]
@@ -348,12 +213,6 @@ def tracking_tip(repo: Repo, refs: RefSettings) -> str | None:
     return next(iter(tips.values())) if len(tips) == 1 else None
 
 
-def read_blob(repo: Repo, commit: str, path: str) -> bytes | None:
-    """The bytes of ``path`` in ``commit``'s tree, or ``None`` when absent."""
-    proc = repo.git("cat-file", "blob", f"{commit}:{path}", check=False)
-    return proc.stdout if proc.returncode == 0 else None
-
-
 def list_tree(repo: Repo, commit: str) -> list[tuple[str, str, str]]:
     """``(mode, sha, path)`` of every file in ``commit``'s tree."""
     out = repo.git("ls-tree", "-r", "-z", "--full-tree", commit).stdout.decode("utf-8", "surrogateescape")
@@ -368,7 +227,7 @@ def list_tree(repo: Repo, commit: str) -> list[tuple[str, str, str]]:
 
 def delete_tags(repo: Repo, refs: RefSettings, runs: list[RunInfo]) -> None:
     """Remove the tags of ``runs`` in one ref transaction (the runs branch keeps the commits)."""
-    payload = "".join(f"delete {refs.tag_ref(r.name)}\n" for r in runs).encode()
+    payload = "".join(f"delete {RunRef(r.name, refs).ref}\n" for r in runs).encode()
     repo.git(*NO_HOOKS, "update-ref", "--stdin", input=payload)
 
 
@@ -386,8 +245,8 @@ class Provenance:
 
 def run_provenance(repo: Repo, refs: RefSettings, run: RunInfo) -> Provenance:
     """The author and committer of ``run``'s commit, its tagger, and whether its source commit is here."""
-    commit = repo.git("cat-file", "commit", run.commit).stdout.decode("utf-8", "replace")
-    tag = repo.git("cat-file", "-p", refs.tag_ref(run.name), check=False).stdout.decode("utf-8", "replace")
+    commit, tag = (obj.content.decode("utf-8", "replace") if obj else ""
+                   for obj in read_objects(repo, [run.commit, RunRef(run.name, refs).ref]))
     headers, tag_headers = _headers(commit), _headers(tag)
     source = run.source
     known = bool(source and _HEX_ID.fullmatch(source)) and _on_users_refs(repo, refs, source)
@@ -406,8 +265,7 @@ def _on_users_refs(repo: Repo, refs: RefSettings, commit: str) -> bool:
                     check=False)
     if proc.returncode != 0:  # the commit is not even in the object database
         return False
-    own = (refs.branch_ref, f"/{refs.branch}")
-    if any(not (ref == own[0] or ref.endswith(own[1])) for ref in proc.stdout.decode().split()):
+    if any(not refs.is_runs_branch(ref) for ref in proc.stdout.decode().split()):
         return True
     return repo.git("merge-base", "--is-ancestor", commit, "HEAD", check=False).returncode == 0  # a detached HEAD
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from rerun_git.errors import RerunError
 from rerun_git.store.objects import ObjectWriter, TreeEntry
 from rerun_git.store.provenance import note_captured
-from rerun_git.store.repo import ZERO_SHA, Repo
-from rerun_git.store.runs import NO_HOOKS, NameTaken, RefSettings, tracking_tip
+from rerun_git.store.refs import RefSettings, RunRef, TagMessage
+from rerun_git.store.repo import Repo
+from rerun_git.store.runs import NO_HOOKS, NameTaken, tracking_tip
+from rerun_git.store.worktree import checked_out_at
 
 #: Test seam: called with the name of each capture stage. Only the test
 #: helper ``tests/crash_helper.py`` sets it; there is no public flag.
@@ -91,32 +93,53 @@ def runs_branch_root(writer: ObjectWriter) -> str:
     return writer.write_commit(writer.write_tree({}), [], ROOT_IDENT, ROOT_IDENT, ROOT_MESSAGE)
 
 
+def check_runs_branch(repo: Repo, refs: RefSettings, tip: str | None, root: str) -> None:
+    """Refuse a runs branch rerun-git must not move: checked out in any worktree, or not started by rerun-git.
+
+    A branch rerun-git started has the runs branch's root commit (:func:`runs_branch_root`) at the
+    start of its history; any other (``[refs] branch = "main"``, a ``rerun/runs`` of the user's) is
+    someone else's history.
+    """
+    ancestry = repo.start("merge-base", "--is-ancestor", root, tip) if tip and tip != root else None
+    where = checked_out_at(repo, refs.branch_ref)
+    if where is not None:
+        raise RerunError(f"the runs branch {refs.branch} is checked out in {where}",
+                         hint="rerun-git never moves a checked-out branch: check out another branch there, "
+                              "or set [refs] branch in rerun.toml to a branch of rerun-git's own (default rerun/runs)")
+    if ancestry is not None and ancestry.result(check=False).returncode != 0:
+        raise RerunError(f"the branch {refs.branch} was not started by rerun-git (its history lacks the runs root commit)",
+                         hint="set [refs] branch in rerun.toml to a new name (default rerun/runs), "
+                              "or rename that branch with `git branch -m`")
+
+
 def publish_run(
     repo: Repo,
     writer: ObjectWriter,
     refs: RefSettings,
     *,
-    name: str,
     tree: str,
     head: str | None,
-    commit_message: str,
-    tag_message: str,
+    message: TagMessage,
     identity: Identity,
     known_refs: tuple[str | None, str | None] | None = None,
 ) -> PublishedRun:
     """Commit ``tree`` on the runs branch and tag it, in one ``git update-ref --stdin`` transaction.
 
-    The transaction ``create``s the tag (a name is taken at most once) and
-    compare-and-swaps the branch. When another capture moved the branch
-    first, the commit is rebuilt on the new tip and the transaction retried.
-    Without a local runs branch (a fresh clone) the first run builds on the
-    remote's (:func:`~rerun_git.store.runs.tracking_tip`), so its push fast-forwards.
-    ``known_refs`` is ``(branch tip, tag)`` as the caller just resolved them,
-    used for the first attempt instead of resolving them again.
+    The commit's message is ``message`` without the metric trailers, the
+    tag's with them. The transaction ``create``s the tag (a name is taken at
+    most once) and compare-and-swaps the branch. When another capture moved
+    the branch first, the commit is rebuilt on the new tip and the
+    transaction retried. Without a local runs branch (a fresh clone) the
+    first run builds on the remote's (:func:`~rerun_git.store.runs.tracking_tip`),
+    so its push fast-forwards. ``known_refs`` is ``(branch tip, tag)`` as the
+    caller just resolved them, used for the first attempt instead of
+    resolving them again.
     """
+    run = RunRef(message.name, refs)
+    name, tag_ref = run.name, run.ref
+    commit_message, tag_message = message.format(with_metrics=False), message.format()
     from rerun_git.store.signing import sign_commit, sign_tag, signing_wanted
 
-    tag_ref = refs.tag_ref(name)
     signing = signing_wanted(repo)
     for attempt in range(MAX_ATTEMPTS):
         if attempt == 0 and known_refs is not None:
@@ -125,23 +148,26 @@ def publish_run(
             tip, existing_tag = repo.resolve_revisions(refs.branch_ref, tag_ref)
         if existing_tag:
             raise name_taken(refs, name)
-        parents = [tip or tracking_tip(repo, refs) or runs_branch_root(writer), *([head] if head else [])]
+        root = runs_branch_root(writer)
+        if attempt == 0:
+            check_runs_branch(repo, refs, tip, root)
+        parents = [tip or tracking_tip(repo, refs) or root, *([head] if head else [])]
         if signing.commit:
             commit = sign_commit(repo, tree, parents, commit_message)
         else:
             commit = writer.write_commit(tree, parents, identity.author, identity.committer, commit_message)
         if signing.tag:
-            tag_object = sign_tag(repo, writer, commit, refs.tag_prefix + name, tag_message)
+            tag_object = sign_tag(repo, writer, commit, run.tag, tag_message)
         else:
-            tag_object = writer.write_tag(commit, refs.tag_prefix + name, identity.committer, tag_message)
+            tag_object = writer.write_tag(commit, run.tag, identity.committer, tag_message)
         stage("after-commit")
-        payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or ZERO_SHA}\n"
+        payload = f"create {tag_ref} {tag_object}\nupdate {refs.branch_ref} {commit} {tip or repo.zero_id}\n"
         stage("before-refs")
         proc = repo.git(*NO_HOOKS, "update-ref", "-m", f"rerun-git: run {name}", "--stdin", input=payload.encode(), check=False)
         if proc.returncode == 0:
             stage("after-refs")
             note_captured(repo, tag_object, commit, name)
-            return PublishedRun(name, refs.tag_prefix + name, commit, tag_object, tree)
+            return PublishedRun(name, run.tag, commit, tag_object, tree)
         _raise_unless_lost_race(repo, refs, name, proc.stderr.decode("utf-8", "replace"))
         time.sleep(random.uniform(0.005, 0.02) * (1 + attempt))
     raise RerunError(
@@ -151,7 +177,7 @@ def publish_run(
 
 
 def name_taken(refs: RefSettings, name: str) -> NameTaken:
-    return NameTaken(f"run {refs.tag_prefix}{name} already exists", hint="choose another --name")
+    return NameTaken(f"run {RunRef(name, refs).tag} already exists", hint="choose another --name")
 
 
 def _raise_unless_lost_race(repo: Repo, refs: RefSettings, name: str, stderr: str) -> None:

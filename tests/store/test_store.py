@@ -97,7 +97,7 @@ def test_default_name_shape() -> None:
 
 def test_worktree_lifecycle(repo: Path) -> None:
     r = Repo.open(repo)
-    path = add_worktree(r, "HEAD", "life")
+    path = add_worktree(r, "HEAD", "life").path
     assert (path / "README.md").is_file()
     entry = [w for w in list_worktrees(r) if w.path == path][0]
     assert entry.owner_pid == os.getpid()
@@ -111,7 +111,7 @@ def test_gc_removes_only_dead_rerun_worktrees(repo: Path, tmp_path: Path) -> Non
     git(repo, "worktree", "add", "--detach", "--lock", "--reason", "rerun-git pid=999999999", str(tmp_path / "dead"), "HEAD")
     git(repo, "worktree", "add", "--detach", "--lock", "--reason", "mine, hands off", str(tmp_path / "theirs"), "HEAD")
     git(repo, "worktree", "add", "--detach", str(tmp_path / "plain"), "HEAD")
-    mine = add_worktree(r, "HEAD", "alive")
+    mine = add_worktree(r, "HEAD", "alive").path
     removed = remove_stale_worktrees(r)
     assert removed == [tmp_path / "dead"]
     remaining = {w.path for w in list_worktrees(r)}
