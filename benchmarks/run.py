@@ -249,10 +249,11 @@ class Harness:
                      goal="< 150 ms", met=median(ours) < 0.15, samples=ours, baseline_samples=python,
                      note=f"{cold * 1000:.0f} ms with PYTHONDONTWRITEBYTECODE=1; script {self.cli[0]}"))
         heavy = {}
-        for argv, cwd in ((["--help"], self.base), (["list"], runs_repo), (["show", "run/first"], runs_repo)):
+        for argv, cwd in ((["--help"], self.base), (["list"], runs_repo), (["show", "run/first"], runs_repo),
+                          (["report", "first", "-o", str(self.base / "report-imports")], runs_repo)):
             heavy[" ".join(argv[:1])] = heavy_imports(argv, cwd)
         found = sorted({m for mods in heavy.values() for m in mods})
-        self.add(Row("no scikit-learn/pandas import (--help, list, show)", 0.0 if not found else 1.0, "yes/no",
+        self.add(Row("no scikit-learn/pandas import (--help, list, show, report)", 0.0 if not found else 1.0, "yes/no",
                      goal="none imported", met=not found,
                      note="python -X importtime" + (f"; imported: {', '.join(found[:5])}" if found else "")))
 
@@ -265,6 +266,26 @@ class Harness:
         self.add(Row("check: its own time (template project)", median(own), "s",
                      median([r.import_seconds for r in reports]), "project code it imports",
                      goal="< 500 ms", met=median(own) < 0.5, samples=own))
+
+    def report(self) -> None:
+        """``rerun-git report`` of 1,000 runs (300 with ``--quick``): a full build, the update after one new run (vs ``list``)."""
+        from list_scale import build_runs, new_repo
+        from report_scale import measure
+
+        runs = 300 if self.config.quick else 1_000
+        repo = new_repo(self.base / "report-runs")
+        build_runs(repo, runs)
+        git(repo, "gc", "--quiet")
+        samples = measure(repo, 2 if self.config.quick else 5, self.base / "report-out")
+        listing = median(samples["list"])
+        build, update = median(samples["build"]), median(samples["update"])
+        full = runs >= 1_000  # the goals are set at 1,000 runs
+        self.add(Row(f"report build, {runs} runs", build, "s", listing, "rerun-git list", goal="<= 10 s" if full else "",
+                     met=build <= 10 if full else None, samples=samples["build"], baseline_samples=samples["list"]))
+        self.add(Row(f"report update after 1 new run, {runs} runs", update, "s", listing, "rerun-git list",
+                     goal="<= 1 s" if full else "", met=update <= 1 if full else None, samples=samples["update"],
+                     baseline_samples=samples["list"], note=f"nothing new: {median(samples['unchanged']) * 1000:.0f} ms"))
+        self.drop(repo)
 
     def environment(self) -> None:
         from rerun_git.record.environment import capture_environment
@@ -456,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.reproduce(demo, demo_trained)
         harness.startup(runs_repo)
         harness.check(demo)
+        harness.report()
         harness.environment()
         harness.peers(demo, demo_trained, harness.rows[0].value)
         harness.parallel()

@@ -184,6 +184,13 @@ def build_parser() -> Parser:
                         "a leading '-' reverses (--sort -MAE)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
 
+    p = sub.add_parser("report", help="write the runs as a static site that opens offline (index, run pages, compare)")
+    p.add_argument("pattern", nargs="?", help="glob on the run name, e.g. 'base*' (default: every run)")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="report folder (default: results/report of the project, else a new temporary folder)")
+    p.add_argument("--serve", action="store_true", help="then serve it on http://127.0.0.1:PORT/ until Ctrl-C")
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="port for --serve (default: 8000; 0: any free port)")
+
     p = sub.add_parser("checkout", help="materialise a run as a new git worktree for inspection")
     _add_run_ref(p)
     p.add_argument("target", metavar="DIR", help="a new (or empty) directory")

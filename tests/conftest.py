@@ -112,6 +112,21 @@ def run_cli_subprocess(*args: str, cwd: Path, env: dict[str, str] | None = None,
     )
 
 
+def imported_modules(*args: str, cwd: Path) -> set[str]:
+    """Top-level names of every module ``rerun-git ARGS`` imports (``python -X importtime``, a separate process)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "rerun_git", *args], cwd=cwd,
+                          capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr[-500:]
+    return {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "import time:" in line}
+
+
+def occupied_folder(path: Path) -> Path:
+    """A new folder at ``path`` holding one file of the user's, ``keep.txt``."""
+    path.mkdir()
+    (path / "keep.txt").write_text("mine\n")
+    return path
+
+
 @dataclass(frozen=True)
 class RepoState:
     """Everything of the user's that rerun-git must leave alone."""

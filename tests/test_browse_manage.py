@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from browse_support import BASE_FILES, make_run, record_data
-from conftest import git, repo_state
+from conftest import git, occupied_folder, repo_state
 
 
 def tags(repo: Path) -> list[str]:
@@ -44,9 +44,7 @@ def test_checkout_materialises_the_snapshot(runs: Path, cli, tmp_path: Path) -> 
 
 
 def test_checkout_refuses_a_non_empty_dir_but_takes_an_empty_one(runs: Path, cli, tmp_path: Path) -> None:
-    full = tmp_path / "full"
-    full.mkdir()
-    (full / "keep.txt").write_text("mine\n")
+    full = occupied_folder(tmp_path / "full")
     result = cli("checkout", "a", str(full), cwd=runs)
     assert result.code == 1 and "already exists and is not empty" in result.err
     assert sorted(p.name for p in full.iterdir()) == ["keep.txt"]

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli_subprocess
+from conftest import imported_modules, run_cli_subprocess
 
 HEAVY = ("sklearn", "pandas", "scipy")
-
-
-def imported_modules(*args: str, cwd: Path) -> set[str]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "rerun_git", *args], cwd=cwd,
-                          capture_output=True, text=True)
-    return {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "import time:" in line}
 
 
 @pytest.mark.parametrize("args", [("--help",), ("list",), ("show", "run/first"), ("list", "--format", "json")])

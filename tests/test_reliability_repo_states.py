@@ -293,6 +293,7 @@ COMMANDS: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = [
     ("show", ("show", "s1"), (0,)),
     ("show", ("show", "run/s2", "--files"), (0,)),
     ("log", ("log", "-p"), (0,)),
+    ("report", ("report",), (0,)),  # into results/report of the project (ignored by the template's .gitignore)
     ("diff", ("diff", "s1", "s2"), (0, 1)),
     ("diff", ("diff", "s1"), (0, 1)),
     ("compare", ("compare", "--format", "json"), (0,)),

@@ -19,6 +19,7 @@ import importlib
 _EXPORTS = {
     "list_runs": "listing", "sort_runs": "listing", "run_as_dict": "listing", "get_record": "listing",
     "show_run": "listing", "local_run_commits": "listing", "open_runs": "listing",
+    "get_records": "listing", "get_authors": "listing", "get_kept_results": "listing", "read_kept": "listing",
     "log_runs": "log",
     "diff_runs": "diff", "WORKING_TREE": "diff",
     "compare_runs": "compare", "Comparison": "compare", "ComparedRun": "compare",

@@ -22,7 +22,7 @@ from rerun_git.browse.changes import flatten_config
 from rerun_git.browse.listing import open_runs
 from rerun_git.errors import RerunError
 from rerun_git.record.run_record import RunRecord, load_record
-from rerun_git.record.summary import SummaryLine
+from rerun_git.record.summary import SummaryLine, column_of, places_and_files
 from rerun_git.store.runs import RunInfo, resolve_run
 
 _GLOB = set("*?[")
@@ -151,15 +151,11 @@ def _row(run: RunInfo, record: RunRecord, author: str) -> ComparedRun:
 
 def _name_metric_columns(rows: list[ComparedRun]) -> None:
     """``ridge.MAE``; with the group/dataset when the runs have several, ``@file`` when several files."""
-    lines = [line for row in rows for line in row.lines]
-    places = {(line.group, line.dataset) for line in lines if line.algorithm}
-    files = {line.file for line in lines}
+    several = places_and_files([line for row in rows for line in row.lines])
     for row in rows:
         for line in row.lines:
-            where = line.label if len(places) > 1 else (line.algorithm or line.label)
-            column = f"{where}.{line.metric}" if where != "(run)" else line.metric
-            if len(files) > 1:
-                column += f"@{line.file}"
+            where, metric = column_of(line, *several)
+            column = f"{where}.{metric}" if where != "(run)" else metric
             row.metrics[column] = line.mean
             if line.n > 1:
                 row.std[column] = line.std

@@ -12,6 +12,9 @@ from rerun_git.record.run_record import load_record
 from rerun_git.settings import settings_near
 from rerun_git.store.runs import RefSettings, RunInfo, resolve_run
 
+#: Where a snapshot keeps the result files of its run.
+KEPT_RESULTS = ".rerun/results"
+
 if TYPE_CHECKING:
     from rerun_git.record.run_record import RunRecord
     from rerun_git.store.repo import Repo
@@ -151,3 +154,51 @@ def show_run(name: str, path: Path | str = ".") -> dict[str, Any]:
     return {**run_as_dict(run), "record": record.to_dict(), "provenance": origin.to_dict(),
             "provenance_lines": provenance_lines(origin, record.created, record.dirty)}
 
+
+# ---------------------------------------------------------------- many runs at once (report)
+def get_records(runs: list[RunInfo], path: Path | str = ".") -> tuple[list[RunRecord | None], list[str]]:
+    """The records of ``runs`` (all their blobs in one ``git cat-file --batch``), and a warning for each absent or
+    corrupt one (then None)."""
+    from rerun_git.record.run_record import RECORD_PATH, RunRecord, record_paths
+    from rerun_git.store.reader import read_blobs
+
+    repo, _refs = open_runs(path)
+    paths = record_paths()
+    blobs = read_blobs(repo, [f"{run.commit}:{p}" for run in runs for p in paths])
+    records: list[RunRecord | None] = []
+    warnings: list[str] = []
+    for index, run in enumerate(runs):
+        parts = dict(zip(paths, blobs[index * len(paths):(index + 1) * len(paths)]))
+        try:
+            if parts[RECORD_PATH] is None:
+                raise RerunError(f"{run.tag} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
+            records.append(RunRecord.from_blobs(parts, run.tag))
+        except RerunError as exc:
+            records.append(None)
+            warnings.append(exc.message)
+    return records, warnings
+
+
+def get_authors(runs: list[RunInfo], path: Path | str = ".") -> list[str | None]:
+    """The author name of each run's snapshot commit, in one git call (None when git does not know the commit)."""
+    from rerun_git.store.history import commit_authors
+
+    repo, _refs = open_runs(path)
+    authors = commit_authors(repo, [run.commit for run in runs])
+    return [authors.get(run.commit) for run in runs]
+
+
+def get_kept_results(runs: list[RunInfo], path: Path | str = ".") -> list[list[tuple[str, str]]]:
+    """``(path under .rerun/results/, blob id)`` of the files each run kept; read them with :func:`read_kept`."""
+    from rerun_git.store.history import files_under
+
+    repo, _refs = open_runs(path)
+    return files_under(repo, [run.commit for run in runs], KEPT_RESULTS)
+
+
+def read_kept(blob_ids: list[str], path: Path | str = ".") -> list[bytes | None]:
+    """The bytes of kept files by blob id (from :func:`get_kept_results`), in one git call."""
+    from rerun_git.store.reader import read_blobs
+
+    repo, _refs = open_runs(path)
+    return read_blobs(repo, blob_ids)

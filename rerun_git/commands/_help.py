@@ -131,6 +131,15 @@ HELP: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
          ("rerun-git compare 'tune*' --sort best", "the runs named tune*, best first by the primary metric"),
          ("rerun-git compare a b c --format json", "three runs, every column, as JSON")),
     ),
+    "report": (
+        "Write the runs as a static site that opens from disk and loads nothing\n"
+        "from the network: index.html (sortable, filterable runs table, parallel\n"
+        "coordinates, metric trends, a heat map), a page per run and a compare\n"
+        "page. Running it again writes only the new runs' pages.",
+        (("rerun-git report", "into results/report of the project"),
+         ("rerun-git report 'tune*' -o site", "the runs named tune*, into ./site"),
+         ("rerun-git report -o site --serve --port 0", "then serve it on 127.0.0.1, any free port")),
+    ),
     "verify": (
         "Read everything of each run (all runs when none is named): the tag\n"
         "object, the record, the tree and every listed file's sha256, and check\n"

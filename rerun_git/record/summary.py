@@ -66,6 +66,22 @@ def summarize(results: dict[str, dict[str, float]]) -> list[SummaryLine]:
     return [SummaryLine(*key, _mean(v), _std(v), len(v)) for key, v in values.items()]
 
 
+def column_of(line: SummaryLine, several_places: bool, several_files: bool) -> tuple[str, str]:
+    """``(where, metric)`` naming a summary line among many runs' lines: ``("ridge", "MAE")``.
+
+    ``where`` is the algorithm, or ``group/dataset/algorithm`` when the lines
+    come from several groups or datasets; ``metric`` gets ``@file`` when they
+    come from several result files.
+    """
+    where = line.label if several_places else (line.algorithm or line.label)
+    return where, f"{line.metric}@{line.file}" if several_files else line.metric
+
+
+def places_and_files(lines: list[SummaryLine]) -> tuple[bool, bool]:
+    """Whether ``lines`` span several group/dataset places, and several result files (for :func:`column_of`)."""
+    return len({(line.group, line.dataset) for line in lines if line.algorithm}) > 1, len({line.file for line in lines}) > 1
+
+
 def _mean(values: list[float]) -> float:
     return math.fsum(values) / len(values)
 

@@ -115,6 +115,14 @@ def diff_code(repo: Repo, old: str, new: str, patch: bool = True) -> tuple[list[
     return files, text
 
 
+def files_under(repo: Repo, commits: list[str], folder: str) -> list[list[tuple[str, str]]]:
+    """For each commit, ``(path below folder, blob id)`` of every file under ``folder`` (one ``cat-file`` process)."""
+    from rerun_git.store.reader import ObjectReader
+
+    with ObjectReader(repo) as reader:
+        return [reader.blobs_under(f"{commit}:{folder}") for commit in commits]
+
+
 @dataclass(frozen=True)
 class PruneResult:
     """What ``rm --prune-history`` changed."""
@@ -293,6 +301,7 @@ def branch_commits(repo: Repo, refs: RefSettings) -> set[str]:
 
 
 __all__ = [
-    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "diff_code",
+    "BranchCommit", "FileStat", "NON_CODE_PATHS", "PruneResult", "branch_commits", "branch_tip", "commit_authors", "diff_code",
+    "files_under",
     "gc_auto", "prune_runs", "read_blobs", "read_objects", "runs_branch_log", "tagged_runs",
 ]

@@ -156,6 +156,16 @@ class ObjectReader:
             at = end
         return entries
 
+    def blobs_under(self, tree: str, prefix: str = "") -> list[tuple[str, str]]:
+        """``(path, blob id)`` of every file below ``tree``, depth first, sorted by path (submodules left out)."""
+        found: list[tuple[str, str]] = []
+        for name, (mode, sha) in sorted(self.tree_entries(tree).items()):
+            if mode == TREE_MODE:
+                found.extend(self.blobs_under(sha, f"{prefix}{name}/"))
+            elif mode != b"160000":
+                found.append((prefix + name, sha))
+        return found
+
     def ids_at(self, tree: str, paths: Iterable[str]) -> dict[str, str | None]:
         """The id of the entry at each POSIX ``path`` under ``tree`` (``None`` when absent or a folder).
 
