@@ -30,8 +30,8 @@ FILES = {
 
         def create_configuration():
             config = Configuration(default_workflow="fit", default_algorithms=["forest", "boost"])
-            config.add_experiment_group("a", datasets=["diabetes.csv"])
-            config.add_experiment_group("b", datasets=["diabetes.csv"], data_config={"test_size": 0.3})
+            config.add_experiment_group(name="a", datasets=["diabetes.csv"])
+            config.add_experiment_group(name="b", datasets=["diabetes.csv"], data_config={"test_size": 0.3})
             return config
     """,
     "data.py": """
@@ -200,7 +200,7 @@ def overhead_figures(base: Path, quick: bool) -> tuple[list[Figure], dict[str, f
 
         def create_configuration():
             config = Configuration(default_workflow="fit", default_algorithms=["none"])
-            config.add_experiment_group("empty", datasets=["diabetes.csv"])
+            config.add_experiment_group(name="empty", datasets=["diabetes.csv"])
             return config
     """).lstrip())
     (project / "algorithms.py").write_text(dedent("""
