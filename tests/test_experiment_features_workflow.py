@@ -97,12 +97,14 @@ def test_workflow_helpers_reproduce(repo: Path, cli) -> None:
 
 @pytest.mark.slow
 def test_workflow_helpers_with_n_jobs_2_match_serial_and_reproduce(repo: Path, cli) -> None:
-    files = {**HELPERS_FILES, "settings.py": HELPERS_FILES["settings.py"].replace(
-        "# PARALLEL", 'config.add_experiment_group(name="parallel", datasets=["diabetes.csv"], workflow_args={"n_jobs": 2})')}
-    project = make_project(repo, files, DIABETES_150)
-    rows = run_wreck_reproduce(cli, project, "parallel", metrics=2 * 2 * 2 * (2 + 1 + 1 + 2 + 3))["results"]
-    serial = {k.split("/", 1)[1]: v for k, v in rows.items() if k.startswith("serial/")}
-    parallel = {k.split("/", 1)[1]: v for k, v in rows.items() if k.startswith("parallel/")}
+    # One group, run twice: cell seeds come from the cell key (group included), so only n_jobs differs.
+    project = make_project(repo, HELPERS_FILES, DIABETES_150)
+    ran = cli("run", "--name", "serial", cwd=project)
+    assert ran.code == 0, ran.err
+    serial = read_record(project, "serial")["results"]
+    settings = project / "settings.py"
+    settings.write_text(settings.read_text().replace('default_workflow_args={"n_jobs": 1}', 'default_workflow_args={"n_jobs": 2}'))
+    parallel = run_wreck_reproduce(cli, project, "parallel", metrics=2 * 2 * (2 + 1 + 1 + 2 + 3))["results"]
     assert serial == parallel  # n_jobs=2 chose the same parameters and scored the same
 
 
