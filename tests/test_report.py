@@ -160,7 +160,7 @@ def test_cli_report_default_folder_is_results_report_of_the_project(project: Pat
     make_run(project, "one", _alpha_record(1.0, 2.0))
     result = cli("report", cwd=project)
     assert result.code == 0, result.err
-    assert f"wrote {project / 'results' / 'report' / 'index.html'} (1 runs, 1 run pages written" in result.out
+    assert f"wrote {Path('results') / 'report' / 'index.html'} (1 runs, 1 run pages written" in result.out
     assert (project / "results" / "report" / "report.js").is_file()
     assert "results/report" not in git(project, "status", "--porcelain")  # the template ignores results/
 

@@ -76,7 +76,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     loader : ProjectLoader
         The project's loader (its service sees every load).
     results_dir : Path
-        Where outputs go: ``<group>/<dataset>/split_<i>/<algorithm>/``.
+        Where outputs go: Brisk's ``<group>/<dataset>/split_<i>/<group>_<algorithm>/``.
     seed : int or None
         The run seed; each cell's seed is ``cell_seed(seed, cell.key)``.
         None: the DataManager's ``random_state``, else ``DEFAULT_SEED`` (see ``experiment/seeds.py``).
