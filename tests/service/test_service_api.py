@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,16 +159,22 @@ def test_reconstruct_plot_settings() -> None:
     assert (brisk.file_format, brisk.width, brisk.primary_color, brisk.dpi) == ("pdf", 5, "#abcdef", 300)
 
 
-def test_python_api_capture_and_coordinate(project: Path) -> None:
+def _captured_in_process(project: Path, seed: int) -> tuple[RerunService, Any, Any]:
+    """A capturing RerunService that loaded and ran ``project`` (not yet exported); its loader and outcome."""
     from rerun_git.experiment.project import ProjectLoader
-    from rerun_git.settings import load_project_settings
     from rerun_git.experiment.runner import run_experiments
+    from rerun_git.settings import load_project_settings
 
     service = RerunService("api-run", mode="capture")
-    service.bind_project(project, load_project_settings(project), seed=11)
+    service.bind_project(project, load_project_settings(project), seed=seed)
     loader = ProjectLoader(project, service)
-    outcome = run_experiments(loader, project / "results" / "api-run", seed=11)
+    outcome = run_experiments(loader, project / "results" / "api-run", seed=seed)
     service.record_outcome(outcome, loader.files)
+    return service, loader, outcome
+
+
+def test_python_api_capture_and_coordinate(project: Path) -> None:
+    service, loader, outcome = _captured_in_process(project, seed=11)
     tag = service.export_and_save(project / "results" / "api-run")
     assert tag == "run/api-run"
     exported = json.loads((project / "results" / "api-run" / "run_config.json").read_text())
@@ -185,15 +192,7 @@ def test_python_api_capture_and_coordinate(project: Path) -> None:
 
 
 def test_configs_have_brisks_sections_after_a_run(project: Path) -> None:
-    from rerun_git.experiment.project import ProjectLoader
-    from rerun_git.experiment.runner import run_experiments
-    from rerun_git.settings import load_project_settings
-
-    service = RerunService("api-run", mode="capture")
-    service.bind_project(project, load_project_settings(project), seed=3)
-    loader = ProjectLoader(project, service)
-    outcome = run_experiments(loader, project / "results" / "api-run", seed=3)
-    service.record_outcome(outcome, loader.files)
+    service, loader, _outcome = _captured_in_process(project, seed=3)
     configs = service.configs
     assert configs["metrics"] == {"type": "metrics_file", "file_path": "metrics.py",
                                   "file_content": loader.files["metrics.py"].decode()}
