@@ -132,7 +132,8 @@ class RerunService(ConfigRecorder):
 
     def _brisk_section(self, key: str, kind: type) -> Any:
         section = self.configs.get(key)
-        if not isinstance(section, kind) or not section or (key == "configuration" and "default_workflow" not in section):
+        if not is_brisk_config(self.configs) or not isinstance(section, kind) or not section or (
+                key == "configuration" and "default_workflow" not in section):
             raise RerunError(f"the service holds no Brisk {key!r} section",
                              hint="give a run_config.json's content as rerun_config, or use RerunService.from_tag(tag)")
         return section

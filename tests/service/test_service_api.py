@@ -123,11 +123,14 @@ def test_get_experiment_groups_gives_names_or_tuples_and_leaves_configs_alone() 
 
 
 def test_without_a_brisk_configuration_the_getters_say_so() -> None:
-    service = RerunService("x", mode="coordinate", rerun_config={"seed": 1})
-    for getter in (service.get_configuration_args, service.get_experiment_groups):
-        with pytest.raises(RerunError, match="holds no Brisk") as raised:
-            getter()
-        assert "run_config.json" in raised.value.hint
+    record_like = {"schema": 2, "configuration": {"default_workflow": "wf", "categorical_features": {"a.csv": ["c"]}},
+                   "experiment_groups": [{"name": "g", "datasets": ["a.csv"]}]}
+    for configs in ({"seed": 1}, record_like):
+        service = RerunService("x", mode="coordinate", rerun_config=configs)
+        for getter in (service.get_configuration_args, service.get_experiment_groups):
+            with pytest.raises(RerunError, match="holds no Brisk") as raised:
+                getter()
+            assert "run_config.json" in raised.value.hint
 
 
 def test_a_malformed_run_config_is_one_rerun_error() -> None:
@@ -175,13 +178,15 @@ def _captured_in_process(project: Path, seed: int) -> tuple[RerunService, Any, A
 
 def test_python_api_capture_and_coordinate(project: Path) -> None:
     service, loader, outcome = _captured_in_process(project, seed=11)
+    ran = loader.files["algorithms.py"]
+    (project / "algorithms.py").write_text("# edited after the run\n")  # the export must not read the disk again
     tag = service.export_and_save(project / "results" / "api-run")
     assert tag == "run/api-run"
     exported = json.loads((project / "results" / "api-run" / "run_config.json").read_text())
     assert service.configs == exported  # configs become what run_config.json holds, as in Brisk
     assert exported["rerun_git"]["name"] == "api-run" and exported["rerun_git"]["seed"] == 11
     assert exported["rerun_git"]["source_commit"] is not None
-    assert exported["algorithms"]["file_content"] == loader.files["algorithms.py"].decode()
+    assert exported["algorithms"]["file_content"] == ran.decode()
 
     again = RerunService.from_tag(tag, repo_path=project)
     assert again.is_coordinating
