@@ -247,14 +247,79 @@ def coordinate_sections(data: Mapping[str, Any], origin: str = "run_config.json"
         class_name = _table(entry, f"{origin}: workflows[{file!r}]").get("class_name")
         if not str(file).endswith(".py") or not isinstance(class_name, str):
             raise RerunError(f"{origin}: workflows[{file!r}] should be \"<name>.py\": {{file_content, class_name}}",
-                             hint="the file was edited or is not a run_config.json")
+                             hint=_MALFORMED)
         name = str(file)[:-3]
         sections["workflows"][name] = {"file": f"workflows/{file}", "class": class_name}
     return sections
 
 
+def configuration_args(configuration: Mapping[str, Any], origin: str = "run_config.json") -> dict[str, Any]:
+    """``Configuration(**args)`` from Brisk's ``configuration`` (``plot_settings`` left as exported).
+
+    ``categorical_features`` are keyed by file name, or ``(file, table)`` for a table.
+    """
+    where = f"{origin}: configuration"
+    categorical: dict[Any, list[str]] = {}
+    for item in _list(configuration.get("categorical_features") or [], f"{where}.categorical_features"):
+        item = _table(item, f"{where}.categorical_features[]")
+        file, table = _dataset_fields(item, f"{where}.categorical_features[]")
+        categorical[file if table is None else (file, table)] = list(_list(item.get("features") or [], f"{where} features"))
+    if not isinstance(configuration.get("default_workflow"), str):
+        raise RerunError(f"{where}.default_workflow should be a workflow name", hint=_MALFORMED)
+    return {
+        "default_workflow": configuration["default_workflow"],
+        "default_algorithms": list(_list(configuration.get("default_algorithms"), f"{where}.default_algorithms")),
+        "categorical_features": categorical,
+        "default_workflow_args": _table(configuration.get("default_workflow_args") or {}, f"{where}.default_workflow_args"),
+        "plot_settings": configuration.get("plot_settings"),
+    }
+
+
+def plot_settings_params(data: Mapping[str, Any] | None, origin: str = "run_config.json") -> dict[str, Any]:
+    """``PlotSettings(**params)`` from Brisk's ``{file_io_settings, colors, theme_json}`` (or flat parameters).
+
+    Brisk's ``theme_json`` (a pickled plotnine theme) is not read: rerun-git draws with matplotlib.
+    """
+    data = _table(data or {}, f"{origin}: plot_settings")
+    if not {"file_io_settings", "colors", "theme_json"} & set(data):
+        return data
+    nested = {**_table(data.get("file_io_settings") or {}, f"{origin}: plot_settings.file_io_settings"),
+              **_table(data.get("colors") or {}, f"{origin}: plot_settings.colors")}
+    return {key: value for key, value in nested.items() if value is not None}
+
+
+def group_args(groups: list[Any], origin: str = "run_config.json") -> list[dict[str, Any]]:
+    """``add_experiment_group(**group)`` keywords from Brisk's ``experiment_groups`` (a copy): datasets as names or tuples."""
+    args = []
+    for group in _list(groups, f"{origin}: experiment_groups"):
+        group = copy.deepcopy(_table(group, f"{origin}: experiment_groups[]"))
+        datasets = []
+        for dataset in _list(group.get("datasets"), f"{origin}: experiment group datasets"):
+            file, table = _dataset_fields(_table(dataset, f"{origin}: experiment group dataset"), f"{origin}: dataset")
+            datasets.append(file if table is None else (file, table))
+        group["datasets"] = datasets
+        args.append(group)
+    return args
+
+
+def _dataset_fields(item: Mapping[str, Any], where: str) -> tuple[str, str | None]:
+    file, table = item.get("dataset"), item.get("table_name")
+    if not isinstance(file, str) or not (table is None or isinstance(table, str)):
+        raise RerunError(f"{where} should have a dataset name and a table name or null", hint=_MALFORMED)
+    return file, table or None
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise RerunError(f"{where} should be a list, not {type(value).__name__}", hint=_MALFORMED)
+    return value
+
+
+_MALFORMED = "the file was edited or is not a run_config.json"
+
+
 def _table(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise RerunError(f"{where} should be a table, not {type(value).__name__}",
-                         hint="the file was edited or is not a run_config.json")
+                         hint=_MALFORMED)
     return dict(value)

@@ -1,7 +1,6 @@
 """RerunService: Brisk's ``brisk.services.rerun`` API as a facade over capture and reproduce."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +8,9 @@ from rerun_git.capture.publish import capture_snapshot
 from rerun_git.capture.recorder import CaptureStrategy, ConfigRecorder
 from rerun_git.errors import RerunError
 from rerun_git.experiment.strategy import RerunStrategy
-from rerun_git.record.brisk_config import RERUN_GIT_KEY, is_brisk_config
+from rerun_git.record.brisk_config import (
+    RERUN_GIT_KEY, configuration_args, group_args, is_brisk_config, plot_settings_params,
+)
 from rerun_git.record.run_record import RunRecord, load_run, run_config_of, summarize_metrics
 from rerun_git.reproduce.coordinator import CoordinatingStrategy
 
@@ -93,11 +94,7 @@ class RerunService(ConfigRecorder):
         """
         from rerun_git.experiment.plot_settings import PlotSettings
 
-        data = dict(plot_settings_data or {})
-        if "file_io_settings" in data or "colors" in data or "theme_json" in data:
-            nested = {**dict(data.get("file_io_settings") or {}), **dict(data.get("colors") or {})}
-            data = {key: value for key, value in nested.items() if value is not None}
-        return PlotSettings.from_params(data)
+        return PlotSettings.from_params(plot_settings_params(plot_settings_data))
 
     def get_configuration_args(self) -> dict[str, Any]:
         """The ``Configuration(**args)`` of the recorded run, as Brisk's ``brisk run -f`` rebuilds it.
@@ -106,29 +103,16 @@ class RerunService(ConfigRecorder):
         ``categorical_features`` keyed by file name or ``(file, table)`` tuple,
         and ``plot_settings`` rebuilt as a ``PlotSettings``.
         """
-        configuration = self._brisk_section("configuration", dict)
-        categorical: dict[Any, list[str]] = {}
-        for item in configuration.get("categorical_features") or []:
-            key = item["dataset"] if not item.get("table_name") else (item["dataset"], item["table_name"])
-            categorical[key] = list(item.get("features") or [])
-        return {
-            "default_workflow": configuration["default_workflow"],
-            "default_algorithms": list(configuration["default_algorithms"]),
-            "categorical_features": categorical,
-            "default_workflow_args": dict(configuration.get("default_workflow_args") or {}),
-            "plot_settings": self.reconstruct_plot_settings(configuration.get("plot_settings")),
-        }
+        args = configuration_args(self._brisk_section("configuration", dict))
+        args["plot_settings"] = self.reconstruct_plot_settings(args["plot_settings"])
+        return args
 
     def get_experiment_groups(self) -> list[dict[str, Any]]:
         """The recorded groups as ``add_experiment_group(**group)`` keywords; datasets as names or ``(file, table)``.
 
         Unlike Brisk's, ``configs`` is left as it is (a copy is returned), so it can be called again.
         """
-        groups = copy.deepcopy(self._brisk_section("experiment_groups", list))
-        for group in groups:
-            group["datasets"] = [d["dataset"] if not d.get("table_name") else (d["dataset"], d["table_name"])
-                                 for d in group.get("datasets", [])]
-        return groups
+        return group_args(self._brisk_section("experiment_groups", list))
 
     def _brisk_section(self, key: str, kind: type) -> Any:
         section = self.configs.get(key)

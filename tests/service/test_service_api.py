@@ -142,6 +142,21 @@ def test_a_malformed_run_config_is_one_rerun_error() -> None:
         RerunService("x", mode="coordinate", rerun_config=configs)
 
 
+def test_a_malformed_configuration_is_one_rerun_error_from_the_getters() -> None:
+    configs = _brisk_configs()
+    configs["configuration"]["categorical_features"] = [{"dataset": 3, "features": []}]
+    configs["experiment_groups"][0]["datasets"] = "a.csv"
+    service = RerunService("x", mode="coordinate", rerun_config=configs)
+    with pytest.raises(RerunError, match="categorical_features.* should have a dataset name"):
+        service.get_configuration_args()
+    with pytest.raises(RerunError, match="experiment group datasets should be a list, not str"):
+        service.get_experiment_groups()
+    configs = _brisk_configs()
+    configs["configuration"]["plot_settings"]["colors"] = "blue"
+    with pytest.raises(RerunError, match="plot_settings.colors should be a table"):
+        RerunService("x", mode="coordinate", rerun_config=configs).get_configuration_args()
+
+
 def test_coordinating_a_brisk_config_checks_workflow_classes() -> None:
     service = RerunService("x", mode="coordinate", rerun_config=_brisk_configs())
 
