@@ -195,7 +195,7 @@ def test_a_failing_cell_names_itself_and_its_last_traceback_line(repo: Path, cli
     assert git(repo, "tag", "-l") == ""
 
 
-def test_keep_failed_runs_the_other_cells(repo: Path) -> None:
+def test_a_failing_cell_does_not_stop_the_others(repo: Path) -> None:
     from rerun_git.experiment.backends import Execution
     from rerun_git.experiment.strategy import PassThroughStrategy
     from rerun_git.experiment.project import ProjectLoader
@@ -203,7 +203,7 @@ def test_keep_failed_runs_the_other_cells(repo: Path) -> None:
 
     _project(repo, "if self.algorithm.name == 'dtr':\n    raise ValueError('boom')")
     outcome = run_experiments(ProjectLoader(repo, PassThroughStrategy()), repo / "results" / "k", seed=7,
-                              execution=Execution(jobs=2), keep_failed=True)
+                              execution=Execution(jobs=2), continue_on_failure=True)
     assert sorted(outcome.failures) == ["main/diabetes/split_0/dtr", "main/diabetes/split_1/dtr"]
     assert all("ValueError: boom" in message for message in outcome.failures.values())
     assert len(outcome.metrics) == 8 and not any("/dtr/" in row for row in outcome.metrics)
