@@ -154,3 +154,18 @@ def repo_state(path: Path, own_refs: tuple[str, ...] = ("refs/tags/run/", "refs/
         stash=git(path, "stash", "list"),
         untracked=git(path, "ls-files", "--others", "--exclude-standard"),
     )
+
+
+#: Set to run the tests marked ``expensive`` (CI does not: each costs a quarter of an hour on 2 cores).
+EXPENSIVE_VARIABLE = "RERUN_GIT_EXPENSIVE"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``expensive`` tests, with one line saying how to run them, unless RERUN_GIT_EXPENSIVE=1."""
+    if os.environ.get(EXPENSIVE_VARIABLE) == "1":
+        return
+    for item in items:
+        marker = item.get_closest_marker("expensive")
+        if marker is not None:
+            why = marker.kwargs.get("reason", "an expensive test")
+            item.add_marker(pytest.mark.skip(reason=f"{why}; run it with {EXPENSIVE_VARIABLE}=1"))
