@@ -12,6 +12,7 @@ from rerun_git.experiment.algorithms import AlgorithmCollection
 from rerun_git.experiment.backends import Execution, close_quietly
 from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject, ProjectCode, execute_cell, write_cell_files
 from rerun_git.experiment.configuration import ExperimentPlan
+from rerun_git.experiment.distribution import FOLDER, write_split_distribution
 from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.guard import project_code
@@ -146,6 +147,9 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
         for split in splits:
             ctx.splits[f"{job.group.name}/{job.label}/split_{split.index}"] = {
                 **split.fingerprint(), "feature_names": list(split.feature_names)}
+            write_split_distribution(split, job.group.name, job.label,
+                                     ctx.results_dir / split_folder(job.group.name, job.label, split.index) / FOLDER,
+                                     ctx.plan.plot_settings)
         features = job.manager.feature_columns(job.data)
         info.setdefault(dataset_key(job.file, job.table), {
             "feature_names": features,
@@ -153,8 +157,8 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
             "num_samples": int(job.data.shape[0]),
         })
         for split in splits:
-            for wrapper in job.algorithms:
-                cell = Cell(job.group.name, job.label, split.index, wrapper.name)
+            for experiment in job.algorithms:
+                cell = Cell.of(job.group.name, job.label, split.index, [w.name for w in experiment])
                 items.append((CellTask(cell, cell_seed(ctx.seed, cell.key), job.group.workflow,
                                        dict(job.group.workflow_args), output=experiment_dir(cell), threads=threads), split))
     experiments = sum(len(job.algorithms) for job in jobs)
@@ -165,9 +169,14 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
     return info, len(items)
 
 
+def split_folder(group: str, dataset: str, split: int) -> str:
+    """Brisk's results folder of one split: ``<group>/<dataset>/split_<i>``."""
+    return f"{group}/{dataset}/split_{split}"
+
+
 def experiment_dir(cell: Cell) -> str:
-    """Brisk's results folder of one experiment: ``<group>/<dataset>/split_<i>/<group>_<algorithm>``."""
-    return f"{cell.group}/{cell.dataset}/split_{cell.split}/{cell.group}_{cell.algorithm}"
+    """Brisk's results folder of one experiment: ``<group>/<dataset>/split_<i>/<group>_<algorithm>[_<algorithm2>...]``."""
+    return f"{split_folder(cell.group, cell.dataset, cell.split)}/{cell.group}_{'_'.join(cell.algorithms)}"
 
 
 def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict[Cell, CellResult]:
