@@ -9,8 +9,11 @@ files do not depend on where cells ran):
 - ``categorical_stats.json``: ``{feature: {"train": {...}, "test": {...},
   "chi_square": {...}}}`` with frequency, proportion, num_unique, entropy
   (bits) and a chi-square test of train vs test counts;
-- with matplotlib (the ``plots`` extra): ``hist_box_plot/<feature>_hist_box_plot``,
-  ``bar_plot/<feature>_bar_plot`` and ``correlation_matrix`` figures.
+- with ``[run] split_plots = true`` in rerun.toml and matplotlib installed (the
+  ``plots`` extra): ``hist_box_plot/<feature>_hist_box_plot``,
+  ``bar_plot/<feature>_bar_plot`` and ``correlation_matrix`` figures (Brisk
+  always draws them; here they are opt-in, as each takes about half a second
+  at Brisk's 300 dpi and they are drawn in the parent process).
 
 The statistics are those of Brisk 1.2 on the features the models see (after
 preprocessing). Categorical features are the configured ones that survived
@@ -104,7 +107,7 @@ def _chi_square(train: pd.Series, test: pd.Series) -> dict[str, Any]:
 
 
 def write_split_distribution(split: DataSplit, group: str, dataset: str, folder: Path,
-                             plot_settings: PlotSettings | None = None) -> list[Path]:
+                             plot_settings: PlotSettings | None = None, plots: bool = False) -> list[Path]:
     """Write the statistics (and, with matplotlib, the plots) of ``split`` into ``folder``.
 
     Parameters
@@ -117,6 +120,8 @@ def write_split_distribution(split: DataSplit, group: str, dataset: str, folder:
         ``<results>/<group>/<dataset>/split_<i>/split_distribution``.
     plot_settings : PlotSettings, optional
         Figure settings of the plots.
+    plots : bool
+        Also draw the figures (skipped without matplotlib).
 
     Returns
     -------
@@ -132,7 +137,7 @@ def write_split_distribution(split: DataSplit, group: str, dataset: str, folder:
         _write_json(folder / "categorical_stats.json", categorical_stats(split.X_train, split.X_test, categorical),
                     "brisk_categorical_statistics", group, dataset),
     ]
-    if matplotlib_available():
+    if plots and matplotlib_available():
         written += _write_plots(split, continuous, categorical, folder, plot_settings)
     return written
 

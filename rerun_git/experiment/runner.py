@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.settings import settings_near
 from rerun_git.experiment.algorithms import AlgorithmCollection
 from rerun_git.experiment.backends import Execution, close_quietly
 from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject, ProjectCode, execute_cell, write_cell_files
@@ -66,6 +67,8 @@ class _Context:
     failures: dict[str, str] = field(default_factory=dict)
     #: The thread starting the worker processes (joined before the first cell is sent).
     warming: Any = None
+    #: Draw the split_distribution figures too (``[run] split_plots``).
+    split_plots: bool = False
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
@@ -104,7 +107,8 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
         seed = fallback_seed(checked.base) if seed is None else seed
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms,
-                       execution=execution, keep_failed=keep_failed, warming=warming)
+                       execution=execution, keep_failed=keep_failed, warming=warming,
+                       split_plots=settings_near(loader.root).split_plots)
         dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
         experiments=cells,
@@ -149,7 +153,7 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
                 **split.fingerprint(), "feature_names": list(split.feature_names)}
             write_split_distribution(split, job.group.name, job.label,
                                      ctx.results_dir / split_folder(job.group.name, job.label, split.index) / FOLDER,
-                                     ctx.plan.plot_settings)
+                                     ctx.plan.plot_settings, plots=ctx.split_plots)
         features = job.manager.feature_columns(job.data)
         info.setdefault(dataset_key(job.file, job.table), {
             "feature_names": features,
