@@ -79,10 +79,13 @@ def test_a_two_algorithm_experiment_runs_is_captured_and_reproduces(repo: Path, 
     kept = git(project, "ls-tree", "-r", "--name-only", "run/multi").splitlines()
     assert ".rerun/results/main/diabetes/split_0/main_linear_ridge/compare.json" in kept
     assert ".rerun/results/main/diabetes/split_1/split_distribution/continuous_stats.json" in kept
-    for args in (("show", "multi"), ("list",), ("compare", "multi", "multi"), ("log",)):
+    for args in (("show", "multi"), ("list",), ("compare", "multi", "multi"), ("log",),
+                 ("report", "-o", str(repo.parent / "site"))):
         shown = cli(*args, cwd=project)
         assert shown.code == 0, shown.err
     assert "linear+ridge" in cli("show", "multi", cwd=project).out
+    assert "linear+ridge" in (repo.parent / "site" / "index.html").read_text() + "".join(
+        p.read_text() for p in (repo.parent / "site").rglob("*.html"))
     for path in (project / "workflows", project / "settings.py"):
         path.rename(path.with_name(path.name + ".gone"))
     again = cli("reproduce", "multi", cwd=project)

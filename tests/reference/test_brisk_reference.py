@@ -131,3 +131,16 @@ def test_adjusted_r2_works_where_brisk_fails(cli: Any, tmp_path: Path) -> None:
     results = _run(cli, tmp_path, "adjusted_r2")
     scores = json.loads((results / "ref/diabetes/split_0/ref_ridge/test_scores.json").read_text())
     assert -1.0 < scores["Adjusted R2 Score"] < 1.0
+
+
+def test_the_fixtures_hold_what_the_projects_exercise() -> None:
+    """multi_algorithm: one experiment with model and model2; split_stats: detected and configured categoricals."""
+    pair = FIXTURES["multi_algorithm"]["pair/diabetes/split_0/pair_linear_ridge/comparison.json"]
+    assert pair["_metadata"]["models"] == {"linear": "Linear Regression", "ridge": "Ridge Regression"}
+    assert "defaults/diabetes/split_1/defaults_ridge_lasso/model2_scores.json" in FIXTURES["multi_algorithm"]
+    stats = FIXTURES["split_stats"]
+    detected = stats["detect/detect/split_0/split_distribution/categorical_stats.json"]
+    assert sorted(k for k in detected if k != "_metadata") == ["band", "sex"]
+    configured = stats["coded/coded/split_0/split_distribution/categorical_stats.json"]
+    assert sorted(k for k in configured if k != "_metadata") == ["colour"]
+    assert "sex" in stats["coded/coded/split_0/split_distribution/continuous_stats.json"]
