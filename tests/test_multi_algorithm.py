@@ -172,3 +172,19 @@ def test_categorical_features_are_detected_as_brisk_detects_them() -> None:
     stats = categorical_stats(train, test, ["colour"])["colour"]
     assert stats["train"]["frequency"] == {"red": 20, "blue": 20} and stats["train"]["entropy"] == 1.0
     assert stats["chi_square"]["degrees_of_freedom"] == 1
+
+
+def test_reproduce_flags_split_statistics_that_differ_from_the_kept_ones(repo: Path, cli,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from rerun_git.experiment import distribution
+
+    project = _project(repo)
+    assert cli("run", "--name", "stats", cwd=project).code == 0
+    assert cli("reproduce", "stats", cwd=project).code == 0  # the kept statistics come out the same
+    original = distribution._continuous
+    monkeypatch.setattr(distribution, "_continuous", lambda values: {**original(values), "mean": 0.5})
+    result = cli("reproduce", "stats", cwd=project)
+    assert result.code == 1
+    assert ("MISMATCH main/diabetes/split_0/split_distribution/continuous_stats.json: "
+            "statistics differ from the recorded run") in result.err
+    assert "0 of 16 metrics differ from run stats; 2 split(s) used other rows or gave other statistics" in result.err
