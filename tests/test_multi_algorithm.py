@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from experiment.exp_project_helpers import write_project
+from experiment.exp_project_helpers import run_captured, write_committed_project
 from rerun_git.errors import RerunError
 
 SETTINGS = """
@@ -39,19 +39,11 @@ WORKFLOW = """
 
 
 def _project(repo: Path, rerun_toml: str = "[capture]\nembed_datasets_max_mb = 5\n") -> Path:
-    write_project(repo, overrides={"settings.py": SETTINGS, "workflows/basic.py": WORKFLOW, "rerun.toml": rerun_toml})
-    (repo / ".gitignore").write_text("results/\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "project")
-    return repo
+    return write_committed_project(repo, {"settings.py": SETTINGS, "workflows/basic.py": WORKFLOW,
+                                          "rerun.toml": rerun_toml})
 
 
-def _run(repo: Path, name: str, **kwargs):
-    from rerun_git.capture.run import run_project
-    from rerun_git.record.run_record import load_run
-
-    run_project(repo, name=name, seed=7, **kwargs)
-    return load_run(name, repo)[1]
+_run = run_captured
 
 
 def _distribution_files(repo: Path, name: str) -> dict[str, bytes]:
