@@ -180,3 +180,29 @@ def test_reproduce_flags_split_statistics_that_differ_from_the_kept_ones(repo: P
     assert ("MISMATCH main/diabetes/split_0/split_distribution/continuous_stats.json: "
             "statistics differ from the recorded run") in result.err
     assert "0 of 16 metrics differ from run stats; 2 split(s) used other rows or gave other statistics" in result.err
+
+
+def test_model2_is_tuned_over_its_own_grid(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import Lasso, LinearRegression, Ridge
+
+    from rerun_git.experiment.algorithms import AlgorithmWrapper
+    from rerun_git.experiment.evaluators import EvaluatorRegistry
+    from rerun_git.experiment.metrics import REGRESSION_METRICS, MetricManager
+    from rerun_git.experiment.workflow import Workflow
+
+    wrappers = [AlgorithmWrapper("linear", "Linear", LinearRegression),
+                AlgorithmWrapper("ridge", "Ridge", Ridge, hyperparam_grid={"alpha": [0.1, 10.0]}),
+                AlgorithmWrapper("lasso", "Lasso", Lasso, hyperparam_grid={"alpha": [0.01]})]
+    workflow = Workflow(algorithm=wrappers, metric_manager=MetricManager(*REGRESSION_METRICS),
+                        evaluators=EvaluatorRegistry(), output_dir=tmp_path, record=lambda f, v: None, seed=3)
+    assert [type(workflow.model), type(workflow.model2), type(workflow.model3)] == [LinearRegression, Ridge, Lasso]
+    assert workflow.algorithm.name == "linear" and workflow.algorithm_names == ["linear", "ridge", "lasso"]
+    X = pd.DataFrame({"a": np.arange(30.0), "b": np.sin(np.arange(30.0))})
+    y = pd.Series(3 * X["a"] + X["b"])
+    workflow.hyperparameter_tuning(workflow.model2, "grid", X, y, "MAE", kf=3, num_rep=1, filename="ridge")
+    workflow.hyperparameter_tuning(workflow.model3, "grid", X, y, "MAE", kf=3, num_rep=1, filename="lasso")
+    ridge = json.loads((tmp_path / "ridge.json").read_text())
+    assert ridge["n_candidates"] == 2 and ridge["best_params"] == {"alpha": 0.1}
+    assert json.loads((tmp_path / "lasso.json").read_text())["best_params"] == {"alpha": 0.01}
