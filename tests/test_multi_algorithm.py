@@ -206,3 +206,20 @@ def test_model2_is_tuned_over_its_own_grid(tmp_path: Path) -> None:
     ridge = json.loads((tmp_path / "ridge.json").read_text())
     assert ridge["n_candidates"] == 2 and ridge["best_params"] == {"alpha": 0.1}
     assert json.loads((tmp_path / "lasso.json").read_text())["best_params"] == {"alpha": 0.01}
+
+
+def test_statistics_do_not_fail_where_brisk_would() -> None:
+    """A text column outside the configured categoricals, a feature without test values: files, not a crash."""
+    import numpy as np
+    import pandas as pd
+
+    from rerun_git.experiment.data import DataSplit
+    from rerun_git.experiment.distribution import categorical_stats, feature_kinds
+
+    train = pd.DataFrame({"x": np.arange(40.0), "code": ["a", "b"] * 20, "tag": [1, 2] * 20})
+    test = pd.DataFrame({"x": np.arange(5.0), "code": ["a"] * 5, "tag": [np.nan] * 5})
+    split = DataSplit(0, train, test, pd.Series(range(40)), pd.Series(range(5)), list(train.columns),
+                      list(range(40)), list(range(5)), categorical_features=["tag"])
+    assert feature_kinds(split) == (["x"], ["tag", "code"])
+    assert categorical_stats(train, test, ["tag"])["tag"]["chi_square"] == {
+        "chi2_stat": None, "p_value": None, "degrees_of_freedom": None}

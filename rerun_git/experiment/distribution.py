@@ -19,7 +19,8 @@ The statistics are those of Brisk 1.2 on the features the models see (after
 preprocessing). Categorical features are the configured ones that survived
 preprocessing; when there are none, a feature is categorical when its dtype
 is object, category or bool, or at most 5% of its values are distinct (Brisk's
-rule). ``_metadata`` is Brisk's ``{method, type: "dataset", dataset, group}``
+rule). A non-numeric feature is never counted as continuous, and a feature
+without values in one part gets ``null`` chi-square results (Brisk fails on both). ``_metadata`` is Brisk's ``{method, type: "dataset", dataset, group}``
 without the timestamp (Brisk swaps ``dataset`` and ``group``; see docs/brisk.md).
 """
 from __future__ import annotations
@@ -48,7 +49,10 @@ def feature_kinds(split: DataSplit) -> tuple[list[str], list[str]]:
     if not categorical:
         combined = pd.concat([split.X_train, split.X_test], axis=0)
         categorical = [c for c in columns if _looks_categorical(combined[c])]
-    return [c for c in columns if c not in categorical], categorical
+    rest = [c for c in columns if c not in categorical]
+    # Brisk fails on a text column left out of the configured categorical features; here it is counted.
+    numeric = [c for c in rest if pd.api.types.is_numeric_dtype(split.X_train[c])]
+    return numeric, categorical + [c for c in rest if c not in numeric]
 
 
 def _looks_categorical(series: pd.Series) -> bool:
@@ -102,7 +106,10 @@ def _chi_square(train: pd.Series, test: pd.Series) -> dict[str, Any]:
     from scipy import stats
 
     table = pd.concat([train.value_counts(), test.value_counts()], axis=1).fillna(0)
-    chi2, p_value, dof, _expected = stats.chi2_contingency(table)
+    try:
+        chi2, p_value, dof, _expected = stats.chi2_contingency(table)
+    except ValueError:  # a split without values of the feature: no test (Brisk fails here)
+        return {"chi2_stat": None, "p_value": None, "degrees_of_freedom": None}
     return {"chi2_stat": chi2, "p_value": p_value, "degrees_of_freedom": dof}
 
 
