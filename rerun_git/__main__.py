@@ -3,4 +3,5 @@ from __future__ import annotations
 
 from rerun_git.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a worker process imports it as __mp_main__
+    raise SystemExit(main())

@@ -186,7 +186,7 @@ def test_a_failing_cell_names_itself_and_its_last_traceback_line(repo: Path, cli
     assert git(repo, "tag", "-l") == ""
 
 
-def test_keep_failed_runs_the_other_cells(repo: Path) -> None:
+def test_a_failing_cell_does_not_stop_the_others(repo: Path) -> None:
     from rerun_git.experiment.backends import Execution
     from rerun_git.experiment.strategy import PassThroughStrategy
     from rerun_git.experiment.project import ProjectLoader
@@ -194,7 +194,7 @@ def test_keep_failed_runs_the_other_cells(repo: Path) -> None:
 
     _project(repo, "if self.algorithm.name == 'dtr':\n    raise ValueError('boom')")
     outcome = run_experiments(ProjectLoader(repo, PassThroughStrategy()), repo / "results" / "k", seed=7,
-                              execution=Execution(jobs=2), keep_failed=True)
+                              execution=Execution(jobs=2), continue_on_failure=True)
     assert sorted(outcome.failures) == ["main/diabetes/split_0/dtr", "main/diabetes/split_1/dtr"]
     assert all("ValueError: boom" in message for message in outcome.failures.values())
     assert len(outcome.metrics) == 8 and not any("/dtr/" in row for row in outcome.metrics)
@@ -377,3 +377,87 @@ def test_sys_exit_in_a_worker_is_a_failure_of_its_cell(repo: Path, cli) -> None:
     assert result.code == 1
     assert "project code called sys.exit(0) during the run (main/diabetes/split_" in result.err
     assert git(repo, "tag", "-l") == ""
+
+
+PARENT_OF_CELL = """
+(output_dir / "parent.txt").write_text(Path(f"/proc/{os.getppid()}/cmdline").read_bytes().decode().replace("\\0", " "))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads the process tree from /proc")
+def test_the_command_line_forks_its_workers_from_one_server(repo: Path) -> None:
+    """`rerun-git run --jobs 2`: the workers are children of one fork server that imported scikit-learn once."""
+    _project(repo, PARENT_OF_CELL)
+    done = subprocess.run([*PYTHON_CLI, "run", "--name", "forked", "--jobs", "2"], cwd=repo,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    parents = {p.read_text() for p in (repo / "results" / "forked").rglob("parent.txt")}
+    assert len(parents) == 1 and "multiprocessing.forkserver" in parents.pop()
+    assert len(_where(repo, "forked")) == 2, "two workers ran the cells"
+
+
+def test_an_unguarded_script_keeps_lokys_own_worker_start(grid: Path) -> None:
+    """A script calling the API at its top level would run again in a fork server: its workers start fresh."""
+    script = grid.parent / "train.py"
+    script.write_text(
+        "from rerun_git.capture.run import run_project\n"
+        f"run_project({str(grid)!r}, name='scripted', seed=7, jobs=2)\n"
+        "from joblib.externals.loky.backend import context\n"
+        "print(context.get_start_method())\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "None", "loky's default start method was kept"
+    assert len(_where(grid, "scripted")) == 2
+
+
+@pytest.mark.parametrize(("source", "importable"), [
+    ('"""doc"""\nimport sys\nfrom x import main\nX = 1\nif __name__ == "__main__":\n    sys.exit(main())\n', True),
+    ("def f():\n    pass\nclass A:\n    pass\nNAMES: list = []\n", True),
+    ("from rerun_git.capture.run import run_project\nrun_project('.', name='n')\n", False),
+    ("import sys\nCONFIG = load()\n", False),
+    ("if __name__ != '__main__':\n    go()\n", False),
+    ("for x in range(3):\n    pass\n", False),
+])
+def test_main_is_importable_only_when_it_only_defines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     source: str, importable: bool) -> None:
+    import types
+
+    from rerun_git.experiment.backends import main_is_importable
+
+    main = types.ModuleType("__main__")
+    main.__file__ = str(tmp_path / "main.py")
+    Path(main.__file__).write_text(source)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert main_is_importable() is importable
+
+
+def test_python_m_rerun_git_does_not_run_when_imported() -> None:
+    """A worker importing ``__main__`` as ``__mp_main__`` must not start a second command."""
+    done = subprocess.run([sys.executable, "-c", "import runpy; runpy.run_module('rerun_git', run_name='__mp_main__')"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+
+
+def test_project_imports_name_installed_modules_only(tmp_path: Path) -> None:
+    from rerun_git.experiment.backends import project_imports
+
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "helper.py").write_text("import numpy\n")
+    (tmp_path / "algorithms.py").write_text(
+        "import sklearn.ensemble, helper\nfrom brisk.defaults import x\nfrom . import y\nfrom scipy import stats\n"
+        "def f():\n    import inside_a_function\n")
+    (tmp_path / "workflows" / "w.py").write_text("from pandas import DataFrame\nimport workflows.other\n")
+    (tmp_path / "broken.py").write_text("import (\n")
+    assert project_imports(tmp_path) == ["sklearn.ensemble", "scipy", "numpy", "pandas"]
+
+
+@pytest.mark.slow
+def test_an_unreachable_scheduler_is_one_error(grid: Path, cli) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = cli("run", "--name", "nowhere", "--scheduler", f"tcp://127.0.0.1:{port}", cwd=grid)
+    lines = result.err.splitlines()
+    assert result.code == 1 and len(lines) == 2, result.err
+    assert lines[0].startswith(f"rerun-git: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    assert git(grid, "tag", "-l") == ""

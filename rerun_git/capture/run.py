@@ -76,7 +76,7 @@ def run_project(
         repo, refs = Repo.open(root), RefSettings.of(settings)
         is_free = lambda candidate: check_name_free(repo, refs, candidate)  # noqa: E731
     claimed = claim_run_name(root, name, name_suffix, is_free)
-    warm_up(execution)  # worker processes start while this one loads the project
+    warm_up(execution, root)  # worker processes start while this one loads the project
     with claimed.held():  # a failed run leaves no results/<name> behind: its name stays free
         return _run_claimed(root, settings, claimed.name, claimed.results_dir, message, capture, seed, progress,
                             execution, keep_failed)

@@ -27,10 +27,15 @@ def main(args: argparse.Namespace) -> int:
         err(f"FAILED {failure}")
     if result.tag:
         out(f"captured {result.tag} ({result.commit[:12]}, seed {result.seed}): {result.headline}")
-    else:
+    elif args.no_capture:
         out(f"ran {result.name} without capture; results in {result.results_dir}")
-    if result.failures:
-        kept = "captured anyway (--keep-failed)" if result.tag else "not captured (capture it with --keep-failed)"
-        err(f"{len(result.failures)} of {result.experiments} experiments failed; the run was {kept}")
-        return 1
-    return 0
+    if not result.failures:
+        return 0
+    if result.tag:
+        kept = "captured anyway (--keep-failed)"
+    elif args.no_capture:
+        kept = "not captured (--no-capture)"
+    else:
+        kept = f"not captured (capture it with --keep-failed); results in {result.results_dir}"
+    err(f"{len(result.failures)} of {result.experiments} experiments failed; the run was {kept}")
+    return 1

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rerun_git.errors import RerunError
@@ -113,21 +115,40 @@ def run_remote(code: ProjectCode, items: list[tuple[CellTask, DataSplit]], execu
                 yield from _worker_errors(results)
             finally:
                 close_quietly(results)
+    if backend == "loky" and _forking_from_server():
+        _release_workers()
 
 
-def warm_up(execution: Execution) -> threading.Thread | None:
+def _release_workers() -> None:
+    """Let the workers exit now, while the run is captured, rather than at exit (the next run forks new ones cheaply)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    with contextlib.suppress(Exception):
+        get_reusable_executor(reuse=True).shutdown(wait=False)
+
+
+def warm_up(execution: Execution, project: Path | None = None) -> threading.Thread | None:
     """Start the local worker processes now, in the background, while this process loads the project.
 
-    Each worker imports numpy, pandas and scikit-learn once; the pool is
-    joblib's reusable loky executor, which :func:`run_remote` then uses.
+    Each worker has numpy, pandas and scikit-learn imported; the pool is
+    joblib's reusable loky executor, which :func:`run_remote` then uses. When
+    possible, the workers are forked from one server process that imported
+    them once (:func:`_fork_server`), so two workers cost one interpreter
+    start-up, not two. ``project``, the user's own
+    working tree, adds the installed modules its files import to what that
+    server imports (never a snapshot's: those are untrusted until reproduced).
     Calling it again for the same number of workers returns the same thread.
     """
+    if execution.backend == "dask":
+        return _warm_dask(execution.scheduler)
     if execution.backend != "loky":
         return None
     started = _WARMING.get(execution.workers)
     if started is not None:
         return started
     import joblib
+
+    _fork_server(project)
 
     def start() -> None:
         with contextlib.suppress(Exception):
@@ -143,6 +164,104 @@ def warm_up(execution: Execution) -> threading.Thread | None:
 
 #: The warm-up started in this process, by number of workers (a command starts it early, the runner joins it).
 _WARMING: dict[int, threading.Thread] = {}
+
+#: What every worker imports before its first cell (the fork server imports it once for all of them).
+PRELOAD = ("numpy", "pandas", "sklearn.base", "rerun_git.experiment.cells", "rerun_git.experiment.workflow")
+#: The variable naming the project's own imports for the fork server (read by ``experiment/_preload.py``).
+PRELOAD_VARIABLE = "RERUN_GIT_PRELOAD"
+
+
+def _fork_server(project: Path | None) -> None:
+    """Have loky fork its workers from a server process that imported :data:`PRELOAD` once.
+
+    Python's fork server imports the parent's ``__main__``; it is used only
+    when that is harmless (:func:`main_is_importable`: rerun-git's command
+    line, a guarded script, an interactive session). Otherwise loky starts
+    each worker as a fresh interpreter, as joblib does by default.
+    """
+    import multiprocessing
+
+    from joblib.externals.loky.backend import context
+
+    if context.get_start_method() is not None or not main_is_importable():
+        return  # a start method chosen by somebody else (or by an earlier run) stays
+    os.environ[PRELOAD_VARIABLE] = " ".join(project_imports(project) if project is not None else [])
+    multiprocessing.set_forkserver_preload(["__main__", *PRELOAD, "rerun_git.experiment._preload"])
+    context.set_start_method("forkserver")
+
+
+def _forking_from_server() -> bool:
+    from joblib.externals.loky.backend import context
+
+    return context.get_start_method() == "forkserver"
+
+
+def main_is_importable() -> bool:
+    """Whether importing this process's ``__main__`` again only defines things.
+
+    True without a main file (``python -c``, a notebook) and for a file whose
+    top level holds only imports, definitions, constants and an ``if __name__
+    == "__main__":`` block (rerun-git's entry points, pytest's, a guarded script).
+    """
+    import ast
+
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if path is None:
+        return True
+    try:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return all(_only_defines(node) for node in tree.body)
+
+
+def _only_defines(node: Any) -> bool:
+    import ast
+
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Constant)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return node.value is None or not any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(node.value))
+    if isinstance(node, ast.If):  # if __name__ == "__main__":
+        test = node.test
+        return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+                and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value == "__main__" and isinstance(test.ops[0], ast.Eq)
+                and all(_only_defines(n) for n in node.orelse))
+    return False
+
+
+def project_imports(root: Path) -> list[str]:
+    """Installed modules the project's Python files import at top level (a preload hint, never executed here).
+
+    Module names of the project's own files, ``brisk`` (served by rerun-git's
+    import hook) and relative imports are left out; a file that does not parse
+    is skipped (the run reports it).
+    """
+    import ast
+
+    files = [*root.glob("*.py"), *root.glob("workflows/*.py")]
+    own = {p.stem for p in files} | {p.name for p in root.iterdir() if p.is_dir()}
+    names: dict[str, None] = {}
+    for path in sorted(files):
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found = [node.module]
+            else:
+                continue
+            for name in found:
+                top = name.split(".")[0]
+                if top not in own and top not in ("brisk", "__main__") and name.replace(".", "").isidentifier():
+                    names[name] = None
+    return list(names)
 
 
 def _import_heavy() -> int:
@@ -183,12 +302,58 @@ def _backend(execution: Execution) -> Iterator[tuple[str, int]]:
     if execution.scheduler is None:
         yield "loky", execution.workers
         return
-    client = connect_dask(execution.scheduler)
+    client = _dask_client(execution.scheduler)
     try:
         yield "dask", -1
     finally:
         with contextlib.suppress(Exception):
             client.close()
+
+
+class _DaskWarmUp(threading.Thread):
+    """Connect to the scheduler and have every worker import the heavy modules, in the background."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(name="rerun-git-dask-warm-up", daemon=True)
+        self.address = address
+        self.client: Any = None
+        self.error: RerunError | None = None
+
+    def run(self) -> None:
+        try:
+            self.client = connect_dask(self.address)
+        except RerunError as exc:
+            self.error = exc
+            return
+        with contextlib.suppress(Exception):  # a hint only: the cells import what they need anyway
+            workers = list(self.client.scheduler_info()["workers"])
+            futures = [self.client.submit(_import_heavy, workers=[w], allow_other_workers=False, pure=False)
+                       for w in workers]
+            self.client.gather(futures)
+
+
+#: The Dask warm-up started in this process, by scheduler address (taken by the run that uses it).
+_DASK_WARMING: dict[str, _DaskWarmUp] = {}
+
+
+def _warm_dask(address: str | None) -> threading.Thread | None:
+    if address is None:
+        return None
+    if address not in _DASK_WARMING:
+        _DASK_WARMING[address] = warming = _DaskWarmUp(address)
+        warming.start()
+    return _DASK_WARMING[address]
+
+
+def _dask_client(address: str) -> Any:
+    """The warm-up's client for ``address`` (waiting for it), else a new connection."""
+    warming = _DASK_WARMING.pop(address, None)
+    if warming is None:
+        return connect_dask(address)
+    warming.join()
+    if warming.error is not None:
+        raise warming.error
+    return warming.client
 
 
 def connect_dask(address: str, timeout: float = 10.0) -> Any:

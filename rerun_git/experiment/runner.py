@@ -63,7 +63,7 @@ class _Context:
     table: dict[str, dict[str, float]] = field(default_factory=dict)
     splits: dict[str, dict[str, Any]] = field(default_factory=dict)
     execution: Execution = field(default_factory=Execution)
-    keep_failed: bool = False
+    continue_on_failure: bool = True
     failures: dict[str, str] = field(default_factory=dict)
     #: The thread starting the worker processes (joined before the first cell is sent).
     warming: Any = None
@@ -72,7 +72,7 @@ class _Context:
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
-                    execution: Execution | None = None, keep_failed: bool = True) -> RunOutcome:
+                    execution: Execution | None = None, continue_on_failure: bool = True) -> RunOutcome:
     """Load the project through ``loader`` and run every experiment cell.
 
     Parameters
@@ -88,7 +88,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
         Show a tqdm progress bar.
     execution : Execution, optional
         Where cells run (default: in this process); the numbers do not depend on it.
-    keep_failed : bool
+    continue_on_failure : bool
         Keep running after a cell fails, as Brisk does (the default; failures go to
         ``RunOutcome.failures``); False cancels the rest and raises the first failure.
 
@@ -107,7 +107,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
         seed = fallback_seed(checked.base) if seed is None else seed
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms,
-                       execution=execution, keep_failed=keep_failed, warming=warming,
+                       execution=execution, continue_on_failure=continue_on_failure, warming=warming,
                        split_plots=settings_near(loader.root).split_plots)
         dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
@@ -195,7 +195,7 @@ def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict
                 write_cell_files(result, ctx.results_dir / task.output)
             if result.error is not None:
                 message, hint = result.error
-                if not ctx.keep_failed:
+                if not ctx.continue_on_failure:
                     raise RerunError(message, hint=hint)
                 useful = hint and not hint.startswith("raised while running")
                 ctx.failures[result.cell.key] = f"{message} (hint: {hint})" if useful else message

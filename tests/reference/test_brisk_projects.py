@@ -76,7 +76,8 @@ def test_one_failing_experiment_is_reported_and_the_others_run(cli: Any, tmp_pat
     assert failed.code == 1
     assert failed.err.count("FAILED ref/diabetes/split_") == 3
     assert "ValueError: knn breaks on purpose" in failed.err
-    assert "3 of 6 experiments failed; the run was not captured (capture it with --keep-failed)" in failed.err
+    assert "3 of 6 experiments failed; the run was not captured (capture it with --keep-failed); results in" in failed.err
+    assert "without capture" not in failed.out, "only --no-capture runs without capture"
     assert (work / "results/f/ref/diabetes/split_2/ref_ridge/test_scores.json").is_file()
     assert git(work, "tag", "-l") == ""
     kept = cli("run", "--name", "g", "--seed", "7", "--keep-failed", cwd=work)
