@@ -170,6 +170,8 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
     results = _collect(ctx, items, _progress_bar(len(items), experiments, progress, ctx.execution))
     for task, _split in items:  # grid order, whatever order the cells finished in
         _merge(ctx, task, results.get(task.cell))
+    order = [task.cell.key for task, _split in items]
+    ctx.failures = {key: ctx.failures[key] for key in order if key in ctx.failures}  # reported in grid order too
     return info, len(items)
 
 
