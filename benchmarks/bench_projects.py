@@ -84,7 +84,8 @@ class Trained:
     """One training of a project, kept so that captures can be timed without re-training."""
 
     root: Path
-    configs: dict[str, Any]
+    #: The service's Brisk ``configs`` and its record ``sections``, as the loader left them.
+    configs: tuple[dict[str, Any], dict[str, Any]]
     outcome: Any
     files: dict[str, bytes]
     results: Path
@@ -105,7 +106,7 @@ def train(root: Path, name: str = "trained") -> Trained:
     start = time.perf_counter()
     outcome = run_experiments(loader, results, seed=0)
     seconds = time.perf_counter() - start
-    return Trained(root, copy.deepcopy(service.configs), outcome, dict(loader.files), results, seconds)
+    return Trained(root, copy.deepcopy((service.configs, service.sections)), outcome, dict(loader.files), results, seconds)
 
 
 def prepare_capture(trained: Trained, root: Path, name: str) -> tuple[Any, Path]:
@@ -117,7 +118,7 @@ def prepare_capture(trained: Trained, root: Path, name: str) -> tuple[Any, Path]
     shutil.copytree(trained.results, results, ignore=shutil.ignore_patterns("run_config.json"))
     service = RerunService(name, mode="capture")
     service.bind_project(root, load_project_settings(root), seed=0)
-    service.configs = copy.deepcopy(trained.configs)
+    service.configs, service.sections = copy.deepcopy(trained.configs)
     service.record_outcome(trained.outcome, trained.files)
     return service, results
 
@@ -125,6 +126,7 @@ def prepare_capture(trained: Trained, root: Path, name: str) -> tuple[Any, Path]
 def time_capture(trained: Trained, root: Path, name: str) -> float:
     """In-process seconds of ``export_and_save`` (snapshot + env + refs + run_config.json) for a new run."""
     service, results = prepare_capture(trained, root, name)
+    service.environment = None  # read inside the timing, as `rerun-git run` does (RerunService reads it on creation)
     os.sync()  # the copies just made are written back now, not inside the timing
     start = time.perf_counter()
     service.export_and_save(results)

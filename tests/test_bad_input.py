@@ -455,3 +455,12 @@ def test_arbitrary_bytes_as_a_record_raise_the_user_facing_error(text) -> None:
         RunRecord.from_toml(text, origin="run/x:.rerun/run.toml")
     except RerunError as exc:
         assert exc.hint
+
+
+def test_a_damaged_algorithm_config_of_the_data_manager_is_the_user_facing_error() -> None:
+    """Found by the hypothesis test above: ``algorithm_config = [0]`` raised a TypeError."""
+    from rerun_git.experiment.data import DataManager
+
+    for damaged_value in ([0], ["linear"], [{"name": "a"}, None]):
+        with pytest.raises(RerunError, match="AlgorithmCollection parameters should be a list of tables"):
+            DataManager.from_params({"algorithm_config": damaged_value})

@@ -113,7 +113,7 @@ def test_the_recorded_environment_holds_versions_only(tmp_path: Path, cli, monke
     assert cli("run", "--name", "e", cwd=repo).code == 0
     record = full_record(repo, "run/e")
     assert "env" not in tomllib.loads(git(repo, "show", "run/e:.rerun/run.toml")), "[env] has a blob of its own"
-    assert set(record["env"]) == {"python", "implementation", "platform", "packages"}
+    assert set(record["env"]) == {"python", "implementation", "platform", "machine", "packages"}
     assert all(isinstance(v, str) for v in record["env"]["packages"].values())
     assert SECRET not in everything_in(repo, "e")
 

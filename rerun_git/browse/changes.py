@@ -234,7 +234,7 @@ def load_working_tree(start: Path, run_record: RunRecord, run_files: list[str]) 
         rerun_git_version=run_record.rerun_git_version, env=capture_environment(),
     )
     if error is None:
-        record.set_config_sections(service.configs)
+        record.set_config_sections(service.sections)
         keys = [(f, t) for f, t in context.datasets]
     else:
         keys = [(d.get("filename", k), d.get("table_name")) for k, d in run_record.datasets.items()]

@@ -225,7 +225,7 @@ def _capture(target: _Target, table: dict[str, dict[str, float]], files: dict[st
     context.executed_files = dict(files)
     context.command = dict(command or {})
     context.datasets = [(filename, None) for filename in dict.fromkeys(datasets or [])]
-    recorder.configs["results"] = {row: dict(metrics) for row, metrics in table.items()}
+    recorder.sections["results"] = {row: dict(metrics) for row, metrics in table.items()}
     published, _record = capture_snapshot(recorder, context, target.results_dir)
     return CapturedRun(target.name, published.tag, published.commit, target.results_dir, table)
 

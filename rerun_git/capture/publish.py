@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rerun_git._version import __version__
 from rerun_git.experiment._params import dataset_key
 from rerun_git.capture.selection import HashCache, kept_results, select_project_files
+from rerun_git.record.brisk_config import run_config
 from rerun_git.record.datasets import dataset_entry, sha256_bytes
 from rerun_git.record.run_record import RunRecord
 from rerun_git.store.objects import TreeEntry, blob_id_of_file, file_mode, object_id
@@ -22,7 +23,7 @@ RUN_CONFIG_JSON = "run_config.json"
 
 
 def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_dir: Path) -> tuple[PublishedRun, RunRecord]:
-    """Snapshot what ran as one commit and one tag; write ``run_config.json``."""
+    """Snapshot what ran as one commit and one tag; write Brisk's ``run_config.json`` (see ``record.brisk_config``)."""
     from rerun_git.capture.recorder import now_utc
     from rerun_git.store.objects import ObjectWriter
 
@@ -58,12 +59,24 @@ def capture_snapshot(service: ConfigRecorder, context: CaptureContext, results_d
     tree = write_snapshot_tree(writer, files, blobs)
     published = publish_run(repo, writer, refs, tree=tree, head=head, message=run_message(record),
                             identity=identity(), known_refs=known_refs)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / RUN_CONFIG_JSON).write_text(record.to_json() + "\n")
+    # Brisk's run_config.json, exported from the record and the bytes that ran; the service's configs become it
+    # (Brisk's save_rerun_config adds `_metadata` to them too).
+    service.configs = run_config(record, context.executed_files, published.tag, published.commit)
+    write_run_config(results_dir, service.configs)
     from rerun_git.capture.post_run import after_capture
 
     after_capture(repo, context.root, settings, published, results_dir, record.headline())
     return published, record
+
+
+def write_run_config(results_dir: Path, config: dict[str, Any]) -> Path:
+    """Write ``results_dir/run_config.json`` as Brisk does (``indent=4``); return its path."""
+    import json
+
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / RUN_CONFIG_JSON
+    path.write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
+    return path
 
 
 def _capture_datasets(repo: Repo, writer: Any, context: CaptureContext, blobs: dict[str, TreeEntry],

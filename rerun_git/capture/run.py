@@ -93,6 +93,7 @@ def _run_claimed(
     recorder = ConfigRecorder(name)
     context = recorder.bind_project(root, settings, 0 if seed is None else seed, message)
     loader = ProjectLoader(root, CaptureStrategy(recorder))
+    recorder.sources = loader.files  # Brisk's file sections take the bytes the loader executes, as it loads them
     # As in Brisk, a failing experiment does not stop the others (the runner keeps going); the run is
     # captured with failures only under --keep-failed.
     outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution)
@@ -103,7 +104,7 @@ def _run_claimed(
         raise RerunError(f"all {outcome.experiments} experiments failed: {first}",
                          hint="nothing was captured and results/<name> is not kept; fix the error and run again")
     context.seed = outcome.seed
-    best = best_of(outcome.metrics, recorder.configs.get("metrics", []))
+    best = best_of(outcome.metrics, recorder.sections.get("metrics", []))
     result = RunResult(name=name, results_dir=results_dir, metrics=outcome.metrics, lines=summarize(outcome.metrics),
                        headline=headline(best), seed=outcome.seed, failures=list(outcome.failures.values()),
                        experiments=outcome.experiments)

@@ -167,7 +167,10 @@ class NamedCollection(Generic[T]):
 
     @classmethod
     def from_params(cls, items: list[dict[str, Any]]) -> Any:
-        """Rebuild from :meth:`export_params` output."""
+        """Rebuild from :meth:`export_params` output (a list of tables; anything else is one RerunError)."""
+        if not isinstance(items, (list, tuple)) or not all(isinstance(d, Mapping) for d in items):
+            raise RerunError(f"{cls.__name__} parameters should be a list of tables",
+                             hint="the run's record was edited or damaged")
         return cls(*(cls.item_type.from_params(d) for d in items))
 
 

@@ -127,15 +127,22 @@ class ExperimentPlan:
     groups: list[ExperimentGroup]
     categorical_features: dict[Any, list[str]]
     plot_settings: PlotSettings
+    #: The Configuration's defaults the groups were built from (Brisk's run_config.json keeps them).
+    default_workflow: str | None = None
+    default_algorithms: list[str] = field(default_factory=list)
+    default_workflow_args: dict[str, Any] = field(default_factory=dict)
 
     def categorical_for(self, file: str, table: str | None = None) -> list[str]:
         """Return the categorical features of a dataset (empty when none)."""
         return _lookup_categorical(self.categorical_features, file, table)
 
     def export_params(self) -> dict[str, Any]:
-        """Return TOML-safe groups, categorical features (by ``dataset_key``) and plot settings."""
+        """Return TOML-safe defaults, groups, categorical features (by ``dataset_key``) and plot settings."""
         categorical = {dataset_key(*split_dataset(k)): v for k, v in self.categorical_features.items()}
         return to_plain({
+            "default_workflow": self.default_workflow,
+            "default_algorithms": list(self.default_algorithms),
+            "default_workflow_args": dict(self.default_workflow_args),
             "categorical_features": categorical,
             "plot_settings": self.plot_settings.export_params(),
             "experiment_groups": [g.export_params() for g in self.groups],
@@ -287,7 +294,9 @@ class Configuration:
         plot_settings.validate()
         categorical = self._checked_categorical()
         self._check_categorical_keys(categorical)
-        return ExperimentPlan(list(self.experiment_groups), categorical, plot_settings)
+        return ExperimentPlan(list(self.experiment_groups), categorical, plot_settings, self.default_workflow,
+                              list(self.default_algorithms or []),
+                              _check_dict(self.default_workflow_args, "default_workflow_args"))
 
     def _check_categorical_keys(self, categorical: dict[Any, list[str]]) -> None:
         """Every ``categorical_features`` key must name a dataset of some group."""

@@ -159,6 +159,7 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
             "feature_names": features,
             "num_features": len(features),
             "num_samples": int(job.data.shape[0]),
+            "columns": [str(c) for c in job.data.columns],  # every column as loaded (Brisk's feature_names)
         })
         for split in splits:
             for experiment in job.algorithms:

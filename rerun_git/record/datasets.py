@@ -48,6 +48,8 @@ def dataset_entry(
     if info:
         entry.update(feature_names=list(info.get("feature_names", [])), num_features=int(info.get("num_features", 0)),
                      num_samples=int(info.get("num_samples", 0)))
+        if "columns" in info:
+            entry["columns"] = list(info["columns"])
     return entry
 
 

@@ -15,7 +15,7 @@ CRITICAL_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "joblib")
 
 
 def capture_environment() -> dict[str, Any]:
-    """Python version, platform and every installed distribution's version.
+    """Python version, platform, machine type and every installed distribution's version.
 
     Read in-process with :mod:`importlib.metadata` (never ``pip list``); no
     environment variable values are recorded.
@@ -24,6 +24,7 @@ def capture_environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
         "platform": platform.platform(),
+        "machine": platform.machine(),
         "packages": installed_packages(),
     }
 

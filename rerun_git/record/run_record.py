@@ -268,7 +268,8 @@ _ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "workflows": {"file": (str,), "class": (str,)},
 }
 _OPTIONAL_ENTRY_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
-    "datasets": {"table_name": (str, type(None)), "feature_names": (list,), "num_features": (int,), "num_samples": (int,)},
+    "datasets": {"table_name": (str, type(None)), "feature_names": (list,), "num_features": (int,), "num_samples": (int,),
+                 "columns": (list,)},
     "workflows": {},
 }
 
@@ -299,7 +300,7 @@ def _check_command(command: dict[str, Any], origin: str) -> None:
 
 
 def _check_env(env: dict[str, Any], origin: str) -> None:
-    for field_name in ("python", "platform", "implementation"):
+    for field_name in ("python", "platform", "implementation", "machine"):
         if field_name in env and not isinstance(env[field_name], str):
             raise RerunError(f"{origin}: env.{field_name} should be a string", hint=_CORRUPT_HINT)
     packages = env.get("packages", {})
@@ -341,6 +342,17 @@ def record_at(repo: Repo, commit: str, where: str) -> RunRecord:
     if blobs[RECORD_PATH] is None:
         raise RerunError(f"{where} has no {RECORD_PATH}", hint="it is not a complete rerun-git run")
     return RunRecord.from_blobs(blobs, where)
+
+
+def run_config_of(repo_path: Path, commit: str, record: RunRecord, tag: str | None = None) -> dict[str, Any]:
+    """The Brisk ``run_config.json`` of a captured run, its file contents read from the snapshot ``commit``."""
+    from rerun_git.record.brisk_config import FILE_SECTIONS, run_config
+
+    paths = [path for _kind, path in FILE_SECTIONS.values()]
+    paths += [str(entry.get("file")) for entry in record.workflows.values()]
+    blobs = read_blobs(Repo.open(repo_path), [f"{commit}:{path}" for path in paths])
+    sources = {path: blob for path, blob in zip(paths, blobs) if blob is not None}
+    return run_config(record, sources, tag, commit)
 
 
 def load_run(name: str, start: Path) -> tuple[RunInfo, RunRecord, Path]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from rerun_git.errors import RerunError
 from rerun_git.experiment.strategy import RerunStrategy
+from rerun_git.record.brisk_config import coordinate_sections, is_brisk_config
 
 
 
@@ -18,14 +19,21 @@ class CoordinatingStrategy(RerunStrategy):
     workflows are loaded from the snapshot's files (the exact bytes that
     ran) and checked against the record.
 
+    A Brisk ``run_config.json`` (what ``export_and_save`` writes) is accepted
+    too: the data manager is rebuilt from its ``base_data_manager.params`` and
+    the workflows' classes are checked; Brisk keeps algorithms and metrics as
+    file contents, which are not executed here, so those are not checked.
+
     Parameters
     ----------
     config_data : dict
-        The recorded run (``RunRecord.to_dict()``).
+        The recorded run (``RunRecord.to_dict()``) or a Brisk ``run_config.json``'s content.
     """
 
     def __init__(self, config_data: dict[str, Any]) -> None:
         self.config_data = config_data
+        #: What the loaded parts are rebuilt from or checked against, in the record's shapes.
+        self._recorded = coordinate_sections(config_data) if is_brisk_config(config_data) else config_data
         self._reconstructed_objects: dict[str, Any] = {}
         self._cleanups: list[Any] = []
 
@@ -49,7 +57,7 @@ class CoordinatingStrategy(RerunStrategy):
         return module
 
     def handle_load_workflow(self, workflow: Any, workflow_name: str) -> Any:
-        recorded = self.config_data.get("workflows", {}).get(workflow_name)
+        recorded = self._recorded.get("workflows", {}).get(workflow_name)
         if recorded is None:
             raise RerunError(
                 f"workflow {workflow_name!r} is not in the run's record",
@@ -72,12 +80,12 @@ class CoordinatingStrategy(RerunStrategy):
             self._cleanups.pop()()
 
     def _section(self, key: str) -> Any:
-        if key not in self.config_data or not self.config_data[key]:
+        if key not in self._recorded or not self._recorded[key]:
             raise RerunError(f"the run's record has no {key!r} section", hint="was it captured by `rerun-git run`?")
-        return self.config_data[key]
+        return self._recorded[key]
 
     def _verify(self, key: str, filename: str, loaded: Any) -> None:
-        recorded = self.config_data.get(key)
+        recorded = self._recorded.get(key)
         if recorded is not None and _normalise(recorded) != _normalise(loaded):
             raise RerunError(
                 f"{filename} in the snapshot builds a different {key} configuration than the record",

@@ -31,7 +31,8 @@ def test_end_to_end_reproducible(tmp_path):
     assert set(row) == {"MAE", "R2"} and all(type(v) is float for v in row.values())
     assert first.datasets == [("diabetes.csv", None)]
     assert first.dataset_info["diabetes.csv"] == {
-        "feature_names": ["age", "bmi", "bp", "s5"], "num_features": 4, "num_samples": 120}
+        "feature_names": ["age", "bmi", "bp", "s5"], "num_features": 4, "num_samples": 120,
+        "columns": ["age", "bmi", "bp", "s5", "target"]}
     assert first.workflows == {"main": {"file": "workflows/basic.py", "class": "Basic"},
                                "kfold": {"file": "workflows/basic.py", "class": "Basic"}}
     assert [g.name for g in first.plan.groups] == ["main", "kfold"]

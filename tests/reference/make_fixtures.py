@@ -8,8 +8,10 @@ It creates a throwaway virtual environment with brisk-ml 1.2 (``/tmp/brisk-venv`
 or ``$BRISK_VENV``) when it is absent, writes the projects' datasets, runs every
 project in ``tests/reference/projects/`` with ``brisk run`` in a copy, and stores
 each experiment's result JSON files (Brisk's ``timestamp`` dropped) as
-``tests/reference/fixtures/<project>.json``. brisk-ml is never a dependency of
-rerun-git: this script is the only thing that installs or runs it.
+``tests/reference/fixtures/<project>.json``, and the *schema* of Brisk's
+``run_config.json`` (keys and value types, no values; see :func:`run_config_schema`)
+as ``tests/reference/fixtures/run_config_schema/<project>.json``. brisk-ml is never
+a dependency of rerun-git: this script is the only thing that installs or runs it.
 
 Projects whose DataManager leaves ``random_state`` unset (Brisk's own templates)
 are run with numpy's global RNG seeded with :data:`SEED` before Brisk builds its
@@ -29,6 +31,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PROJECTS = HERE / "projects"
 FIXTURES = HERE / "fixtures"
+RUN_CONFIG_SCHEMAS = FIXTURES / "run_config_schema"
+#: Maps keyed by names that depend on the machine, not the project: their keys collapse to ``<name>``.
+NAME_KEYED = {("env", "packages")}
 VENV = Path(os.environ.get("BRISK_VENV", "/tmp/brisk-venv"))
 REQUIREMENTS = ["brisk-ml==1.2.*", "matplotlib<3.11"]
 SEED = 7
@@ -78,12 +83,33 @@ def run_project(python: Path, project: Path) -> dict[str, object]:
         for path in sorted(results.rglob("*.json")):
             rel = path.relative_to(results).as_posix()
             if rel == "run_config.json":
+                out["_run_config_schema"] = run_config_schema(json.loads(path.read_text()))
                 continue
             data = json.loads(path.read_text())
             if isinstance(data, dict) and isinstance(data.get("_metadata"), dict):
                 data["_metadata"].pop("timestamp", None)
             out[rel] = data
         return out
+
+
+def run_config_schema(value: object, path: tuple[str, ...] = ()) -> object:
+    """The shape of a ``run_config.json`` value: dicts keep their keys, lists the set of their items' shapes,
+    scalars become their JSON type (``str``, ``int``, ``float``, ``bool``, ``null``).
+
+    Maps in :data:`NAME_KEYED` (installed packages) keep one ``<name>`` key: the union of their entries' shapes.
+    The tests compute the same shape of rerun-git's file and compare.
+    """
+    if isinstance(value, dict):
+        if path in NAME_KEYED:
+            shapes = {json.dumps(run_config_schema(v, (*path, "<name>")), sort_keys=True) for v in value.values()}
+            return {"<name>": [json.loads(s) for s in sorted(shapes)]}
+        return {str(k): run_config_schema(v, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        shapes = {json.dumps(run_config_schema(v, (*path, "[]")), sort_keys=True) for v in value}
+        return [json.loads(s) for s in sorted(shapes)]
+    if value is None:
+        return "null"
+    return {bool: "bool", int: "int", float: "float", str: "str"}[type(value)]
 
 
 def _failures(log: str) -> list[str]:
@@ -101,6 +127,10 @@ def main() -> int:
             print(f"{project.name}: not run with Brisk ({SKIP_BRISK[project.name]})")
             continue
         data = run_project(python, project)
+        schema = data.pop("_run_config_schema", None)
+        if schema is not None:
+            RUN_CONFIG_SCHEMAS.mkdir(exist_ok=True)
+            (RUN_CONFIG_SCHEMAS / f"{project.name}.json").write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
         target = FIXTURES / f"{project.name}.json"
         target.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
         print(f"{project.name}: {len(data) - 3} result files, brisk exit {data['_brisk_exit']}, "
