@@ -43,6 +43,9 @@ class ProjectSettings:
         ``[run]`` experiment cells run at once (``-1``: all cores).
     scheduler : str or None
         ``[run]`` the address of a Dask scheduler that runs the cells.
+    split_plots : bool
+        ``[run]`` also draw Brisk's ``split_distribution/`` figures (needs matplotlib;
+        off by default: at Brisk's 300 dpi each figure takes about half a second).
     post_run_hook : str or None
         ``[hooks] post_run``: the command run after each capture (``""`` turns it off).
     trusted_remotes, trusted_signers : list of str
@@ -60,6 +63,7 @@ class ProjectSettings:
     seed: int | str | None = None
     jobs: int = 1
     scheduler: str | None = None
+    split_plots: bool = False
     post_run_hook: str | None = None
     trusted_remotes: list[str] = field(default_factory=list)
     trusted_signers: list[str] = field(default_factory=list)
@@ -77,6 +81,7 @@ _SETTINGS_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("run", "seed"): ("seed", "seed"),
     ("run", "jobs"): ("jobs", "jobs"),
     ("run", "scheduler"): ("scheduler", "string"),
+    ("run", "split_plots"): ("split_plots", "bool"),
     ("hooks", "post_run"): ("post_run_hook", "string"),
     ("trust", "remotes"): ("trusted_remotes", "strings"),
     ("trust", "signers"): ("trusted_signers", "strings"),
@@ -85,6 +90,7 @@ _SETTINGS_KEYS: dict[tuple[str, str], tuple[str, str]] = {
 _KINDS: dict[str, tuple[str, Any]] = {
     "strings": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v)),
     "string": ("a string", lambda v: isinstance(v, str)),
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
     "number": ("a non-negative number", lambda v: _is_number(v) and v >= 0),
     "seed": ("an integer from 0 to 4294967295, or \"random\"",
              lambda v: v == "random" or (_is_int(v) and 0 <= v <= 2**32 - 1)),

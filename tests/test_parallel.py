@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from experiment.exp_project_helpers import write_project
+from experiment.exp_project_helpers import run_captured, write_committed_project
 from rerun_git.errors import RerunError
 
 PYTHON_CLI = [sys.executable, "-m", "rerun_git"]
@@ -68,20 +68,11 @@ def _workflow(body: str = "pass") -> str:
 
 
 def _project(repo: Path, body: str = "pass", extra: dict[str, str] | None = None) -> Path:
-    write_project(repo, overrides={"algorithms.py": ALGORITHMS, "settings.py": SETTINGS,
-                                   "workflows/basic.py": _workflow(body), **(extra or {})})
-    (repo / ".gitignore").write_text("results/\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "project")
-    return repo
+    return write_committed_project(repo, {"algorithms.py": ALGORITHMS, "settings.py": SETTINGS,
+                                          "workflows/basic.py": _workflow(body), **(extra or {})})
 
 
-def _run(repo: Path, name: str, **kwargs):
-    from rerun_git.capture.run import run_project
-    from rerun_git.record.run_record import load_run
-
-    run_project(repo, name=name, seed=7, **kwargs)
-    return load_run(name, repo)[1]
+_run = run_captured
 
 
 def _result_files(repo: Path, name: str) -> dict[str, bytes]:

@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
         return 1
     if mismatches or result.split_mismatches:
         err(f"{mismatches} of {len(result.comparisons)} metrics differ from run {result.name}"
-            + (f"; {len(result.split_mismatches)} split(s) used other rows" if result.split_mismatches else ""))
+            + (f"; {len(result.split_mismatches)} split(s) used other rows or gave other statistics" if result.split_mismatches else ""))
         return 1
     err(f"all {len(result.comparisons)} metrics match run {result.name}")
     return 0

@@ -1,6 +1,8 @@
 """Experiment cells: the independent units a grid runs, and the one function that runs a cell.
 
-A cell is (group, dataset, split index, algorithm). What it needs is explicit
+A cell is (group, dataset, split index, algorithm), where the algorithm is one
+name or, for a Brisk multi-algorithm experiment (``algorithms=[["a", "b"]]``),
+the names joined by ``+`` (``"a+b"``; algorithm names never hold ``+``). What it needs is explicit
 (:class:`CellTask` plus its :class:`~rerun_git.experiment.data.DataSplit` and
 the project's code), and so is what it gives back (:class:`CellResult`: metric
 rows in the order they were recorded, the files it wrote, the project files it
@@ -21,6 +23,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,14 +41,29 @@ if TYPE_CHECKING:
     from rerun_git.experiment.workflow import Workflow
 
 
+#: Joins the algorithm names of a multi-algorithm experiment in its cell's ``algorithm`` (``"linear+ridge"``).
+ALGORITHM_JOIN = "+"
+
+
 @dataclass(frozen=True, order=True)
 class Cell:
-    """One experiment cell: a group's algorithm on one split of one dataset."""
+    """One experiment cell: a group's algorithm (or algorithms) on one split of one dataset."""
 
     group: str
     dataset: str
     split: int
+    #: One algorithm name, or several joined by :data:`ALGORITHM_JOIN`.
     algorithm: str
+
+    @classmethod
+    def of(cls, group: str, dataset: str, split: int, algorithms: Sequence[str]) -> Cell:
+        """The cell of an experiment with ``algorithms`` (one name, or several for model, model2, ...)."""
+        return cls(group, dataset, split, ALGORITHM_JOIN.join(algorithms))
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """The experiment's algorithm names: ``self.model``'s first, then ``model2``'s, ..."""
+        return tuple(self.algorithm.split(ALGORITHM_JOIN))
 
     @property
     def key(self) -> str:
@@ -160,7 +178,8 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
     try:
         with project.loader.importing():
             workflow = project.workflow(task.workflow)(
-                algorithm=project.algorithms[task.cell.algorithm], metric_manager=project.metrics,
+                algorithm=[project.algorithms[name] for name in task.cell.algorithms],
+                metric_manager=project.metrics,
                 evaluators=project.evaluators, output_dir=output_dir,
                 record=lambda filename, values: result.rows.append((filename, dict(values))),
                 seed=task.seed, workflow_args=task.workflow_args, plot_settings=project.plan.plot_settings,

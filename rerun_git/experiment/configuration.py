@@ -35,10 +35,29 @@ def _check_dataset(item: Any) -> Dataset:
     return file if table is None else (file, table)
 
 
-def _check_names(value: Any, what: str) -> list[str]:
-    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
+def _check_algorithms(value: Any, what: str) -> list[str | list[str]]:
+    """Brisk's algorithm list: names, or lists of names run as one experiment (model, model2, ...)."""
+    if not isinstance(value, (list, tuple)) or not value:
         raise RerunError(f"{what} must be a non-empty list of names", hint=f"got {value!r}")
-    return list(value)
+    checked: list[str | list[str]] = []
+    for item in value:
+        if isinstance(item, str) and item:
+            checked.append(item)
+        elif isinstance(item, (list, tuple)) and item and all(isinstance(v, str) and v for v in item):
+            checked.append(list(item))
+        else:
+            raise RerunError(f"{what}: {item!r} is neither an algorithm name nor a non-empty list of names",
+                             hint='e.g. ["linear", "ridge"] (two experiments) or [["linear", "ridge"]] (one '
+                                  "experiment with self.model and self.model2)")
+    experiments = [tuple(item) if isinstance(item, list) else (item,) for item in checked]
+    twice = sorted({"+".join(e) for e in experiments if experiments.count(e) > 1})
+    if twice:
+        raise RerunError(f"{what}: experiment {twice[0]!r} listed twice", hint="list each algorithm (or list) once")
+    return checked
+
+
+def _flat_names(algorithms: Any) -> list[str]:
+    return [name for item in algorithms or [] for name in ([item] if isinstance(item, str) else item)]
 
 
 def _check_workflow(name: Any) -> str:
@@ -63,12 +82,17 @@ class ExperimentGroup:
     name: str
     datasets: list[Dataset]
     workflow: str
-    algorithms: list[str]
+    #: Algorithm names; a list of names is one experiment with ``self.model``, ``self.model2``, ...
+    algorithms: list[str | list[str]]
     data_config: dict[str, Any] = field(default_factory=dict)
     workflow_args: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     #: Brisk's per-group grid overrides: ``{algorithm: {param: [values]}}``.
     algorithm_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def experiment_algorithms(self) -> list[tuple[str, ...]]:
+        """The algorithm names of each of the group's experiments (one name, or several)."""
+        return [(item,) if isinstance(item, str) else tuple(item) for item in self.algorithms]
 
     def export_params(self) -> dict[str, Any]:
         """Return TOML-safe params; datasets as strings or ``[file, table]`` lists."""
@@ -81,7 +105,7 @@ class ExperimentGroup:
             "name": self.name,
             "datasets": [d if isinstance(d, str) else list(d) for d in self.datasets],
             "workflow": self.workflow,
-            "algorithms": list(self.algorithms),
+            "algorithms": [a if isinstance(a, str) else list(a) for a in self.algorithms],
             "data_config": data_config,
             "workflow_args": self.workflow_args,
             "description": self.description,
@@ -132,8 +156,9 @@ class Configuration:
     ----------
     default_workflow : str
         Workflow module name in ``workflows/`` used by groups that name none.
-    default_algorithms : list of str
-        Algorithm names used by groups that name none.
+    default_algorithms : list
+        Algorithm names used by groups that name none; a list of names is one
+        experiment whose workflow gets ``self.model``, ``self.model2``, ... (as in Brisk).
     categorical_features : dict, optional
         ``{"file.csv" or ("file.db", "table"): [column, ...]}``.
     default_workflow_args : dict, optional
@@ -179,8 +204,12 @@ class Configuration:
             ``"file.csv"`` or ``("file.db", "table")`` entries under ``datasets/``.
         workflow : str, optional
             Workflow module name (default: ``default_workflow``).
-        algorithms : list of str, optional
-            Algorithm names (default: ``default_algorithms``).
+        algorithms : list, optional
+            Algorithm names (default: ``default_algorithms``). An item that is a list
+            of names, as in Brisk's ``[["linear", "ridge"]]``, is one experiment
+            whose workflow gets ``self.model``, ``self.model2``, ...; its results
+            folder is ``<group>_linear_ridge`` and its metric-table rows name the
+            algorithm ``linear+ridge``.
         data_config : dict, optional
             DataManager params overriding the base data manager's.
         workflow_args : dict, optional
@@ -198,7 +227,7 @@ class Configuration:
             name=name,
             datasets=self._check_datasets(datasets),
             workflow=_check_workflow(self.default_workflow if workflow is None else workflow),
-            algorithms=_check_names(self.default_algorithms if algorithms is None else algorithms, "algorithms"),
+            algorithms=_check_algorithms(self.default_algorithms if algorithms is None else algorithms, "algorithms"),
             data_config=self._check_data_config(data_config),
             workflow_args={**_check_dict(self.default_workflow_args, "default_workflow_args"),
                            **_check_dict(workflow_args, "workflow_args")},
@@ -208,11 +237,11 @@ class Configuration:
 
     def _check_algorithm_config(self, config: Any, algorithms: list[str] | None) -> dict[str, dict[str, Any]]:
         checked = _check_dict(config, "algorithm_config")
-        names = self.default_algorithms if algorithms is None else algorithms
-        unknown = sorted(str(k) for k in checked if k not in (names or []))
+        names = _flat_names(self.default_algorithms if algorithms is None else algorithms)
+        unknown = sorted(str(k) for k in checked if k not in names)
         if unknown:
             raise RerunError(f"algorithm_config names algorithm(s) not in the group: {', '.join(unknown)}",
-                             hint=f"the group's algorithms: {', '.join(map(str, names or []))}")
+                             hint=f"the group's algorithms: {', '.join(map(str, names))}")
         return {k: _check_dict(v, f"algorithm_config[{k!r}]") for k, v in checked.items()}
 
     @staticmethod

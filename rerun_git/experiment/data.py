@@ -10,7 +10,7 @@ import re
 import sqlite3
 import zlib
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,8 @@ class DataSplit:
     test_index: list[int]
     groups_train: Any = None
     groups_test: Any = None
+    #: The configured categorical features after preprocessing (encoded names included).
+    categorical_features: list[str] = field(default_factory=list)
 
     def fingerprint(self) -> dict[str, Any]:
         """Sizes and sha256 of the train/test row indices: proof of which rows were used."""
@@ -470,6 +472,7 @@ class DataManager(Rebuildable):
             train_index=[int(k) for k in X_train.index], test_index=[int(k) for k in X_test.index],
             groups_train=None if groups is None else groups.loc[X_train.index].to_numpy(),
             groups_test=None if groups is None else groups.loc[X_test.index].to_numpy(),
+            categorical_features=list(cats),
         )
 
 

@@ -171,3 +171,42 @@ def draw_tuning(ax: Any, scores: Any, metric: str, s: PlotSettings) -> None:
     """Mean cross-validated score of every tuning candidate, in grid order."""
     ax.plot(np.arange(len(scores)), scores, "o-", color=s.primary_color)
     ax.set(xlabel="Candidate", ylabel=metric, title="Hyperparameter tuning")
+
+
+def draw_hist_box(ax: Any, train: Any, test: Any, feature: str, s: PlotSettings) -> None:
+    """Histograms of a feature's train and test values, with their box plots beside them."""
+    train = np.asarray(train, dtype=float)
+    test = np.asarray(test, dtype=float)
+    ax.hist([train, test], bins=20, color=[s.primary_color, s.secondary_color], label=["train", "test"])
+    ax.set(xlabel=str(feature), ylabel="Count", title=f"Distribution of {feature}")
+    ax.legend()
+    boxes = ax.inset_axes((1.04, 0.0, 0.22, 1.0))
+    boxes.boxplot([train, test])
+    boxes.set_xticks([1, 2], labels=["train", "test"])
+
+
+def draw_bar(ax: Any, train: Any, test: Any, feature: str, s: PlotSettings) -> None:
+    """Side-by-side bars of a categorical feature's train and test shares."""
+    import pandas as pd
+
+    shares = pd.concat([pd.Series(train).value_counts(normalize=True),
+                        pd.Series(test).value_counts(normalize=True)], axis=1).fillna(0.0)
+    positions = np.arange(len(shares))
+    ax.bar(positions - 0.2, shares.iloc[:, 0], width=0.4, color=s.primary_color, label="train")
+    ax.bar(positions + 0.2, shares.iloc[:, 1], width=0.4, color=s.secondary_color, label="test")
+    ax.set_xticks(positions, labels=[str(v) for v in shares.index])
+    ax.set(xlabel=str(feature), ylabel="Proportion", title=f"Distribution of {feature}")
+    ax.legend()
+
+
+def draw_correlation(ax: Any, matrix: Any, s: PlotSettings) -> None:
+    """The continuous features' correlation matrix (training split) as a heatmap."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    cmap = LinearSegmentedColormap.from_list("rerun-corr", [s.secondary_color, "#FFFFFF", s.primary_color])
+    image = ax.imshow(np.asarray(matrix, dtype=float), cmap=cmap, vmin=-1.0, vmax=1.0)
+    ax.figure.colorbar(image, ax=ax)
+    ticks = np.arange(len(matrix.columns))
+    ax.set_xticks(ticks, labels=[str(c) for c in matrix.columns], rotation=90)
+    ax.set_yticks(ticks, labels=[str(c) for c in matrix.columns])
+    ax.set(title="Correlation matrix (train)")

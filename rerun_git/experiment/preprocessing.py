@@ -353,7 +353,8 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
     method : {"label", "ordinal", "onehot", "cyclic", "threshold"} or dict
         One method for every categorical column, or ``{column: method}``
         (columns not named use ``"label"``, as in Brisk). ``label`` and
-        ``ordinal`` both give the integer code of the sorted category;
+        ``ordinal`` both give the code of the sorted category (``ordinal`` as a
+        float, as Brisk's ``OrdinalEncoder`` does);
         ``onehot`` replaces the column by ``<column>_<category>`` 0/1 columns;
         ``cyclic`` by ``<column>_sin`` and ``<column>_cos`` of
         ``2 pi code / n_categories`` (for months, weekdays, hours).
@@ -486,8 +487,8 @@ class CategoricalEncodingPreprocessor(BasePreprocessor):
         categories = self.categories_[column]
         codes = self._values(series, column).map({c: i for i, c in enumerate(categories)}).astype(float)
         method = self.method_for(column)
-        if method in ("label", "ordinal", "threshold"):
-            return {column: codes.fillna(-1).astype("int64")}
+        if method in ("label", "ordinal", "threshold"):  # ordinal codes are floats, as sklearn's OrdinalEncoder's
+            return {column: codes.fillna(-1).astype("float64" if method == "ordinal" else "int64")}
         if method == "onehot":
             names = self._new_names(column)
             return {name: (codes == i).astype("float64") for i, name in enumerate(names)}

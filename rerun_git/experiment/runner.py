@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.settings import settings_near
 from rerun_git.experiment.algorithms import AlgorithmCollection
 from rerun_git.experiment.backends import Execution, close_quietly
 from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject, ProjectCode, execute_cell, write_cell_files
 from rerun_git.experiment.configuration import ExperimentPlan
+from rerun_git.experiment.distribution import FOLDER, write_split_distribution
 from rerun_git.experiment._params import dataset_key
 from rerun_git.experiment.evaluators import EvaluatorRegistry
 from rerun_git.experiment.guard import project_code
@@ -65,6 +67,8 @@ class _Context:
     failures: dict[str, str] = field(default_factory=dict)
     #: The thread starting the worker processes (joined before the first cell is sent).
     warming: Any = None
+    #: Draw the split_distribution figures too (``[run] split_plots``).
+    split_plots: bool = False
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
@@ -103,7 +107,8 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
         seed = fallback_seed(checked.base) if seed is None else seed
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms,
-                       execution=execution, continue_on_failure=continue_on_failure, warming=warming)
+                       execution=execution, continue_on_failure=continue_on_failure, warming=warming,
+                       split_plots=settings_near(loader.root).split_plots)
         dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
         experiments=cells,
@@ -146,6 +151,9 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
         for split in splits:
             ctx.splits[f"{job.group.name}/{job.label}/split_{split.index}"] = {
                 **split.fingerprint(), "feature_names": list(split.feature_names)}
+            write_split_distribution(split, job.group.name, job.label,
+                                     ctx.results_dir / split_folder(job.group.name, job.label, split.index) / FOLDER,
+                                     ctx.plan.plot_settings, plots=ctx.split_plots)
         features = job.manager.feature_columns(job.data)
         info.setdefault(dataset_key(job.file, job.table), {
             "feature_names": features,
@@ -154,8 +162,8 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
             "columns": [str(c) for c in job.data.columns],  # every column as loaded (Brisk's feature_names)
         })
         for split in splits:
-            for wrapper in job.algorithms:
-                cell = Cell(job.group.name, job.label, split.index, wrapper.name)
+            for experiment in job.algorithms:
+                cell = Cell.of(job.group.name, job.label, split.index, [w.name for w in experiment])
                 items.append((CellTask(cell, cell_seed(ctx.seed, cell.key), job.group.workflow,
                                        dict(job.group.workflow_args), output=experiment_dir(cell), threads=threads), split))
     experiments = sum(len(job.algorithms) for job in jobs)
@@ -163,12 +171,19 @@ def _run_jobs(ctx: _Context, jobs: list[Job], progress: bool) -> tuple[dict[str,
     results = _collect(ctx, items, _progress_bar(len(items), experiments, progress, ctx.execution))
     for task, _split in items:  # grid order, whatever order the cells finished in
         _merge(ctx, task, results.get(task.cell))
+    order = [task.cell.key for task, _split in items]
+    ctx.failures = {key: ctx.failures[key] for key in order if key in ctx.failures}  # reported in grid order too
     return info, len(items)
 
 
+def split_folder(group: str, dataset: str, split: int) -> str:
+    """Brisk's results folder of one split: ``<group>/<dataset>/split_<i>``."""
+    return f"{group}/{dataset}/split_{split}"
+
+
 def experiment_dir(cell: Cell) -> str:
-    """Brisk's results folder of one experiment: ``<group>/<dataset>/split_<i>/<group>_<algorithm>``."""
-    return f"{cell.group}/{cell.dataset}/split_{cell.split}/{cell.group}_{cell.algorithm}"
+    """Brisk's results folder of one experiment: ``<group>/<dataset>/split_<i>/<group>_<algorithm>[_<algorithm2>...]``."""
+    return f"{split_folder(cell.group, cell.dataset, cell.split)}/{cell.group}_{'_'.join(cell.algorithms)}"
 
 
 def _collect(ctx: _Context, items: list[tuple[CellTask, Any]], bar: Any) -> dict[Cell, CellResult]:

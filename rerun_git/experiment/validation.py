@@ -98,7 +98,8 @@ class Job:
     manager: DataManager
     categorical: list[str]
     workflow: type[Workflow]
-    algorithms: list[AlgorithmWrapper] = field(default_factory=list)
+    #: The group's experiments: one algorithm each, or several (Brisk's ``[["a", "b"]]``: model, model2, ...).
+    algorithms: list[tuple[AlgorithmWrapper, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -193,22 +194,23 @@ def _group_jobs(loader: ProjectLoader, plan: ExperimentPlan, group: ExperimentGr
     if workflow is not None:
         for name in group.workflow_args:
             problems.passes(check_workflow_arg, workflow, name, where=where)
-    wrappers = []
+    experiments: list[tuple[Any, ...]] = []
     if result.algorithms is not None:
-        wrappers = [problems.call(_algorithm, result.algorithms, name, group.algorithm_config.get(name), where=where)
-                    for name in group.algorithms]
+        experiments = [tuple(problems.call(group_algorithm, result.algorithms, name, group.algorithm_config.get(name),
+                                           where=where) for name in names)
+                       for names in group.experiment_algorithms()]
     jobs = []
     for file, table, label, content in _group_datasets(loader.root, group, problems, load_data, opened):
         categorical = plan.categorical_for(file, table)
         if manager is None or not _dataset_passes(manager, group, file, table, content, categorical, problems):
             continue
-        if workflow is not None and all(w is not None for w in wrappers):
+        if workflow is not None and all(w is not None for experiment in experiments for w in experiment):
             jobs.append(Job(group, file, table, label, content if load_data else None, manager, categorical,
-                            workflow, list(wrappers)))
+                            workflow, list(experiments)))
     return jobs
 
 
-def _algorithm(algorithms: AlgorithmCollection, name: str, grid: dict[str, Any] | None = None) -> AlgorithmWrapper:
+def group_algorithm(algorithms: AlgorithmCollection, name: str, grid: dict[str, Any] | None = None) -> AlgorithmWrapper:
     """The named algorithm, with the group's ``algorithm_config`` grid overrides applied (as Brisk does)."""
     wrapper = algorithms[name]
     if grid:

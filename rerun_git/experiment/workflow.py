@@ -38,8 +38,10 @@ class Workflow:
 
     Parameters
     ----------
-    algorithm : AlgorithmWrapper
-        The algorithm this run trains.
+    algorithm : AlgorithmWrapper or sequence of AlgorithmWrapper
+        The algorithm this run trains (``self.model``); for a Brisk multi-algorithm
+        experiment, several: ``self.model``, ``self.model2``, ``self.model3``, ...
+        (``self.algorithm`` is the first, ``self.experiment_algorithms`` all of them).
     metric_manager : MetricManager
         The project's metrics.
     evaluators : EvaluatorRegistry
@@ -60,7 +62,7 @@ class Workflow:
 
     def __init__(
         self,
-        algorithm: AlgorithmWrapper,
+        algorithm: AlgorithmWrapper | Sequence[AlgorithmWrapper],
         metric_manager: MetricManager,
         evaluators: EvaluatorRegistry,
         output_dir: Path,
@@ -70,9 +72,13 @@ class Workflow:
         plot_settings: PlotSettings | None = None,
         algorithms: AlgorithmCollection | None = None,
     ) -> None:
-        self.algorithm = algorithm
+        wrappers = tuple(algorithm) if isinstance(algorithm, (list, tuple)) else (algorithm,)
+        if not wrappers:
+            raise RerunError("a workflow needs at least one algorithm", hint="name one in the experiment group")
+        self.experiment_algorithms = wrappers
+        self.algorithm = wrappers[0]
         self.algorithms = algorithms
-        self.algorithm_names = [algorithm.name]
+        self.algorithm_names = [w.name for w in wrappers]
         self.split_metadata: dict[str, Any] = {}
         self.metric_manager = metric_manager
         self.evaluators = evaluators
@@ -81,7 +87,8 @@ class Workflow:
         self.seed = seed
         self.workflow_args = dict(workflow_args or {})
         self.plot_settings = plot_settings
-        self.model = algorithm.instantiate(seed)
+        for name, wrapper in zip(model_attributes(len(wrappers)), wrappers):
+            setattr(self, name, wrapper.instantiate(seed))
         for name, value in self.workflow_args.items():
             check_workflow_arg(type(self), name)
             setattr(self, name, value)
@@ -142,11 +149,22 @@ class Workflow:
         name = getattr(model, "wrapper_name", None)
         if name is None:  # built in the workflow, not from an algorithm: named by its class
             return type(model).__name__, type(model).__name__
-        if name == self.algorithm.name:
-            return self.algorithm.name, self.algorithm.display_name
+        for wrapper in self.experiment_algorithms:
+            if name == wrapper.name:
+                return wrapper.name, wrapper.display_name
         if self.algorithms is not None and name in self.algorithms:
             return name, self.algorithms[name].display_name
         return str(name), str(name)
+
+    def _wrapper_of(self, model: Any) -> AlgorithmWrapper:
+        """The algorithm ``model`` was built from (``self.algorithm`` when it names none of the experiment's)."""
+        name = getattr(model, "wrapper_name", None)
+        for wrapper in self.experiment_algorithms:
+            if wrapper.name == name:
+                return wrapper
+        if name is not None and self.algorithms is not None and name in self.algorithms:
+            return self.algorithms[name]
+        return self.algorithm
 
     def _score(self, wrapper: MetricWrapper, y: Any, predictions: Any) -> Any:
         return wrapper.compute(y, predictions, self.split_metadata)
@@ -333,7 +351,8 @@ class Workflow:
         check_choice(method, ("grid", "random"), "hyperparameter_tuning method")
         check_filename(filename)
         metric = self._metric_list([scorer])[0]
-        grid = check_param_grid(model, self.algorithm.hyperparam_grid, f"algorithm {self.algorithm.name!r}")
+        wrapper = self._wrapper_of(model)
+        grid = check_param_grid(model, wrapper.hyperparam_grid, f"algorithm {wrapper.name!r}")
         cv, groups = self._cv_splitter(y_train, _check_int(kf, 2, "kf"), _check_int(num_rep, 1, "num_rep"))
         sign = 1.0 if metric.greater_is_better else -1.0
         common: dict[str, Any] = {"scoring": self._scorer(metric), "cv": cv, "n_jobs": n_jobs,
@@ -716,10 +735,21 @@ def _positive_scores(model: Any, X: Any, pos_label: Any) -> Any:
                      hint="plot_roc_curve needs class scores")
 
 
+def model_attributes(count: int) -> list[str]:
+    """Brisk's names of an experiment's models: ``model``, ``model2``, ``model3``, ..."""
+    return ["model"] + [f"model{i}" for i in range(2, count + 1)]
+
+
+_MODEL_ATTRIBUTE = re.compile(r"model[0-9]+")
+
+
 def check_workflow_arg(cls: type, name: Any) -> None:
     """Raise RerunError when ``name`` cannot be a workflow attribute of ``cls``."""
+    if isinstance(name, str) and _MODEL_ATTRIBUTE.fullmatch(name):
+        raise RerunError(f"invalid workflow argument name {name!r}",
+                         hint="model, model2, model3, ... are the experiment's models")
     reserved = {"evaluation_manager", "plot_path", "X_train", "X_test", "y_train", "y_test", "feature_names", "model", "algorithm", "algorithms",
-                "algorithm_names", "split_metadata",
+                "algorithm_names", "experiment_algorithms", "split_metadata",
                 "metric_manager", "evaluators", "output_dir", "seed", "workflow_args", "plot_settings"}
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") \
             or name in reserved or hasattr(cls, name):

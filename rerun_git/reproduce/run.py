@@ -27,7 +27,8 @@ class Reproduction:
     comparisons: list[MetricComparison]
     drift: list[str]
     worktree: Path | None
-    #: Recorded train/test splits whose rows or features the reproduction did not match.
+    #: Recorded train/test splits whose rows, features or kept split_distribution statistics the reproduction
+    #: did not match.
     split_mismatches: list[str] = field(default_factory=list)
     #: The run's name as its tag says (validated); the record's own ``name`` field is never used for paths or output.
     name: str = ""
@@ -69,7 +70,7 @@ def reproduce_run(
     from rerun_git.experiment.runner import run_experiments
     from rerun_git.record.provenance import provenance_lines, run_origin, trust_reason
     from rerun_git.record.validation import check_snapshot_layout, check_snapshot_sizes, verify_checkout
-    from rerun_git.reproduce.checks import check_tolerances
+    from rerun_git.reproduce.checks import check_tolerances, compare_split_distributions
     from rerun_git.settings import settings_near
     from rerun_git.store.repo import Repo
     from rerun_git.store.runs import list_tree, validate_run_name
@@ -125,7 +126,8 @@ def reproduce_run(
             outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress,
                                       execution=execution)
             comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
-            split_mismatches = compare_splits(record.splits, outcome.splits)
+            split_mismatches = compare_splits(record.splits, outcome.splits) or compare_split_distributions(
+                worktree / ".rerun" / "results", worktree / "results" / run.name, rtol, atol)
     finally:
         strategy.cleanup_temp_files()
     return Reproduction(record, comparisons, drift, worktree if keep_worktree else None, split_mismatches, run.name)

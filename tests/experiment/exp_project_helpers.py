@@ -94,3 +94,23 @@ class StubService:
     def handle_load_workflow(self, workflow, workflow_name):
         self.calls.append(f"workflow:{workflow_name}")
         return workflow
+
+
+def write_committed_project(root: Path, overrides: dict[str, str]) -> Path:
+    """:func:`write_project` with ``overrides``, ``results/`` git-ignored, committed in the repository at ``root``."""
+    from conftest import git
+
+    write_project(root, overrides=overrides)
+    (root / ".gitignore").write_text("results/\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "project")
+    return root
+
+
+def run_captured(repo: Path, name: str, **kwargs):
+    """Capture run ``name`` of the project at ``repo`` with seed 7; return its record."""
+    from rerun_git.capture.run import run_project
+    from rerun_git.record.run_record import load_run
+
+    run_project(repo, name=name, seed=7, **kwargs)
+    return load_run(name, repo)[1]

@@ -37,6 +37,17 @@ def _experiment_files(fixture: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fixture.items() if not k.startswith("_") and "/split_distribution/" not in k}
 
 
+def _distribution_files(fixture: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fixture.items() if "/split_distribution/" in k}
+
+
+def _brisk_swapped(brisk: dict[str, Any]) -> dict[str, Any]:
+    """Brisk's split_distribution ``_metadata`` with ``dataset`` and ``group`` put back (Brisk swaps them)."""
+    meta = dict(brisk["_metadata"])
+    meta["dataset"], meta["group"] = meta["group"], meta["dataset"]
+    return {**brisk, "_metadata": meta}
+
+
 def _same(ours: Any, brisk: Any, where: str) -> None:
     if isinstance(brisk, dict):
         assert isinstance(ours, dict) and set(ours) == set(brisk), f"{where}: keys {sorted(ours)} != {sorted(brisk)}"
@@ -49,6 +60,8 @@ def _same(ours: Any, brisk: Any, where: str) -> None:
         assert isinstance(ours, list) and len(ours) == len(brisk), f"{where}: {ours!r} != {brisk!r}"
         for i, (a, b) in enumerate(zip(ours, brisk)):
             _same(a, b, f"{where}[{i}]")
+    elif isinstance(brisk, float) and math.isnan(brisk):
+        assert isinstance(ours, float) and math.isnan(ours), f"{where}: {ours!r} != Brisk's NaN"
     elif isinstance(brisk, float) or isinstance(ours, float):
         assert math.isclose(ours, brisk, rel_tol=1e-9, abs_tol=1e-12), f"{where}: {ours!r} != Brisk's {brisk!r}"
     else:
@@ -66,6 +79,20 @@ def test_every_metric_equals_brisk(cli: Any, tmp_path: Path, project: str) -> No
         path = results / rel
         assert path.is_file(), f"Brisk wrote {rel}, rerun-git did not"
         _same(json.loads(path.read_text()), brisk, rel)
+    _same_distributions(results, fixture)
+
+
+def _same_distributions(results: Path, fixture: dict[str, Any]) -> None:
+    """Every split_distribution file Brisk wrote, with the same statistics (``_metadata`` unswapped)."""
+    expected = _distribution_files(fixture)
+    assert expected, "the fixture holds no split_distribution statistics"
+    for rel, brisk in expected.items():
+        path = results / rel
+        assert path.is_file(), f"Brisk wrote {rel}, rerun-git did not"
+        ours = json.loads(path.read_text())
+        assert ours["_metadata"]["group"] == rel.split("/")[0], "rerun-git names the group in _metadata"
+        assert brisk["_metadata"]["dataset"] == rel.split("/")[0], "Brisk names the group as the dataset"
+        _same(ours, _brisk_swapped(brisk), rel)
 
 
 def test_scaling_is_applied_once_where_brisk_applies_it_twice(cli: Any, tmp_path: Path) -> None:
@@ -91,9 +118,11 @@ def test_scaling_is_applied_once_where_brisk_applies_it_twice(cli: Any, tmp_path
         return float(accuracy_score(y.iloc[test], model.predict(parts[1])))
 
     assert math.isclose(brisk, accuracy(twice), rel_tol=1e-9)  # the reproducer of Brisk's bug
-    ours = json.loads((_run(cli, tmp_path, "scaling_twice") / rel).read_text())["Accuracy"]
+    results = _run(cli, tmp_path, "scaling_twice")
+    ours = json.loads((results / rel).read_text())["Accuracy"]
     assert math.isclose(ours, accuracy(once), rel_tol=1e-9)
     assert ours != brisk
+    _same_distributions(results, fixture)  # Brisk's statistics are of the once-scaled features, as ours
 
 
 def test_adjusted_r2_works_where_brisk_fails(cli: Any, tmp_path: Path) -> None:
@@ -104,3 +133,17 @@ def test_adjusted_r2_works_where_brisk_fails(cli: Any, tmp_path: Path) -> None:
     results = _run(cli, tmp_path, "adjusted_r2")
     scores = json.loads((results / "ref/diabetes/split_0/ref_ridge/test_scores.json").read_text())
     assert -1.0 < scores["Adjusted R2 Score"] < 1.0
+    _same_distributions(results, fixture)  # written by Brisk before its experiments failed
+
+
+def test_the_fixtures_hold_what_the_projects_exercise() -> None:
+    """multi_algorithm: one experiment with model and model2; split_stats: detected and configured categoricals."""
+    pair = FIXTURES["multi_algorithm"]["pair/diabetes/split_0/pair_linear_ridge/comparison.json"]
+    assert pair["_metadata"]["models"] == {"linear": "Linear Regression", "ridge": "Ridge Regression"}
+    assert "defaults/diabetes/split_1/defaults_ridge_lasso/model2_scores.json" in FIXTURES["multi_algorithm"]
+    stats = FIXTURES["split_stats"]
+    detected = stats["detect/detect/split_0/split_distribution/categorical_stats.json"]
+    assert sorted(k for k in detected if k != "_metadata") == ["band", "sex"]
+    configured = stats["coded/coded/split_0/split_distribution/categorical_stats.json"]
+    assert sorted(k for k in configured if k != "_metadata") == ["colour"]
+    assert "sex" in stats["coded/coded/split_0/split_distribution/continuous_stats.json"]

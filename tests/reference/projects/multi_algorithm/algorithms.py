@@ -1,0 +1,3 @@
+import brisk
+
+ALGORITHM_CONFIG = brisk.AlgorithmCollection(*brisk.REGRESSION_ALGORITHMS, *brisk.CLASSIFICATION_ALGORITHMS)
