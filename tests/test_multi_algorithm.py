@@ -223,3 +223,41 @@ def test_statistics_do_not_fail_where_brisk_would() -> None:
     assert feature_kinds(split) == (["x"], ["tag", "code"])
     assert categorical_stats(train, test, ["tag"])["tag"]["chi_square"] == {
         "chi2_stat": None, "p_value": None, "degrees_of_freedom": None}
+
+
+GROUP_GRID_SETTINGS = """
+    from rerun_git.experiment import Configuration
+
+    def create_configuration():
+        config = Configuration(default_workflow="tune", default_algorithms=["ridge"])
+        config.add_experiment_group(name="base", datasets=["diabetes.csv"])
+        config.add_experiment_group(name="own", datasets=["diabetes.csv"], algorithm_config={"ridge": {"alpha": [7.5]}})
+        return config
+"""
+GROUP_GRID_ALGORITHMS = """
+    from sklearn.linear_model import Ridge
+    from rerun_git.experiment import AlgorithmCollection, AlgorithmWrapper
+
+    ALGORITHM_CONFIG = AlgorithmCollection(AlgorithmWrapper("ridge", "Ridge", Ridge, None, {"alpha": [0.1, 1.0]}))
+"""
+GROUP_GRID_WORKFLOW = """
+    from rerun_git.experiment import Workflow
+
+
+    class Tune(Workflow):
+        def workflow(self, X_train, X_test, y_train, y_test, output_dir, feature_names):
+            tuned = self.hyperparameter_tuning(self.model, "grid", X_train, y_train, "MAE", kf=2, num_rep=1)
+            self.evaluate_model(tuned, X_test, y_test, ["MAE"], "test_scores")
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_groups_algorithm_config_is_the_grid_its_cells_tune(repo: Path, jobs: int) -> None:
+    """Brisk's tuner reads the global algorithms and ignores the group's grid (bug 8 in docs/brisk.md); here it counts."""
+    write_committed_project(repo, {"settings.py": GROUP_GRID_SETTINGS, "algorithms.py": GROUP_GRID_ALGORITHMS,
+                                   "workflows/tune.py": GROUP_GRID_WORKFLOW})
+    run_captured(repo, "grids", jobs=jobs)
+    chosen = {group: json.loads((repo / "results/grids" / group / f"diabetes/split_0/{group}_ridge"
+                                 / "hyperparameter_tuning.json").read_text())["best_params"]["alpha"]
+              for group in ("base", "own")}
+    assert chosen["own"] == 7.5 and chosen["base"] in (0.1, 1.0)

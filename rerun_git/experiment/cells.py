@@ -32,7 +32,7 @@ from rerun_git.errors import RerunError
 from rerun_git.experiment.strategy import PassThroughStrategy
 
 if TYPE_CHECKING:
-    from rerun_git.experiment.algorithms import AlgorithmCollection
+    from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrapper
     from rerun_git.experiment.configuration import ExperimentPlan
     from rerun_git.experiment.data import DataSplit
     from rerun_git.experiment.evaluators import EvaluatorRegistry
@@ -154,6 +154,14 @@ class LoadedProject:
             self.workflows[name] = self.loader.load_workflow(name)
         return self.workflows[name]
 
+    def cell_algorithms(self, cell: Cell) -> list[AlgorithmWrapper]:
+        """The cell's algorithms, with its group's ``algorithm_config`` grids (``add_experiment_group``)."""
+        from rerun_git.experiment.validation import group_algorithm
+
+        group = next((g for g in self.plan.groups if g.name == cell.group), None)
+        overrides = group.algorithm_config if group is not None else {}
+        return [group_algorithm(self.algorithms, name, overrides.get(name)) for name in cell.algorithms]
+
 
 def worker_name() -> str:
     """``"<host>:<pid>"`` of this process: where a cell ran."""
@@ -178,7 +186,7 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
     try:
         with project.loader.importing():
             workflow = project.workflow(task.workflow)(
-                algorithm=[project.algorithms[name] for name in task.cell.algorithms],
+                algorithm=project.cell_algorithms(task.cell),
                 metric_manager=project.metrics,
                 evaluators=project.evaluators, output_dir=output_dir,
                 record=lambda filename, values: result.rows.append((filename, dict(values))),
