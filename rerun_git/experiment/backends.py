@@ -326,10 +326,12 @@ class _DaskWarmUp(threading.Thread):
             self.error = exc
             return
         with contextlib.suppress(Exception):  # a hint only: the cells import what they need anyway
+            from distributed import fire_and_forget
+
+            # Not waited for: on a shared cluster a worker may be busy with somebody else's task.
             workers = list(self.client.scheduler_info()["workers"])
-            futures = [self.client.submit(_import_heavy, workers=[w], allow_other_workers=False, pure=False)
-                       for w in workers]
-            self.client.gather(futures)
+            fire_and_forget([self.client.submit(_import_heavy, workers=[w], allow_other_workers=False, pure=False)
+                             for w in workers])
 
 
 #: The Dask warm-up started in this process, by scheduler address (taken by the run that uses it).
