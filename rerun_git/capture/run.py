@@ -96,7 +96,8 @@ def _run_claimed(
     recorder.sources = loader.files  # Brisk's file sections take the bytes the loader executes, as it loads them
     # As in Brisk, a failing experiment does not stop the others (the runner keeps going); the run is
     # captured with failures only under --keep-failed.
-    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution)
+    outcome = run_experiments(loader, results_dir, seed=seed, progress=progress, execution=execution,
+                              split_plots=settings.split_plots)
     if outcome.failures and len(outcome.failures) == outcome.experiments:  # as Brisk: nothing to report
         from rerun_git.errors import RerunError
 

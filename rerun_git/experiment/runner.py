@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from rerun_git.errors import RerunError
-from rerun_git.settings import settings_near
 from rerun_git.experiment.algorithms import AlgorithmCollection
 from rerun_git.experiment.backends import Execution, close_quietly
 from rerun_git.experiment.cells import Cell, CellResult, CellTask, LoadedProject, ProjectCode, execute_cell, write_cell_files
@@ -72,7 +71,8 @@ class _Context:
 
 
 def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, progress: bool = False,
-                    execution: Execution | None = None, continue_on_failure: bool = True) -> RunOutcome:
+                    execution: Execution | None = None, continue_on_failure: bool = True,
+                    split_plots: bool = False) -> RunOutcome:
     """Load the project through ``loader`` and run every experiment cell.
 
     Parameters
@@ -91,6 +91,8 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
     continue_on_failure : bool
         Keep running after a cell fails, as Brisk does (the default; failures go to
         ``RunOutcome.failures``); False cancels the rest and raises the first failure.
+    split_plots : bool
+        Also draw the split_distribution figures (``[run] split_plots``; the statistics are always written).
 
     Returns
     -------
@@ -108,7 +110,7 @@ def run_experiments(loader: ProjectLoader, results_dir: Path, seed: int | None, 
         assert plan is not None and checked.metrics is not None and checked.evaluators is not None
         ctx = _Context(loader, plan, checked.metrics, checked.evaluators, Path(results_dir), seed, checked.algorithms,
                        execution=execution, continue_on_failure=continue_on_failure, warming=warming,
-                       split_plots=settings_near(loader.root).split_plots)
+                       split_plots=split_plots)
         dataset_info, cells = _run_jobs(ctx, jobs, progress)
     return RunOutcome(
         experiments=cells,

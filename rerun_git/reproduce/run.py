@@ -124,7 +124,7 @@ def reproduce_run(
         else:
             loader = ProjectLoader(worktree, strategy)
             outcome = run_experiments(loader, worktree / "results" / run.name, seed=record.seed, progress=progress,
-                                      execution=execution)
+                                      execution=execution, split_plots=settings_near(worktree).split_plots)
             comparisons = compare_metrics(record.results, outcome.metrics, rtol=rtol, atol=atol)
             split_mismatches = compare_splits(record.splits, outcome.splits) or compare_split_distributions(
                 worktree / ".rerun" / "results", worktree / "results" / run.name, rtol, atol)
