@@ -7,6 +7,7 @@ plugs in the same way (docs/scaling.md).
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import sys
@@ -203,8 +204,6 @@ def main_is_importable() -> bool:
     top level holds only imports, definitions, constants and an ``if __name__
     == "__main__":`` block (rerun-git's entry points, pytest's, a guarded script).
     """
-    import ast
-
     path = getattr(sys.modules.get("__main__"), "__file__", None)
     if path is None:
         return True
@@ -216,8 +215,6 @@ def main_is_importable() -> bool:
 
 
 def _only_defines(node: Any) -> bool:
-    import ast
-
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return True
     if isinstance(node, ast.Expr):
@@ -240,8 +237,6 @@ def project_imports(root: Path) -> list[str]:
     import hook) and relative imports are left out; a file that does not parse
     is skipped (the run reports it).
     """
-    import ast
-
     files = [*root.glob("*.py"), *root.glob("workflows/*.py")]
     own = {p.stem for p in files} | {p.name for p in root.iterdir() if p.is_dir()}
     names: dict[str, None] = {}
