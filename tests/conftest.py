@@ -156,7 +156,7 @@ def repo_state(path: Path, own_refs: tuple[str, ...] = ("refs/tags/run/", "refs/
     )
 
 
-#: Set to run the tests marked ``expensive`` (CI does not: each costs a quarter of an hour on 2 cores).
+#: Set to run the tests marked ``expensive`` (CI does not: each costs minutes of CPU, e.g. 12 minutes on 2 cores).
 EXPENSIVE_VARIABLE = "RERUN_GIT_EXPENSIVE"
 
 

@@ -346,7 +346,7 @@ class Workflow:
         estimator
             The best estimator, refitted on all of ``X_train``.
         """
-        from sklearn import model_selection as ms
+        from rerun_git.experiment.search import GridSearch, RandomizedSearch
 
         check_choice(method, ("grid", "random"), "hyperparameter_tuning method")
         check_filename(filename)
@@ -358,11 +358,11 @@ class Workflow:
         common: dict[str, Any] = {"scoring": self._scorer(metric), "cv": cv, "n_jobs": n_jobs,
                                   "refit": True, "error_score": np.nan}  # Brisk: failing candidates are skipped
         if method == "grid" or not grid:
-            search = ms.GridSearchCV(model, grid, **common)
+            search = GridSearch(model, grid, **common)
         else:
             size = int(np.prod([len(v) for v in grid.values()]))
             n = min(_check_int(n_iter, 1, "n_iter"), size)
-            search = ms.RandomizedSearchCV(model, grid, n_iter=n, random_state=self.seed, **common)
+            search = RandomizedSearch(model, grid, n_iter=n, random_state=self.seed, **common)
         search.fit(X_train, y_train, groups=groups)
         best_score = sign * float(search.best_score_)
         self._write_json(filename, {
@@ -563,7 +563,7 @@ class Workflow:
             return wrapper
         raise RerunError("the MetricManager has no metrics", hint="add metrics in metrics.py")
 
-    def plot_feature_importance(self, model: Any, X: Any, y: Any, threshold: int | float = 10,
+    def plot_feature_importance(self, model: Any, X: Any, y: Any, threshold: float = 10,
                                 feature_names: list[str] | None = None, filename: str = "feature_importance",
                                 metric: str | None = None, num_rep: int = 5) -> Path:
         """Permutation importance (seeded with the run's seed) of the top features.

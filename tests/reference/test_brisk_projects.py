@@ -47,11 +47,10 @@ def _small_dataset(work: Path) -> None:
     git(work, "commit", "-qam", "a small dataset")
 
 
-#: Brisk's classification template tunes logistic regression over 2088 candidates x 15 folds x 5 splits.
-#: scikit-learn 1.9's GridSearchCV(n_jobs=-1) pickles, with each task, the callback context of every task
-#: dispatched before it, so a search of 31,320 tasks costs hours (docs/brisk.md, "Brisk's classification template").
-CLASSIFICATION_COST = ("Brisk's classification template runs 156,600 logistic fits a run, as 5 searches of 31,320 "
-                       "tasks each, whose dispatch is quadratic in scikit-learn 1.9: hours on 2 cores")
+#: Brisk's classification template tunes logistic regression over 2088 candidates x 15 folds x 5 splits
+#: (docs/brisk.md, "Evidence").
+CLASSIFICATION_COST = ("Brisk's classification template runs 156,600 logistic fits a run and as many to reproduce: "
+                       "about 12 minutes on 2 cores")
 
 
 @pytest.mark.slow
