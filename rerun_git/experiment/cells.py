@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from rerun_git.errors import RerunError
 from rerun_git.experiment.strategy import PassThroughStrategy
+from rerun_git.experiment.warnings_once import each_warning_once
 
 if TYPE_CHECKING:
     from rerun_git.experiment.algorithms import AlgorithmCollection, AlgorithmWrapper
@@ -184,7 +185,7 @@ def execute_cell(project: LoadedProject, task: CellTask, split: DataSplit, outpu
     np.random.seed(task.seed)
     random.seed(task.seed)
     try:
-        with project.loader.importing():
+        with project.loader.importing(), each_warning_once():
             workflow = project.workflow(task.workflow)(
                 algorithm=project.cell_algorithms(task.cell),
                 metric_manager=project.metrics,
