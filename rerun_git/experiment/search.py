@@ -3,7 +3,7 @@
 scikit-learn 1.9 gives every (candidate, fold) task of ``GridSearchCV`` a callback
 context whose parent holds the contexts of all tasks dispatched so far, and joblib
 pickles it with each task: dispatching *n* tasks to worker processes costs O(n²)
-(8,000 tasks: 38 s with ``n_jobs=2``, against 7.8 s here; see
+(8,000 tasks: 36 s with ``n_jobs=2``, against 7.6 s here; see
 ``benchmarks/bench_search.py``). The classes below use scikit-learn's documented
 extension point for custom searches, ``_run_search(evaluate_candidates)``, which
 takes no callback context, so no context travels with the tasks. The candidates,

@@ -323,7 +323,8 @@ class Workflow:
         model : estimator
             The estimator to tune (usually ``self.model``).
         method : {"grid", "random"}
-            ``GridSearchCV`` or ``RandomizedSearchCV``.
+            ``GridSearchCV`` or ``RandomizedSearchCV`` (as :mod:`rerun_git.experiment.search`
+            runs them: the same results, dispatched in linear time).
         X_train, y_train : array-like
             Training data.
         scorer : str
@@ -563,7 +564,7 @@ class Workflow:
             return wrapper
         raise RerunError("the MetricManager has no metrics", hint="add metrics in metrics.py")
 
-    def plot_feature_importance(self, model: Any, X: Any, y: Any, threshold: float = 10,
+    def plot_feature_importance(self, model: Any, X: Any, y: Any, threshold: int | float = 10,
                                 feature_names: list[str] | None = None, filename: str = "feature_importance",
                                 metric: str | None = None, num_rep: int = 5) -> Path:
         """Permutation importance (seeded with the run's seed) of the top features.
