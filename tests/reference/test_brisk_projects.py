@@ -30,20 +30,15 @@ def _committed_copy(tmp_path: Path, project: str) -> Path:
 
 
 def _small_dataset(work: Path) -> None:
-    """Fill ``datasets=`` of the classification template with 40 rows (20 per class, 2 standardised columns).
+    """Fill ``datasets=`` of the classification template with the 40 rows ``rerun-git create`` bundles for it.
 
     The template tunes logistic regression over Brisk's 2088 candidates x 15 folds on each of 5 splits
     (about 156,000 fits a run); its cost is the number of fits, so the data is kept small.
     """
-    import pandas as pd
+    from rerun_git.scaffold import brisk_classification_dataset
 
-    path = work / "datasets" / "cancer.csv"
-    frame = pd.read_csv(path)
-    rows = pd.concat([frame[frame.target == label].iloc[:20] for label in (0, 1)]).sort_index()
-    small = rows.iloc[:, [0, 1, -1]].copy()
-    features = small.columns[:2]
-    small[features] = ((small[features] - small[features].mean()) / small[features].std()).round(6)
-    small.to_csv(path, index=False)
+    _name, frame = brisk_classification_dataset()
+    frame.to_csv(work / "datasets" / "cancer.csv", index=False)
     git(work, "commit", "-qam", "a small dataset")
 
 
@@ -127,3 +122,18 @@ def test_create_offers_brisks_template(cli: Any, tmp_path: Path) -> None:
     assert ran.code == 0, ran.err
     assert "captured run/b" in ran.out
     assert (project / "results/b/group_name/diabetes/split_4/group_name_linear/post_tune_score.json").is_file()
+
+
+def test_create_offers_brisks_classification_template_with_data_it_can_tune(cli: Any, tmp_path: Path) -> None:
+    """Its run is the expensive test above (the same 40 rows); here: the files, the data and the warning."""
+    import pandas as pd
+
+    created = cli("create", "bc", "--template", "brisk-classification", cwd=tmp_path)
+    assert created.code == 0, created.err
+    assert "note: Brisk's classification template tunes 2088 candidates x 15 folds" in created.err
+    project = tmp_path / "bc"
+    assert 'datasets=["breast_cancer.csv"]' in (project / "settings.py").read_text()
+    data = pd.read_csv(project / "datasets" / "breast_cancer.csv")
+    assert list(data.columns) == ["mean_radius", "mean_texture", "target"]
+    assert data.target.value_counts().to_dict() == {0: 20, 1: 20}
+    assert abs(data.mean_radius.mean()) < 1e-6 and abs(data.mean_texture.std() - 1) < 1e-5
