@@ -149,22 +149,21 @@ class Workflow:
         name = getattr(model, "wrapper_name", None)
         if name is None:  # built in the workflow, not from an algorithm: named by its class
             return type(model).__name__, type(model).__name__
-        for wrapper in self.experiment_algorithms:
-            if name == wrapper.name:
-                return wrapper.name, wrapper.display_name
-        if self.algorithms is not None and name in self.algorithms:
-            return name, self.algorithms[name].display_name
-        return str(name), str(name)
+        wrapper = self._algorithm_named(name)
+        return (name, wrapper.display_name) if wrapper is not None else (str(name), str(name))
 
     def _wrapper_of(self, model: Any) -> AlgorithmWrapper:
         """The algorithm ``model`` was built from (``self.algorithm`` when it names none of the experiment's)."""
-        name = getattr(model, "wrapper_name", None)
+        return self._algorithm_named(getattr(model, "wrapper_name", None)) or self.algorithm
+
+    def _algorithm_named(self, name: Any) -> AlgorithmWrapper | None:
+        """The experiment's algorithm called ``name``, else the project's, else None."""
         for wrapper in self.experiment_algorithms:
             if wrapper.name == name:
                 return wrapper
         if name is not None and self.algorithms is not None and name in self.algorithms:
             return self.algorithms[name]
-        return self.algorithm
+        return None
 
     def _score(self, wrapper: MetricWrapper, y: Any, predictions: Any) -> Any:
         return wrapper.compute(y, predictions, self.split_metadata)
