@@ -49,11 +49,16 @@ def _check_algorithms(value: Any, what: str) -> list[str | list[str]]:
             raise RerunError(f"{what}: {item!r} is neither an algorithm name nor a non-empty list of names",
                              hint='e.g. ["linear", "ridge"] (two experiments) or [["linear", "ridge"]] (one '
                                   "experiment with self.model and self.model2)")
-    experiments = [tuple(item) if isinstance(item, list) else (item,) for item in checked]
+    experiments = experiments_of(checked)
     twice = sorted({"+".join(e) for e in experiments if experiments.count(e) > 1})
     if twice:
         raise RerunError(f"{what}: experiment {twice[0]!r} listed twice", hint="list each algorithm (or list) once")
     return checked
+
+
+def experiments_of(algorithms: list[str | list[str]]) -> list[tuple[str, ...]]:
+    """The algorithm names of each experiment of a checked algorithm list (one name, or several)."""
+    return [(item,) if isinstance(item, str) else tuple(item) for item in algorithms]
 
 
 def _flat_names(algorithms: Any) -> list[str]:
@@ -92,7 +97,7 @@ class ExperimentGroup:
 
     def experiment_algorithms(self) -> list[tuple[str, ...]]:
         """The algorithm names of each of the group's experiments (one name, or several)."""
-        return [(item,) if isinstance(item, str) else tuple(item) for item in self.algorithms]
+        return experiments_of(self.algorithms)
 
     def export_params(self) -> dict[str, Any]:
         """Return TOML-safe params; datasets as strings or ``[file, table]`` lists."""
