@@ -239,3 +239,9 @@ def check_choice(value: Any, allowed: tuple[Any, ...], what: str) -> None:
 def dataset_key(file: str, table: str | None = None) -> str:
     """Return the record key of a dataset: ``"file"`` or ``"file|table"`` (import-light, for the service too)."""
     return file if table is None else f"{file}|{table}"
+
+
+def split_dataset_key(key: str) -> tuple[str, str | None]:
+    """The inverse of :func:`dataset_key`: ``"file"`` -> ``("file", None)``, ``"file|table"`` -> ``("file", "table")``."""
+    file, sep, table = str(key).partition("|")
+    return (file, table) if sep else (file, None)

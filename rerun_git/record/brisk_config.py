@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rerun_git.errors import RerunError
+from rerun_git.experiment._params import split_dataset_key
 from rerun_git.record.environment import CRITICAL_PACKAGES
 
 #: The Brisk release whose API and file schema rerun-git follows; ``brisk run -f`` checks ``package_version``.
@@ -95,7 +96,7 @@ def configuration_section(configuration: Mapping[str, Any], plot_settings: Mappi
     """Brisk's ``configuration``: the defaults, categorical features as ``[{dataset, table_name, features}]``, plots."""
     categorical = []
     for key, features in dict(configuration.get("categorical_features") or {}).items():
-        dataset, table = split_key(key)
+        dataset, table = split_dataset_key(key)
         categorical.append({"dataset": dataset, "table_name": table, "features": list(features)})
     return {
         "default_workflow": configuration.get("default_workflow"),
@@ -201,12 +202,6 @@ def run_config(record: Any, sources: Mapping[str, bytes], tag: str | None = None
 
 def _text(content: bytes) -> str:
     return content.decode("utf-8", errors="replace")
-
-
-def split_key(key: str) -> tuple[str, str | None]:
-    """``"file"`` -> ``("file", None)``; ``"file|table"`` -> ``("file", "table")`` (the record's dataset keys)."""
-    file, sep, table = str(key).partition("|")
-    return (file, table) if sep else (file, None)
 
 
 def dataset_pair(dataset: Any) -> tuple[str, str | None]:
