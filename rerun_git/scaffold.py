@@ -123,10 +123,10 @@ def brisk_classification_dataset() -> tuple[str, Any]:
     run takes about 6 minutes on 2 cores; on the whole unscaled dataset, ``lbfgs``
     takes about 5 s a candidate (3 hours a split).
     """
-    name, frame = _breast_cancer()
-    features = ["mean_radius", "mean_texture"]
     import pandas as pd
 
+    name, frame = _breast_cancer()
+    features = ["mean_radius", "mean_texture"]
     rows = pd.concat([frame[frame.target == label].iloc[:20] for label in (0, 1)]).sort_index()
     small = rows[[*features, "target"]].copy()
     small[features] = ((small[features] - small[features].mean()) / small[features].std()).round(6)
